@@ -1,0 +1,122 @@
+//! Errors of reading, verifying and writing bundles. Every variant names the bundle and, where there is one,
+//! the file inside it.
+
+use std::path::PathBuf;
+
+/// Why a bundle could not be written, read or trusted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// `manifest.json` is absent: the writer never finished (crash, kill, full disk) or this is not a bundle.
+    #[error("bundle {bundle}: incomplete, manifest.json is missing (the writer did not finish; re-run the stage)")]
+    Incomplete {
+        /// Bundle directory.
+        bundle: PathBuf,
+    },
+    /// `manifest.json` exists but is not valid JSON of the manifest shape.
+    #[error("bundle {bundle}: manifest.json cannot be read: {reason}")]
+    ManifestUnreadable {
+        /// Bundle directory.
+        bundle: PathBuf,
+        /// The parser's message.
+        reason: String,
+    },
+    /// `format` is not `ti-bundle` or `format_version` is not one this build reads.
+    #[error(
+        "bundle {bundle}: manifest.json has format {format:?} version {version}; this build reads \"ti-bundle\" version 1"
+    )]
+    UnknownFormat {
+        /// Bundle directory.
+        bundle: PathBuf,
+        /// The `format` field found.
+        format: String,
+        /// The `format_version` field found.
+        version: u64,
+    },
+    /// The manifest was changed after it was written: `bundle_id` or `seal` does not match its fields.
+    #[error("bundle {bundle}: manifest.json was edited: {field} does not match (expected {expected}, found {found})")]
+    ManifestEdited {
+        /// Bundle directory.
+        bundle: PathBuf,
+        /// `bundle_id` or `seal`.
+        field: &'static str,
+        /// Value recomputed from the manifest's fields.
+        expected: String,
+        /// Value stored in the manifest.
+        found: String,
+    },
+    /// A file listed in the manifest is not on disk.
+    #[error("bundle {bundle}: file {path} is listed in the manifest but missing")]
+    MissingFile {
+        /// Bundle directory.
+        bundle: PathBuf,
+        /// Path inside the bundle, `/`-separated.
+        path: String,
+    },
+    /// A file is on disk but not listed in the manifest.
+    #[error("bundle {bundle}: file {path} is present but not listed in the manifest")]
+    UnlistedFile {
+        /// Bundle directory.
+        bundle: PathBuf,
+        /// Path inside the bundle, `/`-separated.
+        path: String,
+    },
+    /// A file's size differs from the manifest (truncated or appended to).
+    #[error("bundle {bundle}: file {path} has {actual} bytes, the manifest says {expected}")]
+    SizeMismatch {
+        /// Bundle directory.
+        bundle: PathBuf,
+        /// Path inside the bundle.
+        path: String,
+        /// Size in the manifest, bytes.
+        expected: u64,
+        /// Size on disk, bytes.
+        actual: u64,
+    },
+    /// A file's blake3 hash differs from the manifest (its content was changed).
+    #[error("bundle {bundle}: file {path} is damaged: blake3 {actual}, the manifest says {expected}")]
+    HashMismatch {
+        /// Bundle directory.
+        bundle: PathBuf,
+        /// Path inside the bundle.
+        path: String,
+        /// Hash in the manifest (hex).
+        expected: String,
+        /// Hash of the bytes on disk (hex).
+        actual: String,
+    },
+    /// A path given to the writer, or found in a manifest, is not a safe relative bundle path.
+    #[error("bundle {bundle}: invalid path {path:?}: {reason}")]
+    InvalidPath {
+        /// Bundle directory.
+        bundle: PathBuf,
+        /// The offending path.
+        path: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The writer was asked to create a bundle in a directory that already holds files.
+    #[error("bundle {bundle}: the output directory exists and is not empty; choose a new directory or remove it")]
+    NotEmpty {
+        /// Bundle directory.
+        bundle: PathBuf,
+    },
+    /// An I/O error (permissions, full disk, …) on a file of the bundle.
+    #[error("bundle {bundle}: {path}: {source}")]
+    Io {
+        /// Bundle directory.
+        bundle: PathBuf,
+        /// Path inside the bundle (or the bundle directory itself).
+        path: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+impl BundleError {
+    /// True when the bundle itself is not trustworthy (damaged, tampered, incomplete, unknown format), as opposed
+    /// to an environment problem reading it. The binaries exit with code 3 for these, 1 otherwise.
+    pub fn is_verification_failure(&self) -> bool {
+        !matches!(self, BundleError::Io { .. } | BundleError::NotEmpty { .. })
+    }
+}
