@@ -1,0 +1,179 @@
+//! Companies: `POST /companies` upserts on `company_id`; lookups by `company_id`/`name`; notes.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use super::JsonResult;
+use super::attributes::apply_data_custom;
+use crate::config::SimConfig;
+use crate::errors::{ApiError, ApiResult};
+use crate::model::{Company, Note};
+use crate::render;
+use crate::search::Page;
+use crate::state::{Shared, Workspace, now};
+use crate::validate::Body;
+
+fn company_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "company_not_found", "Company Not Found")
+}
+
+/// Intercom's `monthly_spend` limit.
+const MAX_MONTHLY_SPEND: f64 = 2_147_483_647.0;
+
+/// Apply the writable fields of `b` to `c` (validating everything before changing anything).
+fn apply_fields(ws: &Workspace, cfg: &SimConfig, b: &Body, c: &mut Company) -> ApiResult<()> {
+    let name = b.opt_str("name")?;
+    let plan = b.opt_str("plan")?;
+    let size = b.opt_i64("size")?;
+    let website = b.opt_str("website")?;
+    let industry = b.opt_str("industry")?;
+    let remote_created_at = b.opt_i64("remote_created_at")?;
+    b.opt_bool("update_last_request_at")?;
+    let monthly_spend = match b.get("monthly_spend") {
+        None => None,
+        Some(v) => {
+            let f = v.as_f64().ok_or_else(|| ApiError::invalid_field("monthly_spend", "monthly_spend must be a number"))?;
+            if !(0.0..=MAX_MONTHLY_SPEND).contains(&f) {
+                return Err(ApiError::invalid_field("monthly_spend", "monthly_spend must be between 0 and 2147483647"));
+            }
+            Some(f.trunc() as i64)
+        }
+    };
+    let mut custom = c.custom_attributes.clone();
+    if let Some(ca) = b.opt_obj("custom_attributes")? {
+        apply_data_custom(ws, cfg, "company", ca, &mut custom)?;
+    }
+    c.custom_attributes = custom;
+    macro_rules! set {
+        ($($f:ident),*) => { $( if $f.is_some() { c.$f = $f; } )* };
+    }
+    set!(name, plan, size, website, industry, remote_created_at, monthly_spend);
+    c.updated_at = now();
+    Ok(())
+}
+
+/// `POST /companies`: create, or update the company with the same `company_id`.
+pub async fn upsert(State(app): State<Shared>, body: Bytes) -> JsonResult {
+    let b = Body::parse(&body)?;
+    let company_id = b.req_str("company_id")?;
+    let mut ws = app.ws();
+    let existing = ws.companies.values().find(|c| !c.deleted && c.company_id == company_id).map(|c| c.id.clone());
+    let mut c = match &existing {
+        Some(id) => ws.companies[id].clone(),
+        None => Company {
+            id: String::new(),
+            company_id,
+            name: None,
+            plan: None,
+            size: None,
+            website: None,
+            industry: None,
+            monthly_spend: None,
+            remote_created_at: None,
+            custom_attributes: Map::new(),
+            tags: vec![],
+            deleted: false,
+            created_at: now(),
+            updated_at: now(),
+        },
+    };
+    apply_fields(&ws, &app.cfg, &b, &mut c)?;
+    if existing.is_none() {
+        c.id = ws.next_hex(0x6762_c0de);
+    }
+    let v = render::company(&ws, &c);
+    ws.companies.insert(c.id.clone(), c);
+    Ok(Json(v))
+}
+
+/// `GET /companies?company_id=` / `?name=` → one company (404 `company_not_found`); no filter → the list of
+/// companies that have at least one contact (Intercom hides the others from lists).
+pub async fn lookup(State(app): State<Shared>, Query(q): Query<HashMap<String, String>>) -> JsonResult {
+    let ws = app.ws();
+    if let Some(cid) = q.get("company_id") {
+        let c = ws.companies.values().find(|c| !c.deleted && &c.company_id == cid).ok_or_else(company_not_found)?;
+        return Ok(Json(render::company(&ws, c)));
+    }
+    if let Some(name) = q.get("name") {
+        let c = ws.companies.values().find(|c| !c.deleted && c.name.as_ref() == Some(name)).ok_or_else(company_not_found)?;
+        return Ok(Json(render::company(&ws, c)));
+    }
+    let per_page = q.get("per_page").map(|s| s.parse::<i64>().unwrap_or(0));
+    let page = Page::new(per_page, q.get("starting_after").map(String::as_str), 15)?;
+    let visible: Vec<&Company> = ws.companies.values().filter(|c| !c.deleted && ws.user_count(&c.id) > 0).collect();
+    let (items, pages) = page.apply(&visible);
+    Ok(Json(json!({"type": "list", "data": items.iter().map(|c| render::company(&ws, c)).collect::<Vec<_>>(),
+                   "total_count": visible.len(), "pages": pages})))
+}
+
+/// `GET /companies/{id}` (Intercom id).
+pub async fn get_one(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
+    let ws = app.ws();
+    let c = ws.company(&id).ok_or_else(company_not_found)?;
+    Ok(Json(render::company(&ws, c)))
+}
+
+/// `PUT /companies/{id}`; `company_id` cannot change.
+pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> JsonResult {
+    let b = Body::parse(&body)?;
+    let mut ws = app.ws();
+    let mut c = ws.company(&id).ok_or_else(company_not_found)?.clone();
+    if let Some(cid) = b.opt_str("company_id")?.filter(|x| *x != c.company_id) {
+        return Err(ApiError::invalid_field("company_id", format!("company_id cannot be changed (to {cid:?})")));
+    }
+    apply_fields(&ws, &app.cfg, &b, &mut c)?;
+    let v = render::company(&ws, &c);
+    ws.companies.insert(c.id.clone(), c);
+    Ok(Json(v))
+}
+
+/// `DELETE /companies/{id}` (`deleted_company_object`).
+pub async fn remove(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
+    let mut ws = app.ws();
+    ws.company(&id).ok_or_else(company_not_found)?;
+    if let Some(c) = ws.companies.get_mut(&id) {
+        c.deleted = true;
+        c.updated_at = now();
+    }
+    for contact in ws.contacts.values_mut() {
+        contact.company_ids.retain(|x| *x != id);
+    }
+    Ok(Json(json!({"id": id, "object": "company", "deleted": true})))
+}
+
+/// Shared by contact and company notes: `body` required, `admin_id` optional (defaults to the token's admin).
+pub fn create_note(ws: &mut Workspace, b: &Body, target_type: &str, target_id: &str) -> ApiResult<Value> {
+    let body = b.req_str("body")?;
+    if body.trim().is_empty() {
+        return Err(ApiError::invalid_field("body", "body must not be empty"));
+    }
+    let author_id = match b.opt_id("admin_id")? {
+        Some(a) if ws.admin(&a).is_some() => a,
+        Some(a) => return Err(ApiError::new(StatusCode::NOT_FOUND, "admin_not_found", format!("Admin {a} not found")).with_field("admin_id")),
+        None => ws.me.clone(),
+    };
+    let note = Note {
+        id: ws.next_str(),
+        target_type: target_type.into(),
+        target_id: target_id.into(),
+        body,
+        author_id,
+        created_at: now(),
+    };
+    let v = render::note(ws, &note);
+    ws.notes.push(note);
+    Ok(v)
+}
+
+/// `POST /companies/{id}/notes`.
+pub async fn add_note(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> JsonResult {
+    let b = Body::parse(&body)?;
+    let mut ws = app.ws();
+    ws.company(&id).ok_or_else(company_not_found)?;
+    Ok(Json(create_note(&mut ws, &b, "company", &id)?))
+}
