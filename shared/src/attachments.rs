@@ -6,8 +6,8 @@
 
 /// Extensions (lower case, without the dot) refused by default: executables, installers and scripts.
 pub const DEFAULT_RESTRICTED_EXTENSIONS: &[&str] = &[
-    "exe", "scr", "bat", "cmd", "com", "pif", "msi", "msp", "js", "jse", "vbs", "vbe", "wsf", "wsh", "ps1", "psm1",
-    "hta", "cpl", "jar", "reg", "lnk", "dll", "sys",
+    "exe", "scr", "bat", "cmd", "com", "pif", "msi", "msp", "js", "jse", "vbs", "vbe", "wsf",
+    "wsh", "ps1", "psm1", "hta", "cpl", "jar", "reg", "lnk", "dll", "sys",
 ];
 
 /// True when `file_name` ends in a restricted extension of the default list, compared case-insensitively.
@@ -21,9 +21,12 @@ pub fn is_restricted(file_name: &str) -> bool {
 /// Like [`is_restricted`], against a caller's list (entries with or without a leading dot, any case).
 pub fn is_restricted_by<S: AsRef<str>>(file_name: &str, list: &[S]) -> bool {
     match extension(file_name) {
-        Some(ext) => list
-            .iter()
-            .any(|entry| entry.as_ref().trim_start_matches('.').eq_ignore_ascii_case(&ext)),
+        Some(ext) => list.iter().any(|entry| {
+            entry
+                .as_ref()
+                .trim_start_matches('.')
+                .eq_ignore_ascii_case(&ext)
+        }),
         None => false,
     }
 }

@@ -31,7 +31,12 @@ pub enum LogFormat {
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
     /// Configuration file. A missing default file means built-in defaults.
-    #[arg(long, global = true, default_value = "pipeline.toml", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "pipeline.toml",
+        value_name = "PATH"
+    )]
     pub config: PathBuf,
     /// Format of log lines on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -56,7 +61,9 @@ impl CommonArgs {
         };
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-        let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
         let _ = match self.log_format {
             LogFormat::Text => builder.with_target(false).try_init(),
             LogFormat::Json => builder.json().try_init(),
@@ -82,7 +89,13 @@ pub fn verify_command(bundle: &Path) -> ExitCode {
     match Bundle::open(bundle) {
         Ok(b) => {
             let s = b.summary();
-            println!("OK {}  {} files, {} bytes ({})", b.id(), s.files, s.bytes, bundle.display());
+            println!(
+                "OK {}  {} files, {} bytes ({})",
+                b.id(),
+                s.files,
+                s.bytes,
+                bundle.display()
+            );
             ExitCode::SUCCESS
         }
         Err(err) => {
@@ -94,5 +107,9 @@ pub fn verify_command(bundle: &Path) -> ExitCode {
 
 /// The exit code for a bundle error: 3 when the bundle is bad, 1 when the environment failed.
 pub fn exit_code_for_bundle_error(err: &BundleError) -> u8 {
-    if err.is_verification_failure() { exit::BUNDLE_INVALID } else { exit::FAILURE }
+    if err.is_verification_failure() {
+        exit::BUNDLE_INVALID
+    } else {
+        exit::FAILURE
+    }
 }

@@ -98,9 +98,22 @@ pub struct Record {
 
 impl Record {
     /// Builds a record and computes its digest.
-    pub fn new(key: String, kind: RecordKind, after: Vec<String>, source: RecordSource, body: Value) -> Self {
+    pub fn new(
+        key: String,
+        kind: RecordKind,
+        after: Vec<String>,
+        source: RecordSource,
+        body: Value,
+    ) -> Self {
         let digest = crate::canonical::digest(&body);
-        Self { key, kind, after, source, digest, body }
+        Self {
+            key,
+            kind,
+            after,
+            source,
+            digest,
+            body,
+        }
     }
 
     /// The digest of the current body; equal to `digest` for an untouched record.
@@ -135,11 +148,15 @@ pub fn read_records(reader: impl Read) -> impl Iterator<Item = Result<Record, Re
         .filter_map(|(index, line)| {
             let line_no = index as u64 + 1;
             match line {
-                Err(e) => Some(Err(RecordLineError { line: line_no, reason: e.to_string() })),
+                Err(e) => Some(Err(RecordLineError {
+                    line: line_no,
+                    reason: e.to_string(),
+                })),
                 Ok(text) if text.trim().is_empty() => None,
-                Ok(text) => Some(
-                    serde_json::from_str(&text).map_err(|e| RecordLineError { line: line_no, reason: e.to_string() }),
-                ),
+                Ok(text) => Some(serde_json::from_str(&text).map_err(|e| RecordLineError {
+                    line: line_no,
+                    reason: e.to_string(),
+                })),
             }
         })
 }
@@ -151,15 +168,33 @@ mod tests {
 
     #[test]
     fn file_paths_follow_load_order() {
-        assert_eq!(RecordKind::DataAttribute.file_path(), "records/01-data_attribute.ndjson");
-        assert_eq!(RecordKind::Conversation.file_path(), "records/06-conversation.ndjson");
-        assert_eq!(RecordKind::CompanyNote.file_path(), "records/10-company_note.ndjson");
+        assert_eq!(
+            RecordKind::DataAttribute.file_path(),
+            "records/01-data_attribute.ndjson"
+        );
+        assert_eq!(
+            RecordKind::Conversation.file_path(),
+            "records/06-conversation.ndjson"
+        );
+        assert_eq!(
+            RecordKind::CompanyNote.file_path(),
+            "records/10-company_note.ndjson"
+        );
     }
 
     #[test]
     fn lines_round_trip_and_bad_lines_name_their_number() {
-        let source = RecordSource { table: "dbo.TASKS".into(), pk: "7".into() };
-        let record = Record::new("conversation:ticket:7".into(), RecordKind::Conversation, vec![], source, json!({"b": 1}));
+        let source = RecordSource {
+            table: "dbo.TASKS".into(),
+            pk: "7".into(),
+        };
+        let record = Record::new(
+            "conversation:ticket:7".into(),
+            RecordKind::Conversation,
+            vec![],
+            source,
+            json!({"b": 1}),
+        );
         let text = format!("{}\n{{oops\n", record.to_line());
         let got: Vec<_> = read_records(text.as_bytes()).collect();
         assert_eq!(got[0].as_ref().unwrap(), &record);

@@ -47,7 +47,10 @@ pub struct Report {
 impl Report {
     /// An empty report whose first column is headed `title`.
     pub fn new(title: &str) -> Self {
-        Self { title: title.to_string(), rows: Vec::new() }
+        Self {
+            title: title.to_string(),
+            rows: Vec::new(),
+        }
     }
 
     /// Adds a row, or merges it into the row of the same name.
@@ -60,7 +63,10 @@ impl Report {
 
     /// The sum of every row, named `total`.
     pub fn total(&self) -> ReportRow {
-        let mut total = ReportRow { name: "total".into(), ..ReportRow::default() };
+        let mut total = ReportRow {
+            name: "total".into(),
+            ..ReportRow::default()
+        };
         for row in &self.rows {
             total += row;
         }
@@ -70,7 +76,14 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let width = self.rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(5).max(self.title.len()).max(5);
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.name.chars().count())
+            .max()
+            .unwrap_or(5)
+            .max(self.title.len())
+            .max(5);
         let line = |f: &mut fmt::Formatter<'_>, r: &ReportRow| {
             writeln!(
                 f,
@@ -98,9 +111,25 @@ mod tests {
     #[test]
     fn rows_of_the_same_name_merge_and_total_adds_up() {
         let mut report = Report::new("table");
-        report.add(ReportRow { name: "dbo.TASKS".into(), read: 5, written: 5, ..Default::default() });
-        report.add(ReportRow { name: "dbo.TASKS".into(), read: 2, written: 1, rejected: 1, ..Default::default() });
-        report.add(ReportRow { name: "dbo.TaskNote".into(), read: 3, written: 3, ..Default::default() });
+        report.add(ReportRow {
+            name: "dbo.TASKS".into(),
+            read: 5,
+            written: 5,
+            ..Default::default()
+        });
+        report.add(ReportRow {
+            name: "dbo.TASKS".into(),
+            read: 2,
+            written: 1,
+            rejected: 1,
+            ..Default::default()
+        });
+        report.add(ReportRow {
+            name: "dbo.TaskNote".into(),
+            read: 3,
+            written: 3,
+            ..Default::default()
+        });
         assert_eq!(report.rows.len(), 2);
         let total = report.total();
         assert_eq!((total.read, total.written, total.rejected), (10, 9, 1));

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum BundleError {
     /// `manifest.json` is absent: the writer never finished (crash, kill, full disk) or this is not a bundle.
-    #[error("bundle {bundle}: incomplete, manifest.json is missing (the writer did not finish; re-run the stage)")]
+    #[error(
+        "bundle {bundle}: incomplete, manifest.json is missing (the writer did not finish; re-run the stage)"
+    )]
     Incomplete {
         /// Bundle directory.
         bundle: PathBuf,
@@ -34,7 +36,9 @@ pub enum BundleError {
         version: u64,
     },
     /// The manifest was changed after it was written: `bundle_id` or `seal` does not match its fields.
-    #[error("bundle {bundle}: manifest.json was edited: {field} does not match (expected {expected}, found {found})")]
+    #[error(
+        "bundle {bundle}: manifest.json was edited: {field} does not match (expected {expected}, found {found})"
+    )]
     ManifestEdited {
         /// Bundle directory.
         bundle: PathBuf,
@@ -74,7 +78,9 @@ pub enum BundleError {
         actual: u64,
     },
     /// A file's blake3 hash differs from the manifest (its content was changed).
-    #[error("bundle {bundle}: file {path} is damaged: blake3 {actual}, the manifest says {expected}")]
+    #[error(
+        "bundle {bundle}: file {path} is damaged: blake3 {actual}, the manifest says {expected}"
+    )]
     HashMismatch {
         /// Bundle directory.
         bundle: PathBuf,
@@ -96,7 +102,9 @@ pub enum BundleError {
         reason: &'static str,
     },
     /// The writer was asked to create a bundle in a directory that already holds files.
-    #[error("bundle {bundle}: the output directory exists and is not empty; choose a new directory or remove it")]
+    #[error(
+        "bundle {bundle}: the output directory exists and is not empty; choose a new directory or remove it"
+    )]
     NotEmpty {
         /// Bundle directory.
         bundle: PathBuf,

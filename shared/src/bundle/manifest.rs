@@ -93,12 +93,21 @@ pub struct Manifest {
     pub seal: String,
 }
 
-const CONTENT_FIELDS: &[&str] = &["format", "format_version", "kind", "parent", "migration_id", "files"];
+const CONTENT_FIELDS: &[&str] = &[
+    "format",
+    "format_version",
+    "kind",
+    "parent",
+    "migration_id",
+    "files",
+];
 
 impl Manifest {
     /// Computes `bundle_id` from the content fields as they are now.
     pub fn compute_bundle_id(&self) -> String {
-        canonical::digest(&Value::Object(self.fields(|name| CONTENT_FIELDS.contains(&name))))
+        canonical::digest(&Value::Object(
+            self.fields(|name| CONTENT_FIELDS.contains(&name)),
+        ))
     }
 
     /// Computes `seal` from the provenance fields and the stored `bundle_id`.

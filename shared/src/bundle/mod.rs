@@ -8,7 +8,9 @@ mod reader;
 mod writer;
 
 pub use error::BundleError;
-pub use manifest::{BundleKind, FORMAT, FORMAT_VERSION, FileEntry, MANIFEST_FILE, Manifest, Producer, SourceInfo};
+pub use manifest::{
+    BundleKind, FORMAT, FORMAT_VERSION, FileEntry, MANIFEST_FILE, Manifest, Producer, SourceInfo,
+};
 pub use paths::{blob_rel_path, decode_object_name, encode_object_name};
 pub use reader::{Bundle, VerifySummary};
 pub use writer::{BlobRef, BundleWriter, FileSink};

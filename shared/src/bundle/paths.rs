@@ -34,7 +34,10 @@ pub fn encode_object_name(name: &str) -> String {
 /// Reverses [`encode_object_name`]. Returns `None` for text that is not such an encoding.
 pub fn decode_object_name(folder: &str) -> Option<String> {
     let unmarked = folder.replace('^', "");
-    percent_decode_str(&unmarked).decode_utf8().ok().map(|s| s.into_owned())
+    percent_decode_str(&unmarked)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
 }
 
 /// Path of a blob inside a bundle: `blobs/<first 2 hex>/<blake3 hex>`.
@@ -44,14 +47,23 @@ pub fn blob_rel_path(blake3_hex: &str) -> String {
 }
 
 pub(super) fn check_rel_path(bundle: &Path, rel: &str) -> Result<(), BundleError> {
-    let bad = |reason| Err(BundleError::InvalidPath { bundle: bundle.to_path_buf(), path: rel.to_string(), reason });
+    let bad = |reason| {
+        Err(BundleError::InvalidPath {
+            bundle: bundle.to_path_buf(),
+            path: rel.to_string(),
+            reason,
+        })
+    };
     if rel.is_empty() {
         return bad("empty path");
     }
     if rel.starts_with('/') || rel.contains('\\') || rel.contains(':') {
         return bad("must be relative, `/`-separated, without `\\` or `:`");
     }
-    if rel.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+    if rel
+        .split('/')
+        .any(|part| part.is_empty() || part == "." || part == "..")
+    {
         return bad("empty, `.` or `..` component");
     }
     if rel == MANIFEST_FILE {
@@ -74,7 +86,14 @@ mod tests {
 
     #[test]
     fn object_names_round_trip_and_stay_distinct_by_case() {
-        for name in ["dbo.TASKS", "dbo.tasks", "_SMDBA_.Ticket Notes", "dbo.[odd]/name", ".hidden", "dbo.Café"] {
+        for name in [
+            "dbo.TASKS",
+            "dbo.tasks",
+            "_SMDBA_.Ticket Notes",
+            "dbo.[odd]/name",
+            ".hidden",
+            "dbo.Café",
+        ] {
             let enc = encode_object_name(name);
             assert!(!enc.contains(['/', ' ', '[', '\\']), "{enc}");
             assert_eq!(decode_object_name(&enc).as_deref(), Some(name));
@@ -84,6 +103,9 @@ mod tests {
             encode_object_name("dbo.tasks").to_lowercase()
         );
         assert_eq!(encode_object_name("dbo.TASKS"), "dbo.^T^A^S^K^S");
-        assert_eq!(encode_object_name("_SMDBA_.Ticket Notes"), "_^S^M^D^B^A_.^Ticket%20^Notes");
+        assert_eq!(
+            encode_object_name("_SMDBA_.Ticket Notes"),
+            "_^S^M^D^B^A_.^Ticket%20^Notes"
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! Reading a bundle: the whole bundle is verified, streaming, before anything uses it.
 
+use super::Result;
 use super::error::BundleError;
 use super::manifest::{FORMAT, FORMAT_VERSION, FileEntry, MANIFEST_FILE, Manifest};
 use super::paths::{blob_rel_path, check_rel_path, to_rel_string};
 use super::writer::io_err;
-use super::Result;
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::Read;
@@ -77,7 +77,10 @@ impl Bundle {
 
     /// Entries whose path starts with `prefix` (e.g. `"tables/dbo.^T^A^S^K^S/"`), in path order.
     pub fn files_under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a FileEntry> + 'a {
-        self.manifest.files.iter().filter(move |f| f.path.starts_with(prefix))
+        self.manifest
+            .files
+            .iter()
+            .filter(move |f| f.path.starts_with(prefix))
     }
 
     /// Absolute path of the blob with this blake3 hex, if the bundle lists it.
@@ -92,7 +95,10 @@ impl Bundle {
     /// [`BundleError::MissingFile`] when `rel` is not listed; [`BundleError::Io`] when it cannot be opened.
     pub fn open_file(&self, rel: &str) -> Result<File> {
         if self.entry(rel).is_none() {
-            return Err(BundleError::MissingFile { bundle: self.root.clone(), path: rel.to_string() });
+            return Err(BundleError::MissingFile {
+                bundle: self.root.clone(),
+                path: rel.to_string(),
+            });
         }
         File::open(self.root.join(rel)).map_err(|e| io_err(&self.root, rel, e))
     }
@@ -103,16 +109,33 @@ fn read_manifest(root: &Path) -> Result<Manifest> {
     let text = match fs::read(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(BundleError::Incomplete { bundle: root.to_path_buf() });
+            return Err(BundleError::Incomplete {
+                bundle: root.to_path_buf(),
+            });
         }
         Err(e) => return Err(io_err(root, MANIFEST_FILE, e)),
     };
-    let unreadable = |reason: String| BundleError::ManifestUnreadable { bundle: root.to_path_buf(), reason };
-    let raw: serde_json::Value = serde_json::from_slice(&text).map_err(|e| unreadable(e.to_string()))?;
-    let format = raw.get("format").and_then(|v| v.as_str()).unwrap_or("").to_string();
-    let version = raw.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0);
+    let unreadable = |reason: String| BundleError::ManifestUnreadable {
+        bundle: root.to_path_buf(),
+        reason,
+    };
+    let raw: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| unreadable(e.to_string()))?;
+    let format = raw
+        .get("format")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    let version = raw
+        .get("format_version")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0);
     if format != FORMAT || version != FORMAT_VERSION {
-        return Err(BundleError::UnknownFormat { bundle: root.to_path_buf(), format, version });
+        return Err(BundleError::UnknownFormat {
+            bundle: root.to_path_buf(),
+            format,
+            version,
+        });
     }
     let manifest: Manifest = serde_json::from_value(raw).map_err(|e| unreadable(e.to_string()))?;
     check_seals(root, &manifest)?;
@@ -145,7 +168,10 @@ fn verify_files(root: &Path, manifest: &Manifest) -> Result<()> {
     for path in walk_files(root)? {
         let rel = to_rel_string(root, &path);
         if rel != MANIFEST_FILE && !listed.contains(rel.as_str()) {
-            return Err(BundleError::UnlistedFile { bundle: root.to_path_buf(), path: rel });
+            return Err(BundleError::UnlistedFile {
+                bundle: root.to_path_buf(),
+                path: rel,
+            });
         }
     }
     for entry in &manifest.files {
@@ -158,9 +184,17 @@ fn verify_entry(root: &Path, entry: &FileEntry) -> Result<()> {
     let path = root.join(&entry.path);
     let meta = match fs::symlink_metadata(&path) {
         Ok(m) if m.is_file() => m,
-        Ok(_) => return Err(BundleError::MissingFile { bundle: root.to_path_buf(), path: entry.path.clone() }),
+        Ok(_) => {
+            return Err(BundleError::MissingFile {
+                bundle: root.to_path_buf(),
+                path: entry.path.clone(),
+            });
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(BundleError::MissingFile { bundle: root.to_path_buf(), path: entry.path.clone() });
+            return Err(BundleError::MissingFile {
+                bundle: root.to_path_buf(),
+                path: entry.path.clone(),
+            });
         }
         Err(e) => return Err(io_err(root, &entry.path, e)),
     };

@@ -2,7 +2,9 @@
 //! so a crash leaves a directory without a manifest, which readers reject as incomplete.
 
 use super::error::BundleError;
-use super::manifest::{BundleKind, FORMAT, FORMAT_VERSION, FileEntry, MANIFEST_FILE, Manifest, Producer, SourceInfo};
+use super::manifest::{
+    BundleKind, FORMAT, FORMAT_VERSION, FileEntry, MANIFEST_FILE, Manifest, Producer, SourceInfo,
+};
 use super::paths::{blob_rel_path, check_rel_path, to_rel_string};
 use super::{Result, TMP_SUFFIX};
 use std::collections::BTreeMap;
@@ -97,13 +99,32 @@ impl BundleWriter {
                 continue;
             }
             let (bytes, blake3) = super::reader::hash_file(&root, &rel)?;
-            entries.insert(rel.clone(), FileEntry { path: rel, bytes, blake3, rows: None });
+            entries.insert(
+                rel.clone(),
+                FileEntry {
+                    path: rel,
+                    bytes,
+                    blake3,
+                    rows: None,
+                },
+            );
         }
         Ok(Self::new(root, kind, producer, entries))
     }
 
-    fn new(root: PathBuf, kind: BundleKind, producer: Producer, entries: BTreeMap<String, FileEntry>) -> Self {
-        Self { root, kind, producer, entries: Mutex::new(entries), meta: Mutex::new(Meta::default()) }
+    fn new(
+        root: PathBuf,
+        kind: BundleKind,
+        producer: Producer,
+        entries: BTreeMap<String, FileEntry>,
+    ) -> Self {
+        Self {
+            root,
+            kind,
+            producer,
+            entries: Mutex::new(entries),
+            meta: Mutex::new(Meta::default()),
+        }
     }
 
     /// The bundle directory.
@@ -168,12 +189,25 @@ impl BundleWriter {
     /// # Errors
     /// [`BundleError::Io`] on flush, sync or rename failure (e.g. a full disk).
     pub fn commit(&self, sink: FileSink, rows: Option<u64>) -> Result<FileEntry> {
-        let FileSink { rel, tmp, out, hasher, bytes } = sink;
-        let file = out.into_inner().map_err(|e| io_err(&self.root, &rel, e.into_error()))?;
+        let FileSink {
+            rel,
+            tmp,
+            out,
+            hasher,
+            bytes,
+        } = sink;
+        let file = out
+            .into_inner()
+            .map_err(|e| io_err(&self.root, &rel, e.into_error()))?;
         file.sync_all().map_err(|e| io_err(&self.root, &rel, e))?;
         drop(file);
         fs::rename(&tmp, self.root.join(&rel)).map_err(|e| io_err(&self.root, &rel, e))?;
-        let entry = FileEntry { path: rel.clone(), bytes, blake3: hasher.finalize().to_hex().to_string(), rows };
+        let entry = FileEntry {
+            path: rel.clone(),
+            bytes,
+            blake3: hasher.finalize().to_hex().to_string(),
+            rows,
+        };
         self.lock_entries().insert(rel, entry.clone());
         Ok(entry)
     }
@@ -184,7 +218,8 @@ impl BundleWriter {
     /// As [`create_file`](Self::create_file) and [`commit`](Self::commit).
     pub fn write_bytes(&self, rel: &str, bytes: &[u8], rows: Option<u64>) -> Result<FileEntry> {
         let mut sink = self.create_file(rel)?;
-        sink.write_all(bytes).map_err(|e| io_err(&self.root, rel, e))?;
+        sink.write_all(bytes)
+            .map_err(|e| io_err(&self.root, rel, e))?;
         self.commit(sink, rows)
     }
 
@@ -193,7 +228,8 @@ impl BundleWriter {
     /// # Errors
     /// As [`write_bytes`](Self::write_bytes).
     pub fn write_json<T: serde::Serialize>(&self, rel: &str, value: &T) -> Result<FileEntry> {
-        let mut text = serde_json::to_vec_pretty(value).map_err(|e| io_err(&self.root, rel, e.into()))?;
+        let mut text =
+            serde_json::to_vec_pretty(value).map_err(|e| io_err(&self.root, rel, e.into()))?;
         text.push(b'\n');
         self.write_bytes(rel, &text, None)
     }
@@ -214,9 +250,18 @@ impl BundleWriter {
         let staging = format!("blobs/incoming-{}", unique_suffix());
         let mut sink = self.create_file(&staging)?;
         io::copy(&mut reader, &mut sink).map_err(|e| io_err(&self.root, &staging, e))?;
-        let FileSink { tmp, out, hasher, bytes, .. } = sink;
-        let file = out.into_inner().map_err(|e| io_err(&self.root, &staging, e.into_error()))?;
-        file.sync_all().map_err(|e| io_err(&self.root, &staging, e))?;
+        let FileSink {
+            tmp,
+            out,
+            hasher,
+            bytes,
+            ..
+        } = sink;
+        let file = out
+            .into_inner()
+            .map_err(|e| io_err(&self.root, &staging, e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| io_err(&self.root, &staging, e))?;
         drop(file);
         let blake3 = hasher.finalize().to_hex().to_string();
         let rel = blob_rel_path(&blake3);
@@ -224,7 +269,8 @@ impl BundleWriter {
             fs::remove_file(&tmp).map_err(|e| io_err(&self.root, &staging, e))?;
         } else {
             let dest = self.root.join(&rel);
-            fs::create_dir_all(dest.parent().unwrap_or(&self.root)).map_err(|e| io_err(&self.root, &rel, e))?;
+            fs::create_dir_all(dest.parent().unwrap_or(&self.root))
+                .map_err(|e| io_err(&self.root, &rel, e))?;
             fs::rename(&tmp, &dest).map_err(|e| io_err(&self.root, &rel, e))?;
             self.record(&rel, bytes, &blake3);
         }
@@ -242,7 +288,8 @@ impl BundleWriter {
             return Ok(());
         }
         let dest = self.root.join(&rel);
-        fs::create_dir_all(dest.parent().unwrap_or(&self.root)).map_err(|e| io_err(&self.root, &rel, e))?;
+        fs::create_dir_all(dest.parent().unwrap_or(&self.root))
+            .map_err(|e| io_err(&self.root, &rel, e))?;
         if fs::hard_link(source_file, &dest).is_err() {
             fs::copy(source_file, &dest).map_err(|e| io_err(&self.root, &rel, e))?;
         }
@@ -251,7 +298,12 @@ impl BundleWriter {
     }
 
     fn record(&self, rel: &str, bytes: u64, blake3: &str) {
-        let entry = FileEntry { path: rel.to_string(), bytes, blake3: blake3.to_string(), rows: None };
+        let entry = FileEntry {
+            path: rel.to_string(),
+            bytes,
+            blake3: blake3.to_string(),
+            rows: None,
+        };
         self.lock_entries().insert(rel.to_string(), entry);
     }
 
@@ -298,7 +350,8 @@ impl BundleWriter {
             seal: String::new(),
         };
         manifest.seal_now();
-        let mut text = serde_json::to_vec_pretty(&manifest).map_err(|e| io_err(&self.root, MANIFEST_FILE, e.into()))?;
+        let mut text = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| io_err(&self.root, MANIFEST_FILE, e.into()))?;
         text.push(b'\n');
         let tmp = self.root.join(format!("{MANIFEST_FILE}{TMP_SUFFIX}"));
         let write = || -> io::Result<()> {
@@ -323,9 +376,17 @@ impl BundleWriter {
 fn unique_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    format!("{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 pub(super) fn io_err(bundle: &Path, rel: &str, source: io::Error) -> BundleError {
-    BundleError::Io { bundle: bundle.to_path_buf(), path: rel.to_string(), source }
+    BundleError::Io {
+        bundle: bundle.to_path_buf(),
+        path: rel.to_string(),
+        source,
+    }
 }

@@ -52,7 +52,10 @@ impl ExtractConfig {
             problems.push("extract.lob_chunk_bytes must be at least 1".into());
         }
         if !matches!(self.isolation.as_str(), "nolock" | "read_committed") {
-            problems.push(format!("extract.isolation must be \"nolock\" or \"read_committed\", not {:?}", self.isolation));
+            problems.push(format!(
+                "extract.isolation must be \"nolock\" or \"read_committed\", not {:?}",
+                self.isolation
+            ));
         }
         problems
     }

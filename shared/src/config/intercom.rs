@@ -77,7 +77,9 @@ impl IntercomConfig {
         if let Some(url) = &self.base_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            problems.push(format!("intercom.base_url must start with http:// or https://, not {url:?}"));
+            problems.push(format!(
+                "intercom.base_url must start with http:// or https://, not {url:?}"
+            ));
         }
         problems
     }

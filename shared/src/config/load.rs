@@ -3,8 +3,17 @@
 use serde::{Deserialize, Serialize};
 
 /// The load phases in dependency order (DESIGN.md §7).
-pub const ALL_PHASES: &[&str] =
-    &["preflight", "attributes", "companies", "contacts", "conversations", "collections", "articles", "notes", "verify"];
+pub const ALL_PHASES: &[&str] = &[
+    "preflight",
+    "attributes",
+    "companies",
+    "contacts",
+    "conversations",
+    "collections",
+    "articles",
+    "notes",
+    "verify",
+];
 
 /// `[load]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,7 +57,10 @@ impl LoadConfig {
         let mut problems = Vec::new();
         for phase in &self.phases {
             if !ALL_PHASES.contains(&phase.as_str()) {
-                problems.push(format!("load.phases: unknown phase {phase:?} (known: {})", ALL_PHASES.join(", ")));
+                problems.push(format!(
+                    "load.phases: unknown phase {phase:?} (known: {})",
+                    ALL_PHASES.join(", ")
+                ));
             }
         }
         if self.max_attempts == 0 {

@@ -95,7 +95,10 @@ impl PipelineConfig {
     /// inline, [`ConfigError::Invalid`] for syntax errors, unknown keys and wrong types (the message names the
     /// key and line), [`ConfigError::Rejected`] listing every semantic problem.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 
@@ -105,7 +108,11 @@ impl PipelineConfig {
     /// # Errors
     /// As [`load`](Self::load), except for a missing file.
     pub fn load_or_default(path: &Path) -> Result<Self, ConfigError> {
-        if path.exists() { Self::load(path) } else { Ok(Self::default()) }
+        if path.exists() {
+            Self::load(path)
+        } else {
+            Ok(Self::default())
+        }
     }
 
     /// Parses configuration text; `path` is only used in messages.
@@ -116,13 +123,18 @@ impl PipelineConfig {
         if let Some(err) = find_inline_secret(text, path) {
             return Err(err);
         }
-        let config: PipelineConfig =
-            toml::from_str(text).map_err(|e| ConfigError::Invalid { path: path.into(), message: e.to_string() })?;
+        let config: PipelineConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
         let problems = config.validate();
         if problems.is_empty() {
             Ok(config)
         } else {
-            Err(ConfigError::Rejected { path: path.into(), problems })
+            Err(ConfigError::Rejected {
+                path: path.into(),
+                problems,
+            })
         }
     }
 
@@ -155,15 +167,34 @@ fn find_inline_secret(text: &str, path: &Path) -> Option<ConfigError> {
             section = line.trim_matches(['[', ']', ' ']).to_string();
             continue;
         }
-        let Some((key, _)) = line.split_once('=') else { continue };
+        let Some((key, _)) = line.split_once('=') else {
+            continue;
+        };
         let key = key.trim().trim_matches('"');
-        if let Some((_, hint)) = SECRET_KEYS.iter().find(|(k, _)| key.eq_ignore_ascii_case(k)) {
-            let full = if section.is_empty() { key.to_string() } else { format!("{section}.{key}") };
-            return Some(ConfigError::InlineSecret { path: path.into(), key: full, line: index + 1, hint });
+        if let Some((_, hint)) = SECRET_KEYS
+            .iter()
+            .find(|(k, _)| key.eq_ignore_ascii_case(k))
+        {
+            let full = if section.is_empty() {
+                key.to_string()
+            } else {
+                format!("{section}.{key}")
+            };
+            return Some(ConfigError::InlineSecret {
+                path: path.into(),
+                key: full,
+                line: index + 1,
+                hint,
+            });
         }
         if key.eq_ignore_ascii_case("connection_string") && connection_string_has_password(line) {
             let full = format!("{section}.connection_string");
-            return Some(ConfigError::InlineSecret { path: path.into(), key: full, line: index + 1, hint: "password_env" });
+            return Some(ConfigError::InlineSecret {
+                path: path.into(),
+                key: full,
+                line: index + 1,
+                hint: "password_env",
+            });
         }
     }
     None

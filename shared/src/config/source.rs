@@ -16,6 +16,9 @@ pub struct SourceConfig {
 
 impl Default for SourceConfig {
     fn default() -> Self {
-        Self { connection_string: String::new(), password_env: "TRACKIT_SQL_PASSWORD".into() }
+        Self {
+            connection_string: String::new(),
+            password_env: "TRACKIT_SQL_PASSWORD".into(),
+        }
     }
 }

@@ -21,32 +21,48 @@ fn the_shipped_pipeline_toml_parses() {
 
 #[test]
 fn unknown_key_names_the_key_and_line() {
-    let err = parse("[extract]\npage_rows = 10\nmystery_knob = 1\n").unwrap_err().to_string();
+    let err = parse("[extract]\npage_rows = 10\nmystery_knob = 1\n")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("mystery_knob"), "{err}");
     assert!(err.contains("line 3"), "{err}");
 }
 
 #[test]
 fn wrong_type_names_the_key() {
-    let err = parse("[intercom]\nworkers = \"four\"\n").unwrap_err().to_string();
+    let err = parse("[intercom]\nworkers = \"four\"\n")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("workers") || err.contains("line 2"), "{err}");
 }
 
 #[test]
 fn inline_secrets_are_refused_with_the_env_key_to_use() {
     let err = parse("[source]\npassword = \"hunter2\"\n").unwrap_err();
-    assert!(matches!(&err, ConfigError::InlineSecret { key, line: 2, hint: "password_env", .. } if key == "source.password"));
+    assert!(
+        matches!(&err, ConfigError::InlineSecret { key, line: 2, hint: "password_env", .. } if key == "source.password")
+    );
     assert!(!err.to_string().contains("hunter2"));
     let err = parse("[intercom]\ntoken = \"dG9r\"\n").unwrap_err();
-    assert!(matches!(err, ConfigError::InlineSecret { hint: "token_env", .. }));
+    assert!(matches!(
+        err,
+        ConfigError::InlineSecret {
+            hint: "token_env",
+            ..
+        }
+    ));
     let err = parse("[source]\nconnection_string = \"server=x;Password=p\"\n").unwrap_err();
     assert!(matches!(err, ConfigError::InlineSecret { line: 2, .. }));
 }
 
 #[test]
 fn semantic_problems_are_all_reported() {
-    let err = parse("[intercom]\nworkers = 0\nrequests_per_minute = 0\n[load]\nphases = [\"bogus\"]\n").unwrap_err();
-    let ConfigError::Rejected { problems, .. } = err else { panic!("expected Rejected, got {err}") };
+    let err =
+        parse("[intercom]\nworkers = 0\nrequests_per_minute = 0\n[load]\nphases = [\"bogus\"]\n")
+            .unwrap_err();
+    let ConfigError::Rejected { problems, .. } = err else {
+        panic!("expected Rejected, got {err}")
+    };
     assert_eq!(problems.len(), 3, "{problems:?}");
 }
 

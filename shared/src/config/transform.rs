@@ -41,7 +41,10 @@ impl TransformConfig {
     pub(super) fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if !matches!(self.profile.as_str(), "auto" | "classic" | "web" | "seed") {
-            problems.push(format!("transform.profile must be auto, classic, web or seed, not {:?}", self.profile));
+            problems.push(format!(
+                "transform.profile must be auto, classic, web or seed, not {:?}",
+                self.profile
+            ));
         }
         if !(2..=500).contains(&self.max_parts_per_conversation) {
             problems.push("transform.max_parts_per_conversation must be between 2 and 500".into());
