@@ -2,7 +2,10 @@
 
 /// The default refused extensions (ti-shared's list, executables and scripts).
 pub fn default_restricted_extensions() -> Vec<String> {
-    ti_shared::attachments::DEFAULT_RESTRICTED_EXTENSIONS.iter().map(|s| s.to_string()).collect()
+    ti_shared::attachments::DEFAULT_RESTRICTED_EXTENSIONS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// True when `file_name`'s last extension is in `list` (case-insensitive).

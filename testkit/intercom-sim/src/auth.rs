@@ -6,8 +6,8 @@ use crate::errors::ApiError;
 
 /// Versions of the 2.16 spec's `intercom_version` enum.
 pub const KNOWN_VERSIONS: &[&str] = &[
-    "1.0", "1.1", "1.2", "1.3", "1.4", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10",
-    "2.11", "2.12", "2.13", "2.14", "2.15", "2.16",
+    "1.0", "1.1", "1.2", "1.3", "1.4", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7",
+    "2.8", "2.9", "2.10", "2.11", "2.12", "2.13", "2.14", "2.15", "2.16",
 ];
 
 /// Check `Authorization: Bearer <token>` (constant-time compare).
@@ -35,7 +35,10 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 /// # Errors
 /// 400 `intercom_version_invalid`.
 pub fn check_version(headers: &HeaderMap) -> Result<(), ApiError> {
-    match headers.get("intercom-version").map(|v| v.to_str().unwrap_or("")) {
+    match headers
+        .get("intercom-version")
+        .map(|v| v.to_str().unwrap_or(""))
+    {
         None => Ok(()),
         Some(v) if KNOWN_VERSIONS.contains(&v) => Ok(()),
         Some(v) => Err(ApiError::new(

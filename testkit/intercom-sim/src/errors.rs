@@ -31,7 +31,12 @@ pub struct ApiError {
 impl ApiError {
     /// Any status and code.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
     /// Attach the offending field name.
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -48,7 +53,12 @@ impl ApiError {
     }
     /// 400 `parameter_not_found`: a required field is missing.
     pub fn missing(field: &str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "parameter_not_found", format!("{field} is required")).with_field(field)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "parameter_not_found",
+            format!("{field} is required"),
+        )
+        .with_field(field)
     }
     /// 404 `not_found` with a message such as `Resource Not Found`.
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -56,7 +66,11 @@ impl ApiError {
     }
     /// 401 `unauthorized` (`Access Token Invalid`).
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Access Token Invalid")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Access Token Invalid",
+        )
     }
     /// The JSON body.
     pub fn body(&self) -> serde_json::Value {

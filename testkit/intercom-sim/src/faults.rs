@@ -44,17 +44,28 @@ impl FaultSpec {
     /// A message naming the bad spec.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let spec = spec.trim();
-        let (name, value) = spec.split_once('=').map(|(a, b)| (a.trim(), Some(b.trim()))).unwrap_or((spec, None));
+        let (name, value) = spec
+            .split_once('=')
+            .map(|(a, b)| (a.trim(), Some(b.trim())))
+            .unwrap_or((spec, None));
         let num = |v: Option<&str>| -> Result<u64, String> {
-            v.ok_or(format!("{name} needs a value"))?.parse().map_err(|_| format!("bad number in {spec:?}"))
+            v.ok_or(format!("{name} needs a value"))?
+                .parse()
+                .map_err(|_| format!("bad number in {spec:?}"))
         };
         match name {
-            "5xx" => Ok(Self::ServerError(parse_rate(value.ok_or("5xx needs a rate")?)?)),
-            "reset-after-apply" => Ok(Self::ResetAfterApply(parse_rate(value.ok_or("reset-after-apply needs a rate")?)?)),
+            "5xx" => Ok(Self::ServerError(parse_rate(
+                value.ok_or("5xx needs a rate")?,
+            )?)),
+            "reset-after-apply" => Ok(Self::ResetAfterApply(parse_rate(
+                value.ok_or("reset-after-apply needs a rate")?,
+            )?)),
             "latency-ms" => Ok(Self::LatencyMs(num(value)?)),
             "429-storm" => Ok(Self::Storm429(num(value)?)),
             "no-ratelimit-headers" if value.is_none() => Ok(Self::NoRateLimitHeaders),
-            _ => Err(format!("unknown fault {spec:?} (known: 5xx=RATE, reset-after-apply=RATE, latency-ms=N, 429-storm=SECONDS, no-ratelimit-headers)")),
+            _ => Err(format!(
+                "unknown fault {spec:?} (known: 5xx=RATE, reset-after-apply=RATE, latency-ms=N, 429-storm=SECONDS, no-ratelimit-headers)"
+            )),
         }
     }
 }
@@ -102,7 +113,10 @@ impl Faults {
     /// # Errors
     /// The first bad spec; the old set stays active then.
     pub fn replace(&mut self, specs: &[String]) -> Result<(), String> {
-        let parsed = specs.iter().map(|s| FaultSpec::parse(s)).collect::<Result<Vec<_>, _>>()?;
+        let parsed = specs
+            .iter()
+            .map(|s| FaultSpec::parse(s))
+            .collect::<Result<Vec<_>, _>>()?;
         self.specs = specs.to_vec();
         self.server_error = 0.0;
         self.reset = 0.0;
@@ -168,12 +182,24 @@ mod tests {
 
     #[test]
     fn parses_specs() {
-        assert_eq!(FaultSpec::parse("5xx=0.25"), Ok(FaultSpec::ServerError(0.25)));
+        assert_eq!(
+            FaultSpec::parse("5xx=0.25"),
+            Ok(FaultSpec::ServerError(0.25))
+        );
         assert_eq!(FaultSpec::parse("5xx=10%"), Ok(FaultSpec::ServerError(0.1)));
-        assert_eq!(FaultSpec::parse("reset-after-apply=1"), Ok(FaultSpec::ResetAfterApply(1.0)));
-        assert_eq!(FaultSpec::parse("latency-ms=20"), Ok(FaultSpec::LatencyMs(20)));
+        assert_eq!(
+            FaultSpec::parse("reset-after-apply=1"),
+            Ok(FaultSpec::ResetAfterApply(1.0))
+        );
+        assert_eq!(
+            FaultSpec::parse("latency-ms=20"),
+            Ok(FaultSpec::LatencyMs(20))
+        );
         assert_eq!(FaultSpec::parse("429-storm=5"), Ok(FaultSpec::Storm429(5)));
-        assert_eq!(FaultSpec::parse("no-ratelimit-headers"), Ok(FaultSpec::NoRateLimitHeaders));
+        assert_eq!(
+            FaultSpec::parse("no-ratelimit-headers"),
+            Ok(FaultSpec::NoRateLimitHeaders)
+        );
         assert!(FaultSpec::parse("5xx=2").is_err());
         assert!(FaultSpec::parse("bogus").is_err());
     }

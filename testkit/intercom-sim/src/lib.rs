@@ -62,14 +62,25 @@ pub async fn start(cfg: SimConfig) -> Result<Running, SimError> {
     let app = App::new(cfg)?;
     let listener = tokio::net::TcpListener::bind(&app.cfg.listen)
         .await
-        .map_err(|source| SimError::Io { context: format!("binding {}", app.cfg.listen), source })?;
-    let addr = listener.local_addr().map_err(|source| SimError::Io { context: "local address".into(), source })?;
+        .map_err(|source| SimError::Io {
+            context: format!("binding {}", app.cfg.listen),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SimError::Io {
+        context: "local address".into(),
+        source,
+    })?;
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let router = server::router(app.clone());
     let task = tokio::spawn(server::serve(listener, router, async move {
         let _ = rx.await;
     }));
-    Ok(Running { addr, app, stop, task })
+    Ok(Running {
+        addr,
+        app,
+        stop,
+        task,
+    })
 }
 
 /// Write the state JSON to `path`.
@@ -78,7 +89,10 @@ pub async fn start(cfg: SimConfig) -> Result<Running, SimError> {
 /// [`SimError::Io`].
 pub fn write_state(app: &App, path: &std::path::Path) -> Result<(), SimError> {
     let text = serde_json::to_string_pretty(&app.ws().dump()).unwrap_or_default();
-    std::fs::write(path, text).map_err(|source| SimError::Io { context: format!("writing {}", path.display()), source })
+    std::fs::write(path, text).map_err(|source| SimError::Io {
+        context: format!("writing {}", path.display()),
+        source,
+    })
 }
 
 async fn shutdown_signal() {

@@ -89,9 +89,14 @@ fn main() -> ExitCode {
         max_attachments: args.max_attachments,
         max_attachment_bytes: args.max_attachment_bytes,
         max_body_bytes: args.max_body_bytes,
-        restricted_extensions: args.restricted_extensions.unwrap_or(defaults.restricted_extensions),
+        restricted_extensions: args
+            .restricted_extensions
+            .unwrap_or(defaults.restricted_extensions),
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("intercom-sim: starting runtime: {e}");

@@ -28,7 +28,11 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// A limiter allowing `per_minute` requests per minute.
     pub fn new(per_minute: u32) -> Self {
-        Self { per_minute, window_start: 0, used: 0 }
+        Self {
+            per_minute,
+            window_start: 0,
+            used: 0,
+        }
     }
 
     /// True when limiting is on.
@@ -51,13 +55,28 @@ impl RateLimiter {
         let limit = self.limit();
         let reset = start + WINDOW_SECS;
         if !self.enabled() {
-            return Decision { allowed: true, limit, remaining: limit, reset };
+            return Decision {
+                allowed: true,
+                limit,
+                remaining: limit,
+                reset,
+            };
         }
         if self.used >= limit {
-            return Decision { allowed: false, limit, remaining: 0, reset };
+            return Decision {
+                allowed: false,
+                limit,
+                remaining: 0,
+                reset,
+            };
         }
         self.used += 1;
-        Decision { allowed: true, limit, remaining: limit - self.used, reset }
+        Decision {
+            allowed: true,
+            limit,
+            remaining: limit - self.used,
+            reset,
+        }
     }
 
     /// The message Intercom sends with a 429.

@@ -11,7 +11,9 @@ pub const WORKSPACE_ID: &str = "simws001";
 
 /// An id as an integer when it is numeric (the spec types admin/team ids inside lists as integers).
 pub fn int_id(id: &str) -> Value {
-    id.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(id))
+    id.parse::<i64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| Value::from(id))
 }
 
 fn put_opt<T: Into<Value>>(m: &mut Map<String, Value>, k: &str, v: Option<T>) {
@@ -90,10 +92,17 @@ fn addressable(kind: &str, ids: &[String], base: &str, owner: &str) -> Value {
 /// Schema `contact`.
 pub fn contact(ws: &Workspace, c: &Contact) -> Value {
     let email = c.email.clone().unwrap_or_default();
-    let domain = email.split_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
+    let domain = email
+        .split_once('@')
+        .map(|(_, d)| d.to_string())
+        .unwrap_or_default();
     let tag_ids: Vec<String> = c.tags.iter().map(|t| t.id.clone()).collect();
-    let note_ids: Vec<String> =
-        ws.notes.iter().filter(|n| n.target_type == "contact" && n.target_id == c.id).map(|n| n.id.clone()).collect();
+    let note_ids: Vec<String> = ws
+        .notes
+        .iter()
+        .filter(|n| n.target_type == "contact" && n.target_id == c.id)
+        .map(|n| n.id.clone())
+        .collect();
     let mut companies = addressable("company", &c.company_ids, "companies", &c.id);
     companies.as_object_mut().map(|m| m.remove("type"));
     json!({
@@ -130,7 +139,10 @@ pub fn company(ws: &Workspace, c: &Company) -> Value {
     put_opt(&mut m, "name", c.name.clone());
     m.insert(
         "plan".into(),
-        c.plan.as_ref().map(|p| json!({"type": "plan", "id": format!("plan-{p}"), "name": p})).unwrap_or(json!({})),
+        c.plan
+            .as_ref()
+            .map(|p| json!({"type": "plan", "id": format!("plan-{p}"), "name": p}))
+            .unwrap_or(json!({})),
     );
     put_opt(&mut m, "remote_created_at", c.remote_created_at);
     m.insert("created_at".into(), json!(c.created_at));
@@ -141,18 +153,40 @@ pub fn company(ws: &Workspace, c: &Company) -> Value {
     put_opt(&mut m, "monthly_spend", c.monthly_spend);
     m.insert("session_count".into(), json!(0));
     m.insert("user_count".into(), json!(ws.user_count(&c.id)));
-    m.insert("custom_attributes".into(), Value::Object(c.custom_attributes.clone()));
-    m.insert("tags".into(), json!({"type": "tag.list", "tags": c.tags.iter().map(tag_basic).collect::<Vec<_>>()}));
-    m.insert("segments".into(), json!({"type": "segment.list", "segments": []}));
+    m.insert(
+        "custom_attributes".into(),
+        Value::Object(c.custom_attributes.clone()),
+    );
+    m.insert(
+        "tags".into(),
+        json!({"type": "tag.list", "tags": c.tags.iter().map(tag_basic).collect::<Vec<_>>()}),
+    );
+    m.insert(
+        "segments".into(),
+        json!({"type": "segment.list", "segments": []}),
+    );
     Value::Object(m)
 }
 
 fn author(ws: &Workspace, a: &Author) -> Value {
     let mut v = json!({"type": a.kind, "id": a.id});
     let (name, email) = match a.kind.as_str() {
-        "admin" => ws.admin(&a.id).map(|x| (Some(x.name.clone()), x.email.clone())).unwrap_or((None, None)),
-        "team" => (ws.teams.iter().find(|t| t.id == a.id).map(|t| t.name.clone()), None),
-        _ => ws.contacts.get(&a.id).map(|c| (c.name.clone(), c.email.clone())).unwrap_or((None, None)),
+        "admin" => ws
+            .admin(&a.id)
+            .map(|x| (Some(x.name.clone()), x.email.clone()))
+            .unwrap_or((None, None)),
+        "team" => (
+            ws.teams
+                .iter()
+                .find(|t| t.id == a.id)
+                .map(|t| t.name.clone()),
+            None,
+        ),
+        _ => ws
+            .contacts
+            .get(&a.id)
+            .map(|c| (c.name.clone(), c.email.clone()))
+            .unwrap_or((None, None)),
     };
     v["name"] = json!(name);
     if let Some(e) = email {
@@ -188,7 +222,9 @@ pub fn conversation(ws: &Workspace, c: &Conversation, max_parts: Option<usize>) 
                 ids.push(&p.author.id);
             }
         }
-        ids.into_iter().map(|id| json!({"type": "admin", "id": id})).collect()
+        ids.into_iter()
+            .map(|id| json!({"type": "admin", "id": id}))
+            .collect()
     };
     let mut v = json!({
         "type": "conversation", "id": c.id, "title": c.title, "created_at": c.created_at,

@@ -30,7 +30,9 @@ pub enum Query {
     Group(bool, Vec<Query>),
 }
 
-const OPERATORS: &[&str] = &["=", "!=", "IN", "NIN", "<", ">", "<=", ">=", "~", "!~", "^", "$"];
+const OPERATORS: &[&str] = &[
+    "=", "!=", "IN", "NIN", "<", ">", "<=", ">=", "~", "!~", "^", "$",
+];
 
 /// Parse and check a query; `field_ok` says whether a field may be searched.
 ///
@@ -41,39 +43,75 @@ pub fn parse(v: &Value, field_ok: &dyn Fn(&str) -> bool) -> ApiResult<Query> {
 }
 
 fn parse_at(v: &Value, depth: usize, field_ok: &dyn Fn(&str) -> bool) -> ApiResult<Query> {
-    let o = v.as_object().ok_or_else(|| ApiError::invalid_field("query", "query must be an object"))?;
-    let op = o.get("operator").and_then(Value::as_str).ok_or_else(|| ApiError::missing("query.operator"))?;
+    let o = v
+        .as_object()
+        .ok_or_else(|| ApiError::invalid_field("query", "query must be an object"))?;
+    let op = o
+        .get("operator")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::missing("query.operator"))?;
     if op == "AND" || op == "OR" {
         if depth >= MAX_DEPTH {
-            return Err(ApiError::invalid_field("query", format!("queries may nest at most {MAX_DEPTH} levels")));
+            return Err(ApiError::invalid_field(
+                "query",
+                format!("queries may nest at most {MAX_DEPTH} levels"),
+            ));
         }
-        let items = o.get("value").and_then(Value::as_array).ok_or_else(|| ApiError::invalid_field("query.value", "group value must be an array"))?;
+        let items = o.get("value").and_then(Value::as_array).ok_or_else(|| {
+            ApiError::invalid_field("query.value", "group value must be an array")
+        })?;
         if items.is_empty() || items.len() > MAX_GROUP_ITEMS {
-            return Err(ApiError::invalid_field("query.value", format!("a group holds 1 to {MAX_GROUP_ITEMS} filters")));
+            return Err(ApiError::invalid_field(
+                "query.value",
+                format!("a group holds 1 to {MAX_GROUP_ITEMS} filters"),
+            ));
         }
-        let qs = items.iter().map(|i| parse_at(i, depth + 1, field_ok)).collect::<ApiResult<Vec<_>>>()?;
+        let qs = items
+            .iter()
+            .map(|i| parse_at(i, depth + 1, field_ok))
+            .collect::<ApiResult<Vec<_>>>()?;
         return Ok(Query::Group(op == "AND", qs));
     }
     if !OPERATORS.contains(&op) {
-        return Err(ApiError::invalid_field("query.operator", format!("operator {op:?} is not supported")));
+        return Err(ApiError::invalid_field(
+            "query.operator",
+            format!("operator {op:?} is not supported"),
+        ));
     }
-    let field = o.get("field").and_then(Value::as_str).ok_or_else(|| ApiError::missing("query.field"))?;
+    let field = o
+        .get("field")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::missing("query.field"))?;
     if !field_ok(field) {
-        return Err(ApiError::invalid_field("query.field", format!("{field} is not a searchable field")));
+        return Err(ApiError::invalid_field(
+            "query.field",
+            format!("{field} is not a searchable field"),
+        ));
     }
     let value = o.get("value").cloned().unwrap_or(Value::Null);
     if matches!(op, "IN" | "NIN") && !value.is_array() {
-        return Err(ApiError::invalid_field("query.value", format!("{op} needs an array value")));
+        return Err(ApiError::invalid_field(
+            "query.value",
+            format!("{op} needs an array value"),
+        ));
     }
-    Ok(Query::Filter { field: field.to_string(), op: op.to_string(), value })
+    Ok(Query::Filter {
+        field: field.to_string(),
+        op: op.to_string(),
+        value,
+    })
 }
 
 fn scalar_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::String(x), Value::String(y)) => x.eq_ignore_ascii_case(y),
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::String(x), Value::Number(y)) | (Value::Number(y), Value::String(x)) => x == &y.to_string(),
-        (Value::String(x), Value::Bool(y)) | (Value::Bool(y), Value::String(x)) => x == &y.to_string(),
+        (Value::String(x), Value::Number(y)) | (Value::Number(y), Value::String(x)) => {
+            x == &y.to_string()
+        }
+        (Value::String(x), Value::Bool(y)) | (Value::Bool(y), Value::String(x)) => {
+            x == &y.to_string()
+        }
         _ => a == b,
     }
 }
@@ -108,14 +146,32 @@ pub fn matches(q: &Query, lookup: &dyn Fn(&str) -> Option<Value>) -> bool {
             let actual = lookup(field).unwrap_or(Value::Null);
             let list = || value.as_array().cloned().unwrap_or_default();
             match op.as_str() {
-                "=" => if value.is_null() { actual.is_null() } else { eq(&actual, value) },
-                "!=" => if value.is_null() { !actual.is_null() } else { !eq(&actual, value) },
+                "=" => {
+                    if value.is_null() {
+                        actual.is_null()
+                    } else {
+                        eq(&actual, value)
+                    }
+                }
+                "!=" => {
+                    if value.is_null() {
+                        !actual.is_null()
+                    } else {
+                        !eq(&actual, value)
+                    }
+                }
                 "IN" => list().iter().any(|w| eq(&actual, w)),
                 "NIN" => !list().iter().any(|w| eq(&actual, w)),
                 "<" => cmp(&actual, value) == Some(std::cmp::Ordering::Less),
                 ">" => cmp(&actual, value) == Some(std::cmp::Ordering::Greater),
-                "<=" => matches!(cmp(&actual, value), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)),
-                ">=" => matches!(cmp(&actual, value), Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)),
+                "<=" => matches!(
+                    cmp(&actual, value),
+                    Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+                ),
+                ">=" => matches!(
+                    cmp(&actual, value),
+                    Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+                ),
                 "~" => !actual.is_null() && text(&actual).contains(&text(value)),
                 "!~" => actual.is_null() || !text(&actual).contains(&text(value)),
                 "^" => !actual.is_null() && text(&actual).starts_with(&text(value)),
@@ -140,11 +196,20 @@ impl Page {
     ///
     /// # Errors
     /// 400 `parameter_invalid` for an out-of-range `per_page` or an unreadable cursor.
-    pub fn new(per_page: Option<i64>, starting_after: Option<&str>, default: usize) -> ApiResult<Self> {
+    pub fn new(
+        per_page: Option<i64>,
+        starting_after: Option<&str>,
+        default: usize,
+    ) -> ApiResult<Self> {
         let per_page = match per_page {
             None => default,
             Some(n) if (1..=MAX_PER_PAGE as i64).contains(&n) => n as usize,
-            Some(_) => return Err(ApiError::invalid_field("per_page", format!("per_page must be between 1 and {MAX_PER_PAGE}"))),
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    "per_page",
+                    format!("per_page must be between 1 and {MAX_PER_PAGE}"),
+                ));
+            }
         };
         let offset = match starting_after {
             None | Some("") => 0,
@@ -153,7 +218,12 @@ impl Page {
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .and_then(|s| s.strip_prefix("off:").and_then(|n| n.parse().ok()))
-                .ok_or_else(|| ApiError::invalid_field("starting_after", "starting_after is not a valid cursor"))?,
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "starting_after",
+                        "starting_after is not a valid cursor",
+                    )
+                })?,
         };
         Ok(Self { per_page, offset })
     }
@@ -220,7 +290,10 @@ mod tests {
         let p = Page::new(Some(2), None, 50).unwrap();
         let (got, pages) = p.apply(&items);
         assert_eq!(got, vec![0, 1]);
-        let next = pages["next"]["starting_after"].as_str().unwrap().to_string();
+        let next = pages["next"]["starting_after"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let (got, _) = Page::new(Some(2), Some(&next), 50).unwrap().apply(&items);
         assert_eq!(got, vec![2, 3]);
         assert!(Page::new(Some(151), None, 50).is_err());

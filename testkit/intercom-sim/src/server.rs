@@ -4,19 +4,21 @@
 use std::future::Future;
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use axum::Router;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::errors::ApiError;
 use crate::ratelimit::Decision;
-use crate::routes::{admins, articles, attributes, companies, contacts, conversations, parts, sim, tags};
+use crate::routes::{
+    admins, articles, attributes, companies, contacts, conversations, parts, sim, tags,
+};
 use crate::state::{Shared, now};
 
 /// Marker put in a response's extensions: drop the connection instead of sending it.
@@ -35,7 +37,10 @@ impl std::error::Error for Dropped {}
 
 /// True for requests that change state (logged in `requests`, eligible for `reset-after-apply`).
 pub fn is_state_changing(method: &Method, path: &str) -> bool {
-    matches!(*method, Method::POST | Method::PUT | Method::DELETE | Method::PATCH) && !path.ends_with("/search")
+    matches!(
+        *method,
+        Method::POST | Method::PUT | Method::DELETE | Method::PATCH
+    ) && !path.ends_with("/search")
 }
 
 /// Build the router (Intercom API + `/_sim/` control endpoints).
@@ -45,40 +50,77 @@ pub fn router(app: Shared) -> Router {
         .route("/admins", get(admins::list))
         .route("/admins/{id}", get(admins::get_one))
         .route("/teams", get(admins::teams))
-        .route("/data_attributes", get(attributes::list_data).post(attributes::create_data))
+        .route(
+            "/data_attributes",
+            get(attributes::list_data).post(attributes::create_data),
+        )
         .route("/data_attributes/{id}", put(attributes::update_data))
-        .route("/conversations/attributes", get(attributes::list_conv).post(attributes::create_conv))
-        .route("/conversations/attributes/{id}", delete(attributes::archive_conv))
+        .route(
+            "/conversations/attributes",
+            get(attributes::list_conv).post(attributes::create_conv),
+        )
+        .route(
+            "/conversations/attributes/{id}",
+            delete(attributes::archive_conv),
+        )
         .route("/companies", get(companies::lookup).post(companies::upsert))
-        .route("/companies/{id}", get(companies::get_one).put(companies::update).delete(companies::remove))
+        .route(
+            "/companies/{id}",
+            get(companies::get_one)
+                .put(companies::update)
+                .delete(companies::remove),
+        )
         .route("/companies/{id}/notes", post(companies::add_note))
         .route("/contacts", post(contacts::create))
         .route("/contacts/search", post(contacts::search))
-        .route("/contacts/find_by_external_id/{external_id}", get(contacts::find_by_external_id))
-        .route("/contacts/{id}", get(contacts::get_one).put(contacts::update).delete(contacts::remove))
+        .route(
+            "/contacts/find_by_external_id/{external_id}",
+            get(contacts::find_by_external_id),
+        )
+        .route(
+            "/contacts/{id}",
+            get(contacts::get_one)
+                .put(contacts::update)
+                .delete(contacts::remove),
+        )
         .route("/contacts/{id}/companies", post(contacts::attach_company))
         .route("/contacts/{id}/notes", post(contacts::add_note))
         .route("/contacts/{id}/tags", post(contacts::add_tag))
         .route("/contacts/{id}/archive", post(contacts::archive))
         .route("/contacts/{id}/unarchive", post(contacts::unarchive))
-        .route("/conversations", get(conversations::list).post(conversations::create))
+        .route(
+            "/conversations",
+            get(conversations::list).post(conversations::create),
+        )
         .route("/conversations/search", post(conversations::search))
         .route(
             "/conversations/{id}",
-            get(conversations::get_one).put(conversations::update).delete(conversations::remove),
+            get(conversations::get_one)
+                .put(conversations::update)
+                .delete(conversations::remove),
         )
         .route("/conversations/{id}/reply", post(parts::reply))
         .route("/conversations/{id}/parts", post(parts::manage))
         .route("/conversations/{id}/tags", post(conversations::add_tag))
-        .route("/help_center/collections", get(articles::list_collections).post(articles::create_collection))
+        .route(
+            "/help_center/collections",
+            get(articles::list_collections).post(articles::create_collection),
+        )
         .route(
             "/help_center/collections/{id}",
-            get(articles::get_collection).put(articles::update_collection).delete(articles::delete_collection),
+            get(articles::get_collection)
+                .put(articles::update_collection)
+                .delete(articles::delete_collection),
         )
-        .route("/articles", get(articles::list_articles).post(articles::create_article))
+        .route(
+            "/articles",
+            get(articles::list_articles).post(articles::create_article),
+        )
         .route(
             "/articles/{id}",
-            get(articles::get_article).put(articles::update_article).delete(articles::delete_article),
+            get(articles::get_article)
+                .put(articles::update_article)
+                .delete(articles::delete_article),
         )
         .route("/tags", get(tags::list).post(tags::create_or_apply))
         .fallback(unknown)
@@ -130,7 +172,12 @@ async fn api_middleware(State(app): State<Shared>, req: Request, next: Next) -> 
     let decision = {
         let mut l = app.limiter();
         match storm {
-            Some(reset) => Some(Decision { allowed: false, limit: l.limit(), remaining: 0, reset }),
+            Some(reset) => Some(Decision {
+                allowed: false,
+                limit: l.limit(),
+                remaining: 0,
+                reset,
+            }),
             None if l.enabled() => Some(l.check(t)),
             None => None,
         }
@@ -144,7 +191,10 @@ async fn api_middleware(State(app): State<Shared>, req: Request, next: Next) -> 
     if let Some(d) = decision.filter(|d| !d.allowed) {
         log(429, storm.map(|_| "429-storm"));
         let msg = format!("Exceeded rate limit of {} in 10_seconds", d.limit);
-        return finish(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", msg).into_response());
+        return finish(
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", msg)
+                .into_response(),
+        );
     }
     if let Err(e) = crate::auth::check_version(req.headers()) {
         log(400, None);
@@ -154,7 +204,11 @@ async fn api_middleware(State(app): State<Shared>, req: Request, next: Next) -> 
     if let Some(code) = server_error {
         log(code, Some("5xx"));
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let (c, m) = if code == 503 { ("service_unavailable", "Service Unavailable") } else { ("server_error", "Server Error") };
+        let (c, m) = if code == 503 {
+            ("service_unavailable", "Service Unavailable")
+        } else {
+            ("server_error", "Server Error")
+        };
         return finish(ApiError::new(status, c, m).into_response());
     }
     let mut resp = next.run(req).await;
@@ -172,7 +226,11 @@ async fn api_middleware(State(app): State<Shared>, req: Request, next: Next) -> 
 ///
 /// # Errors
 /// Accept failures.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     tokio::pin!(shutdown);
     loop {
         let (stream, _) = tokio::select! {
@@ -186,26 +244,32 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let router = router.clone();
-                async move {
-                    let resp = match router.oneshot(req).await {
-                        Ok(r) => r,
-                        Err(never) => match never {},
-                    };
-                    if resp.extensions().get::<ResetConnection>().is_some() {
-                        return Err(Dropped);
+            let svc =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let router = router.clone();
+                    async move {
+                        let resp = match router.oneshot(req).await {
+                            Ok(r) => r,
+                            Err(never) => match never {},
+                        };
+                        if resp.extensions().get::<ResetConnection>().is_some() {
+                            return Err(Dropped);
+                        }
+                        Ok(resp)
                     }
-                    Ok(resp)
-                }
-            });
-            let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).await;
+                });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
         });
     }
 }
 
 fn is_transient(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
-    matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock)
-        || e.raw_os_error().is_some_and(|c| c == 24 || c == 23) // EMFILE / ENFILE: keep serving
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    ) || e.raw_os_error().is_some_and(|c| c == 24 || c == 23) // EMFILE / ENFILE: keep serving
 }

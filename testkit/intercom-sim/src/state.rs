@@ -15,12 +15,18 @@ use crate::ratelimit::RateLimiter;
 
 /// Current Unix time in seconds.
 pub fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// Current Unix time in milliseconds.
 pub fn now_ms() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
 }
 
 /// Admins and teams the workspace starts with.
@@ -43,7 +49,11 @@ impl Seed {
             email: Some("migration.admin@example.com".into()),
             team_ids: vec![],
         };
-        Self { me: me.id.clone(), admins: vec![me], teams: vec![] }
+        Self {
+            me: me.id.clone(),
+            admins: vec![me],
+            teams: vec![],
+        }
     }
 
     /// Parse the fixture generator's admins.json:
@@ -52,7 +62,10 @@ impl Seed {
     /// # Errors
     /// [`SimError::SeedAdmins`] when the file is unreadable or not of that shape.
     pub fn from_file(path: &Path) -> Result<Self, SimError> {
-        let err = |reason: String| SimError::SeedAdmins { path: path.display().to_string(), reason };
+        let err = |reason: String| SimError::SeedAdmins {
+            path: path.display().to_string(),
+            reason,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let v: Value = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
         let id_of = |x: &Value| -> Option<String> {
@@ -64,25 +77,48 @@ impl Seed {
         };
         let admin_of = |a: &Value| -> Result<Admin, SimError> {
             Ok(Admin {
-                id: a.get("id").and_then(id_of).ok_or_else(|| err("admin without id".into()))?,
-                name: a.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+                id: a
+                    .get("id")
+                    .and_then(id_of)
+                    .ok_or_else(|| err("admin without id".into()))?,
+                name: a
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 email: a.get("email").and_then(Value::as_str).map(str::to_string),
                 team_ids: vec![],
             })
         };
         let me = admin_of(v.get("me").ok_or_else(|| err("missing \"me\"".into()))?)?;
         let mut admins = Vec::new();
-        for a in v.get("admins").and_then(Value::as_array).ok_or_else(|| err("missing \"admins\" array".into()))? {
+        for a in v
+            .get("admins")
+            .and_then(Value::as_array)
+            .ok_or_else(|| err("missing \"admins\" array".into()))?
+        {
             admins.push(admin_of(a)?);
         }
         if !admins.iter().any(|a| a.id == me.id) {
             admins.insert(0, me.clone());
         }
         let mut teams = Vec::new();
-        for t in v.get("teams").and_then(Value::as_array).cloned().unwrap_or_default() {
+        for t in v
+            .get("teams")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+        {
             let team = Team {
-                id: t.get("id").and_then(id_of).ok_or_else(|| err("team without id".into()))?,
-                name: t.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+                id: t
+                    .get("id")
+                    .and_then(id_of)
+                    .ok_or_else(|| err("team without id".into()))?,
+                name: t
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 admin_ids: t
                     .get("admin_ids")
                     .and_then(Value::as_array)
@@ -94,7 +130,11 @@ impl Seed {
             }
             teams.push(team);
         }
-        Ok(Self { me: me.id, admins, teams })
+        Ok(Self {
+            me: me.id,
+            admins,
+            teams,
+        })
     }
 }
 
@@ -189,7 +229,10 @@ impl Workspace {
 
     /// Number of live contacts attached to company `id`.
     pub fn user_count(&self, company_id: &str) -> usize {
-        self.contacts.values().filter(|c| !c.deleted && c.company_ids.iter().any(|x| x == company_id)).count()
+        self.contacts
+            .values()
+            .filter(|c| !c.deleted && c.company_ids.iter().any(|x| x == company_id))
+            .count()
     }
 
     /// Log one state-changing request.
@@ -207,7 +250,12 @@ impl Workspace {
 
     /// The `/_sim/state` document (shape in README.md).
     pub fn dump(&self) -> Value {
-        let notes_for = |kind: &str| -> Vec<&Note> { self.notes.iter().filter(|n| n.target_type == kind).collect() };
+        let notes_for = |kind: &str| -> Vec<&Note> {
+            self.notes
+                .iter()
+                .filter(|n| n.target_type == kind)
+                .collect()
+        };
         json!({
             "me": self.me,
             "admins": self.admins,
@@ -260,7 +308,8 @@ impl App {
             Some(p) => Seed::from_file(p)?,
             None => Seed::default_seed(),
         };
-        let faults = Faults::new(&cfg.faults, cfg.fault_seed, cfg.latency_ms).map_err(SimError::Fault)?;
+        let faults =
+            Faults::new(&cfg.faults, cfg.fault_seed, cfg.latency_ms).map_err(SimError::Fault)?;
         Ok(Arc::new(Self {
             ws: Mutex::new(Workspace::new(&seed)),
             limiter: Mutex::new(RateLimiter::new(cfg.rate_limit_per_minute)),

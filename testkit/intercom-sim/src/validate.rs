@@ -54,7 +54,9 @@ impl Body {
     pub fn opt_id(&self, k: &str) -> ApiResult<Option<String>> {
         match self.get(k) {
             None => Ok(None),
-            Some(v) => id_value(v).map(Some).ok_or_else(|| ApiError::invalid_field(k, format!("{k} must be a string id"))),
+            Some(v) => id_value(v)
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid_field(k, format!("{k} must be a string id"))),
         }
     }
 
@@ -62,7 +64,10 @@ impl Body {
     pub fn opt_i64(&self, k: &str) -> ApiResult<Option<i64>> {
         match self.get(k) {
             None => Ok(None),
-            Some(v) => v.as_i64().map(Some).ok_or_else(|| ApiError::invalid_field(k, format!("{k} must be an integer"))),
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid_field(k, format!("{k} must be an integer"))),
         }
     }
 
@@ -111,7 +116,10 @@ pub fn check_attribute_name(cfg: &SimConfig, name: &str) -> ApiResult<()> {
     if name.is_empty() {
         return Err(ApiError::invalid_field("name", "name must not be empty"));
     }
-    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || cfg.attribute_name_extra_chars.contains(*c))) {
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || cfg.attribute_name_extra_chars.contains(*c)))
+    {
         return Err(ApiError::invalid_field(
             "name",
             format!(
@@ -144,15 +152,29 @@ pub enum ValueKind {
 ///
 /// # Errors
 /// 400 `parameter_invalid` with field `custom_attributes.<name>`.
-pub fn check_value(cfg: &SimConfig, name: &str, kind: ValueKind, options: &[String], v: &Value) -> ApiResult<()> {
+pub fn check_value(
+    cfg: &SimConfig,
+    name: &str,
+    kind: ValueKind,
+    options: &[String],
+    v: &Value,
+) -> ApiResult<()> {
     let field = format!("custom_attributes.{name}");
-    let bad = |what: &str| Err(ApiError::invalid_field(&field, format!("Custom attribute '{name}' {what}")));
+    let bad = |what: &str| {
+        Err(ApiError::invalid_field(
+            &field,
+            format!("Custom attribute '{name}' {what}"),
+        ))
+    };
     match (kind, v) {
         (_, Value::Null) => Ok(()),
         (ValueKind::Str, Value::String(s)) => {
             let n = s.chars().count();
             if n > cfg.max_string_attribute_len {
-                return bad(&format!("is {n} characters long; the limit is {}", cfg.max_string_attribute_len));
+                return bad(&format!(
+                    "is {n} characters long; the limit is {}",
+                    cfg.max_string_attribute_len
+                ));
             }
             if !options.is_empty() && !options.iter().any(|o| o == s) {
                 return bad(&format!("has no option {s:?}"));
@@ -215,6 +237,9 @@ mod tests {
 
     #[test]
     fn plain_text_is_escaped() {
-        assert_eq!(plain_text_html("<b>a & b</b>"), "<p>&lt;b&gt;a &amp; b&lt;/b&gt;</p>");
+        assert_eq!(
+            plain_text_html("<b>a & b</b>"),
+            "<p>&lt;b&gt;a &amp; b&lt;/b&gt;</p>"
+        );
     }
 }

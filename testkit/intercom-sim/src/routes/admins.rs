@@ -13,7 +13,9 @@ use crate::state::Shared;
 /// `GET /me`: the token's admin with its workspace (`admin_with_app`).
 pub async fn me(State(app): State<Shared>) -> JsonResult {
     let ws = app.ws();
-    let a = ws.admin(&ws.me).ok_or_else(|| ApiError::not_found("Admin Not Found"))?;
+    let a = ws
+        .admin(&ws.me)
+        .ok_or_else(|| ApiError::not_found("Admin Not Found"))?;
     let mut v = render::admin(a);
     v["avatar"] = json!({"type": "avatar", "image_url": null});
     v["email_verified"] = json!(true);
@@ -26,7 +28,9 @@ pub async fn me(State(app): State<Shared>) -> JsonResult {
 /// `GET /admins` (`admin_list`).
 pub async fn list(State(app): State<Shared>) -> JsonResult {
     let ws = app.ws();
-    Ok(Json(json!({"type": "admin.list", "admins": ws.admins.iter().map(render::admin).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"type": "admin.list", "admins": ws.admins.iter().map(render::admin).collect::<Vec<_>>()}),
+    ))
 }
 
 /// `GET /admins/{id}`; 404 `admin_not_found`.
@@ -40,5 +44,7 @@ pub async fn get_one(State(app): State<Shared>, Path(id): Path<String>) -> JsonR
 /// `GET /teams` (`team_list`).
 pub async fn teams(State(app): State<Shared>) -> JsonResult {
     let ws = app.ws();
-    Ok(Json(json!({"type": "team.list", "teams": ws.teams.iter().map(render::team).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"type": "team.list", "teams": ws.teams.iter().map(render::team).collect::<Vec<_>>()}),
+    ))
 }

@@ -30,20 +30,26 @@ fn page_of(q: &HashMap<String, String>) -> ApiResult<Page> {
 
 fn check_parent_collection(ws: &Workspace, parent: Option<&str>, field: &str) -> ApiResult<()> {
     match parent {
-        Some(p) if ws.collections.get(p).is_none_or(|c| c.deleted) => {
-            Err(ApiError::invalid_field(field, format!("Collection {p} does not exist")))
-        }
+        Some(p) if ws.collections.get(p).is_none_or(|c| c.deleted) => Err(ApiError::invalid_field(
+            field,
+            format!("Collection {p} does not exist"),
+        )),
         _ => Ok(()),
     }
 }
 
 /// `GET /help_center/collections`.
-pub async fn list_collections(State(app): State<Shared>, Query(q): Query<HashMap<String, String>>) -> JsonResult {
+pub async fn list_collections(
+    State(app): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> JsonResult {
     let ws = app.ws();
     let all: Vec<&Collection> = ws.collections.values().filter(|c| !c.deleted).collect();
     let (items, pages) = page_of(&q)?.apply(&all);
-    Ok(Json(json!({"type": "list", "data": items.iter().map(|c| render::collection(c)).collect::<Vec<_>>(),
-                   "total_count": all.len(), "pages": pages})))
+    Ok(Json(
+        json!({"type": "list", "data": items.iter().map(|c| render::collection(c)).collect::<Vec<_>>(),
+                   "total_count": all.len(), "pages": pages}),
+    ))
 }
 
 /// `POST /help_center/collections`: `name` required; `parent_id` must be an existing collection.
@@ -60,7 +66,9 @@ pub async fn create_collection(State(app): State<Shared>, body: Bytes) -> JsonRe
         description: b.opt_str("description")?,
         parent_id,
         help_center_id: b.opt_i64("help_center_id")?,
-        translated_content: b.opt_obj("translated_content")?.map(|o| Value::Object(o.clone())),
+        translated_content: b
+            .opt_obj("translated_content")?
+            .map(|o| Value::Object(o.clone())),
         deleted: false,
         created_at: t,
         updated_at: t,
@@ -73,22 +81,45 @@ pub async fn create_collection(State(app): State<Shared>, body: Bytes) -> JsonRe
 /// `GET /help_center/collections/{id}`.
 pub async fn get_collection(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
     let ws = app.ws();
-    let c = ws.collections.get(&id).filter(|c| !c.deleted).ok_or_else(collection_not_found)?;
+    let c = ws
+        .collections
+        .get(&id)
+        .filter(|c| !c.deleted)
+        .ok_or_else(collection_not_found)?;
     Ok(Json(render::collection(c)))
 }
 
 /// `PUT /help_center/collections/{id}`.
-pub async fn update_collection(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> JsonResult {
+pub async fn update_collection(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> JsonResult {
     let b = Body::parse(&body)?;
-    let (name, description, parent) = (b.opt_str("name")?, b.opt_str("description")?, b.opt_id("parent_id")?);
+    let (name, description, parent) = (
+        b.opt_str("name")?,
+        b.opt_str("description")?,
+        b.opt_id("parent_id")?,
+    );
     let mut ws = app.ws();
-    ws.collections.get(&id).filter(|c| !c.deleted).ok_or_else(collection_not_found)?;
+    ws.collections
+        .get(&id)
+        .filter(|c| !c.deleted)
+        .ok_or_else(collection_not_found)?;
     check_parent_collection(&ws, parent.as_deref(), "parent_id")?;
     if parent.as_deref() == Some(id.as_str()) {
-        return Err(ApiError::invalid_field("parent_id", "a collection cannot be its own parent"));
+        return Err(ApiError::invalid_field(
+            "parent_id",
+            "a collection cannot be its own parent",
+        ));
     }
-    let translated = b.opt_obj("translated_content")?.map(|o| Value::Object(o.clone()));
-    let c = ws.collections.get_mut(&id).ok_or_else(collection_not_found)?;
+    let translated = b
+        .opt_obj("translated_content")?
+        .map(|o| Value::Object(o.clone()));
+    let c = ws
+        .collections
+        .get_mut(&id)
+        .ok_or_else(collection_not_found)?;
     if let Some(n) = name {
         c.name = n;
     }
@@ -108,23 +139,37 @@ pub async fn update_collection(State(app): State<Shared>, Path(id): Path<String>
 /// `DELETE /help_center/collections/{id}` (`deleted_collection_object`).
 pub async fn delete_collection(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
     let mut ws = app.ws();
-    let c = ws.collections.get_mut(&id).filter(|c| !c.deleted).ok_or_else(collection_not_found)?;
+    let c = ws
+        .collections
+        .get_mut(&id)
+        .filter(|c| !c.deleted)
+        .ok_or_else(collection_not_found)?;
     c.deleted = true;
-    Ok(Json(json!({"id": id, "object": "collection", "deleted": true})))
+    Ok(Json(
+        json!({"id": id, "object": "collection", "deleted": true}),
+    ))
 }
 
 /// `GET /articles`.
-pub async fn list_articles(State(app): State<Shared>, Query(q): Query<HashMap<String, String>>) -> JsonResult {
+pub async fn list_articles(
+    State(app): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> JsonResult {
     let ws = app.ws();
     let all: Vec<&Article> = ws.articles.values().filter(|a| !a.deleted).collect();
     let (items, pages) = page_of(&q)?.apply(&all);
-    Ok(Json(json!({"type": "list", "data": items.iter().map(|a| render::article(a)).collect::<Vec<_>>(),
-                   "total_count": all.len(), "pages": pages})))
+    Ok(Json(
+        json!({"type": "list", "data": items.iter().map(|a| render::article(a)).collect::<Vec<_>>(),
+                   "total_count": all.len(), "pages": pages}),
+    ))
 }
 
 fn article_state(b: &Body) -> ApiResult<Option<String>> {
     match b.opt_str("state")? {
-        Some(s) if s != "published" && s != "draft" => Err(ApiError::invalid_field("state", "state must be published or draft")),
+        Some(s) if s != "published" && s != "draft" => Err(ApiError::invalid_field(
+            "state",
+            "state must be published or draft",
+        )),
         s => Ok(s),
     }
 }
@@ -132,7 +177,10 @@ fn article_state(b: &Body) -> ApiResult<Option<String>> {
 fn check_author(ws: &Workspace, b: &Body, required: bool) -> ApiResult<Option<String>> {
     match b.opt_id("author_id")? {
         Some(a) if ws.admin(&a).is_some() => Ok(Some(a)),
-        Some(a) => Err(ApiError::invalid_field("author_id", format!("author_id {a} is not a teammate"))),
+        Some(a) => Err(ApiError::invalid_field(
+            "author_id",
+            format!("author_id {a} is not a teammate"),
+        )),
         None if required => Err(ApiError::missing("author_id")),
         None => Ok(None),
     }
@@ -145,7 +193,9 @@ pub async fn create_article(State(app): State<Shared>, body: Bytes) -> JsonResul
     let title = b.req_str("title")?;
     let state = article_state(&b)?.unwrap_or_else(|| "draft".into());
     if b.has("body") && b.has("body_markdown") {
-        return Err(ApiError::invalid("body and body_markdown are mutually exclusive"));
+        return Err(ApiError::invalid(
+            "body and body_markdown are mutually exclusive",
+        ));
     }
     let body_html = match b.opt_str("body")? {
         Some(x) => Some(x),
@@ -163,9 +213,16 @@ pub async fn create_article(State(app): State<Shared>, body: Bytes) -> JsonResul
         body: body_html,
         author_id,
         state,
-        parent_type: parent_id.as_ref().map(|_| b.opt_str("parent_type")).transpose()?.flatten().or(parent_id.as_ref().map(|_| "collection".into())),
+        parent_type: parent_id
+            .as_ref()
+            .map(|_| b.opt_str("parent_type"))
+            .transpose()?
+            .flatten()
+            .or(parent_id.as_ref().map(|_| "collection".into())),
         parent_id,
-        translated_content: b.opt_obj("translated_content")?.map(|o| Value::Object(o.clone())),
+        translated_content: b
+            .opt_obj("translated_content")?
+            .map(|o| Value::Object(o.clone())),
         deleted: false,
         created_at: t,
         updated_at: t,
@@ -178,20 +235,38 @@ pub async fn create_article(State(app): State<Shared>, body: Bytes) -> JsonResul
 /// `GET /articles/{id}`.
 pub async fn get_article(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
     let ws = app.ws();
-    let a = ws.articles.get(&id).filter(|a| !a.deleted).ok_or_else(article_not_found)?;
+    let a = ws
+        .articles
+        .get(&id)
+        .filter(|a| !a.deleted)
+        .ok_or_else(article_not_found)?;
     Ok(Json(render::article(a)))
 }
 
 /// `PUT /articles/{id}`.
-pub async fn update_article(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> JsonResult {
+pub async fn update_article(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> JsonResult {
     let b = Body::parse(&body)?;
-    let (title, description, html, state) = (b.opt_str("title")?, b.opt_str("description")?, b.opt_str("body")?, article_state(&b)?);
+    let (title, description, html, state) = (
+        b.opt_str("title")?,
+        b.opt_str("description")?,
+        b.opt_str("body")?,
+        article_state(&b)?,
+    );
     let parent = b.opt_id("parent_id")?;
     let mut ws = app.ws();
-    ws.articles.get(&id).filter(|a| !a.deleted).ok_or_else(article_not_found)?;
+    ws.articles
+        .get(&id)
+        .filter(|a| !a.deleted)
+        .ok_or_else(article_not_found)?;
     let author = check_author(&ws, &b, false)?;
     check_parent_collection(&ws, parent.as_deref(), "parent_id")?;
-    let translated = b.opt_obj("translated_content")?.map(|o| Value::Object(o.clone()));
+    let translated = b
+        .opt_obj("translated_content")?
+        .map(|o| Value::Object(o.clone()));
     let a = ws.articles.get_mut(&id).ok_or_else(article_not_found)?;
     if let Some(x) = title {
         a.title = x;
@@ -222,7 +297,13 @@ pub async fn update_article(State(app): State<Shared>, Path(id): Path<String>, b
 /// `DELETE /articles/{id}` (`deleted_article_object`).
 pub async fn delete_article(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
     let mut ws = app.ws();
-    let a = ws.articles.get_mut(&id).filter(|a| !a.deleted).ok_or_else(article_not_found)?;
+    let a = ws
+        .articles
+        .get_mut(&id)
+        .filter(|a| !a.deleted)
+        .ok_or_else(article_not_found)?;
     a.deleted = true;
-    Ok(Json(json!({"id": id, "object": "article", "deleted": true})))
+    Ok(Json(
+        json!({"id": id, "object": "article", "deleted": true}),
+    ))
 }

@@ -19,11 +19,16 @@ use crate::state::{Shared, Workspace, now};
 use crate::validate::Body;
 
 fn company_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "company_not_found", "Company Not Found")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "company_not_found",
+        "Company Not Found",
+    )
 }
 
-/// Intercom's `monthly_spend` limit.
-const MAX_MONTHLY_SPEND: f64 = 2_147_483_647.0;
+/// Intercom's `monthly_spend` limit. The 2.16 schema types it integer, so decimals are refused (Intercom's
+/// docs say they are truncated; refusing keeps the loader within the schema).
+const MAX_MONTHLY_SPEND: i64 = 2_147_483_647;
 
 /// Apply the writable fields of `b` to `c` (validating everything before changing anything).
 fn apply_fields(ws: &Workspace, cfg: &SimConfig, b: &Body, c: &mut Company) -> ApiResult<()> {
@@ -34,16 +39,13 @@ fn apply_fields(ws: &Workspace, cfg: &SimConfig, b: &Body, c: &mut Company) -> A
     let industry = b.opt_str("industry")?;
     let remote_created_at = b.opt_i64("remote_created_at")?;
     b.opt_bool("update_last_request_at")?;
-    let monthly_spend = match b.get("monthly_spend") {
-        None => None,
-        Some(v) => {
-            let f = v.as_f64().ok_or_else(|| ApiError::invalid_field("monthly_spend", "monthly_spend must be a number"))?;
-            if !(0.0..=MAX_MONTHLY_SPEND).contains(&f) {
-                return Err(ApiError::invalid_field("monthly_spend", "monthly_spend must be between 0 and 2147483647"));
-            }
-            Some(f.trunc() as i64)
-        }
-    };
+    let monthly_spend = b.opt_i64("monthly_spend")?;
+    if monthly_spend.is_some_and(|m| !(0..=MAX_MONTHLY_SPEND).contains(&m)) {
+        return Err(ApiError::invalid_field(
+            "monthly_spend",
+            "monthly_spend must be between 0 and 2147483647",
+        ));
+    }
     let mut custom = c.custom_attributes.clone();
     if let Some(ca) = b.opt_obj("custom_attributes")? {
         apply_data_custom(ws, cfg, "company", ca, &mut custom)?;
@@ -52,7 +54,15 @@ fn apply_fields(ws: &Workspace, cfg: &SimConfig, b: &Body, c: &mut Company) -> A
     macro_rules! set {
         ($($f:ident),*) => { $( if $f.is_some() { c.$f = $f; } )* };
     }
-    set!(name, plan, size, website, industry, remote_created_at, monthly_spend);
+    set!(
+        name,
+        plan,
+        size,
+        website,
+        industry,
+        remote_created_at,
+        monthly_spend
+    );
     c.updated_at = now();
     Ok(())
 }
@@ -62,7 +72,11 @@ pub async fn upsert(State(app): State<Shared>, body: Bytes) -> JsonResult {
     let b = Body::parse(&body)?;
     let company_id = b.req_str("company_id")?;
     let mut ws = app.ws();
-    let existing = ws.companies.values().find(|c| !c.deleted && c.company_id == company_id).map(|c| c.id.clone());
+    let existing = ws
+        .companies
+        .values()
+        .find(|c| !c.deleted && c.company_id == company_id)
+        .map(|c| c.id.clone());
     let mut c = match &existing {
         Some(id) => ws.companies[id].clone(),
         None => Company {
@@ -91,24 +105,48 @@ pub async fn upsert(State(app): State<Shared>, body: Bytes) -> JsonResult {
     Ok(Json(v))
 }
 
-/// `GET /companies?company_id=` / `?name=` → one company (404 `company_not_found`); no filter → the list of
+/// `GET /companies?company_id=` / `?name=` → a `company_list` holding the one match (the 2.16 spec's
+/// response schema and example are a list), 404 `company_not_found` when none; no filter → the list of
 /// companies that have at least one contact (Intercom hides the others from lists).
-pub async fn lookup(State(app): State<Shared>, Query(q): Query<HashMap<String, String>>) -> JsonResult {
+pub async fn lookup(
+    State(app): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> JsonResult {
     let ws = app.ws();
+    let one = |c: &Company| {
+        Json(
+            json!({"type": "list", "data": [render::company(&ws, c)], "total_count": 1,
+                    "pages": {"type": "pages", "page": 1, "per_page": 15, "total_pages": 1}}),
+        )
+    };
     if let Some(cid) = q.get("company_id") {
-        let c = ws.companies.values().find(|c| !c.deleted && &c.company_id == cid).ok_or_else(company_not_found)?;
-        return Ok(Json(render::company(&ws, c)));
+        let c = ws
+            .companies
+            .values()
+            .find(|c| !c.deleted && &c.company_id == cid)
+            .ok_or_else(company_not_found)?;
+        return Ok(one(c));
     }
     if let Some(name) = q.get("name") {
-        let c = ws.companies.values().find(|c| !c.deleted && c.name.as_ref() == Some(name)).ok_or_else(company_not_found)?;
-        return Ok(Json(render::company(&ws, c)));
+        let c = ws
+            .companies
+            .values()
+            .find(|c| !c.deleted && c.name.as_ref() == Some(name))
+            .ok_or_else(company_not_found)?;
+        return Ok(one(c));
     }
     let per_page = q.get("per_page").map(|s| s.parse::<i64>().unwrap_or(0));
     let page = Page::new(per_page, q.get("starting_after").map(String::as_str), 15)?;
-    let visible: Vec<&Company> = ws.companies.values().filter(|c| !c.deleted && ws.user_count(&c.id) > 0).collect();
+    let visible: Vec<&Company> = ws
+        .companies
+        .values()
+        .filter(|c| !c.deleted && ws.user_count(&c.id) > 0)
+        .collect();
     let (items, pages) = page.apply(&visible);
-    Ok(Json(json!({"type": "list", "data": items.iter().map(|c| render::company(&ws, c)).collect::<Vec<_>>(),
-                   "total_count": visible.len(), "pages": pages})))
+    Ok(Json(
+        json!({"type": "list", "data": items.iter().map(|c| render::company(&ws, c)).collect::<Vec<_>>(),
+                   "total_count": visible.len(), "pages": pages}),
+    ))
 }
 
 /// `GET /companies/{id}` (Intercom id).
@@ -124,7 +162,10 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
     let mut ws = app.ws();
     let mut c = ws.company(&id).ok_or_else(company_not_found)?.clone();
     if let Some(cid) = b.opt_str("company_id")?.filter(|x| *x != c.company_id) {
-        return Err(ApiError::invalid_field("company_id", format!("company_id cannot be changed (to {cid:?})")));
+        return Err(ApiError::invalid_field(
+            "company_id",
+            format!("company_id cannot be changed (to {cid:?})"),
+        ));
     }
     apply_fields(&ws, &app.cfg, &b, &mut c)?;
     let v = render::company(&ws, &c);
@@ -143,18 +184,32 @@ pub async fn remove(State(app): State<Shared>, Path(id): Path<String>) -> JsonRe
     for contact in ws.contacts.values_mut() {
         contact.company_ids.retain(|x| *x != id);
     }
-    Ok(Json(json!({"id": id, "object": "company", "deleted": true})))
+    Ok(Json(
+        json!({"id": id, "object": "company", "deleted": true}),
+    ))
 }
 
 /// Shared by contact and company notes: `body` required, `admin_id` optional (defaults to the token's admin).
-pub fn create_note(ws: &mut Workspace, b: &Body, target_type: &str, target_id: &str) -> ApiResult<Value> {
+pub fn create_note(
+    ws: &mut Workspace,
+    b: &Body,
+    target_type: &str,
+    target_id: &str,
+) -> ApiResult<Value> {
     let body = b.req_str("body")?;
     if body.trim().is_empty() {
         return Err(ApiError::invalid_field("body", "body must not be empty"));
     }
     let author_id = match b.opt_id("admin_id")? {
         Some(a) if ws.admin(&a).is_some() => a,
-        Some(a) => return Err(ApiError::new(StatusCode::NOT_FOUND, "admin_not_found", format!("Admin {a} not found")).with_field("admin_id")),
+        Some(a) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "admin_not_found",
+                format!("Admin {a} not found"),
+            )
+            .with_field("admin_id"));
+        }
         None => ws.me.clone(),
     };
     let note = Note {
@@ -171,7 +226,11 @@ pub fn create_note(ws: &mut Workspace, b: &Body, target_type: &str, target_id: &
 }
 
 /// `POST /companies/{id}/notes`.
-pub async fn add_note(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> JsonResult {
+pub async fn add_note(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> JsonResult {
     let b = Body::parse(&body)?;
     let mut ws = app.ws();
     ws.company(&id).ok_or_else(company_not_found)?;

@@ -23,11 +23,17 @@ fn contact_not_found() -> ApiError {
 }
 
 /// 409 when another live contact has the same email (case-insensitive) or external_id.
-fn check_duplicate(ws: &Workspace, email: Option<&str>, external_id: Option<&str>, except: Option<&str>) -> ApiResult<()> {
+fn check_duplicate(
+    ws: &Workspace,
+    email: Option<&str>,
+    external_id: Option<&str>,
+    except: Option<&str>,
+) -> ApiResult<()> {
     let dup = ws.contacts.values().find(|c| {
         !c.deleted
             && Some(c.id.as_str()) != except
-            && ((email.is_some() && c.email.as_deref().map(str::to_lowercase) == email.map(str::to_lowercase))
+            && ((email.is_some()
+                && c.email.as_deref().map(str::to_lowercase) == email.map(str::to_lowercase))
                 || (external_id.is_some() && c.external_id.as_deref() == external_id))
     });
     match dup {
@@ -35,12 +41,18 @@ fn check_duplicate(ws: &Workspace, email: Option<&str>, external_id: Option<&str
         Some(c) if c.archived => Err(ApiError::new(
             StatusCode::CONFLICT,
             "conflict",
-            format!("An archived contact matching those details already exists with id={}", c.id),
+            format!(
+                "An archived contact matching those details already exists with id={}",
+                c.id
+            ),
         )),
         Some(c) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "conflict",
-            format!("A contact matching those details already exists with id={}", c.id),
+            format!(
+                "A contact matching those details already exists with id={}",
+                c.id
+            ),
         )),
     }
 }
@@ -49,21 +61,41 @@ fn check_duplicate(ws: &Workspace, email: Option<&str>, external_id: Option<&str
 fn apply_fields(ws: &Workspace, cfg: &SimConfig, b: &Body, c: &mut Contact) -> ApiResult<()> {
     let role = b.opt_str("role")?;
     if let Some(r) = role.as_deref().filter(|r| !matches!(*r, "user" | "lead")) {
-        return Err(ApiError::invalid_field("role", format!("role '{r}' is not valid; use user or lead")));
+        return Err(ApiError::invalid_field(
+            "role",
+            format!("role '{r}' is not valid; use user or lead"),
+        ));
     }
     let email = b.opt_str("email")?;
-    if let Some(e) = email.as_deref().filter(|e| !e.is_empty() && !e.contains('@')) {
-        return Err(ApiError::invalid_field("email", format!("email '{e}' is not a valid email address")));
+    if let Some(e) = email
+        .as_deref()
+        .filter(|e| !e.is_empty() && !e.contains('@'))
+    {
+        return Err(ApiError::invalid_field(
+            "email",
+            format!("email '{e}' is not a valid email address"),
+        ));
     }
     let email_verified = b.opt_bool("email_verified")?;
     if email_verified.is_some() && email.is_none() && c.email.is_none() {
-        return Err(ApiError::invalid_field("email_verified", "email_verified can only be set together with email"));
+        return Err(ApiError::invalid_field(
+            "email_verified",
+            "email_verified can only be set together with email",
+        ));
     }
     let owner_id = b.opt_id("owner_id")?;
     if let Some(o) = owner_id.as_deref().filter(|o| ws.admin(o).is_none()) {
-        return Err(ApiError::invalid_field("owner_id", format!("owner_id {o} is not an admin of this workspace")));
+        return Err(ApiError::invalid_field(
+            "owner_id",
+            format!("owner_id {o} is not an admin of this workspace"),
+        ));
     }
-    let (external_id, phone, name, avatar) = (b.opt_str("external_id")?, b.opt_str("phone")?, b.opt_str("name")?, b.opt_str("avatar")?);
+    let (external_id, phone, name, avatar) = (
+        b.opt_str("external_id")?,
+        b.opt_str("phone")?,
+        b.opt_str("name")?,
+        b.opt_str("avatar")?,
+    );
     let (signed_up_at, last_seen_at) = (b.opt_i64("signed_up_at")?, b.opt_i64("last_seen_at")?);
     let unsubscribed = b.opt_bool("unsubscribed_from_emails")?;
     let mut custom = c.custom_attributes.clone();
@@ -75,7 +107,17 @@ fn apply_fields(ws: &Workspace, cfg: &SimConfig, b: &Body, c: &mut Contact) -> A
     macro_rules! set {
         ($($f:ident),*) => { $( if $f.is_some() { c.$f = $f; } )* };
     }
-    set!(email, email_verified, owner_id, external_id, phone, name, avatar, signed_up_at, last_seen_at);
+    set!(
+        email,
+        email_verified,
+        owner_id,
+        external_id,
+        phone,
+        name,
+        avatar,
+        signed_up_at,
+        last_seen_at
+    );
     if let Some(r) = role {
         c.role = r;
     }
@@ -90,7 +132,11 @@ fn apply_fields(ws: &Workspace, cfg: &SimConfig, b: &Body, c: &mut Contact) -> A
 pub async fn create(State(app): State<Shared>, body: Bytes) -> JsonResult {
     let b = Body::parse(&body)?;
     if b.get("email").is_none() && b.get("external_id").is_none() && b.get("role").is_none() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "email, external_id or role is required"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "parameter_not_found",
+            "email, external_id or role is required",
+        ));
     }
     let mut ws = app.ws();
     let t = now();
@@ -165,13 +211,23 @@ pub async fn remove(State(app): State<Shared>, Path(id): Path<String>) -> JsonRe
 }
 
 /// `POST /contacts/{id}/companies` with `{"id": "<Intercom company id>"}`.
-pub async fn attach_company(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> JsonResult {
+pub async fn attach_company(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> JsonResult {
     let b = Body::parse(&body)?;
     let company_id = b.opt_id("id")?.ok_or_else(|| ApiError::missing("id"))?;
     let mut ws = app.ws();
     ws.contact(&id).ok_or_else(contact_not_found)?;
-    ws.company(&company_id)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "company_not_found", "Company Not Found").with_field("id"))?;
+    ws.company(&company_id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "company_not_found",
+            "Company Not Found",
+        )
+        .with_field("id")
+    })?;
     if let Some(c) = ws.contacts.get_mut(&id) {
         if !c.company_ids.contains(&company_id) {
             c.company_ids.push(company_id.clone());
@@ -182,7 +238,11 @@ pub async fn attach_company(State(app): State<Shared>, Path(id): Path<String>, b
 }
 
 /// `POST /contacts/{id}/notes`.
-pub async fn add_note(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> JsonResult {
+pub async fn add_note(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> JsonResult {
     let b = Body::parse(&body)?;
     let mut ws = app.ws();
     ws.contact(&id).ok_or_else(contact_not_found)?;
@@ -195,9 +255,15 @@ pub async fn add_tag(State(app): State<Shared>, Path(id): Path<String>, body: By
     let tag_id = b.opt_id("id")?.ok_or_else(|| ApiError::missing("id"))?;
     let mut ws = app.ws();
     ws.contact(&id).ok_or_else(contact_not_found)?;
-    let tag = ws.tag(&tag_id).ok_or_else(|| ApiError::not_found("Tag Not Found").with_field("id"))?.clone();
+    let tag = ws
+        .tag(&tag_id)
+        .ok_or_else(|| ApiError::not_found("Tag Not Found").with_field("id"))?
+        .clone();
     if let Some(c) = ws.contacts.get_mut(&id) {
-        let r = TagRef { id: tag.id.clone(), name: tag.name.clone() };
+        let r = TagRef {
+            id: tag.id.clone(),
+            name: tag.name.clone(),
+        };
         if !c.tags.contains(&r) {
             c.tags.push(r);
         }
@@ -221,13 +287,30 @@ fn contact_field(c: &Contact, f: &str) -> Option<Value> {
         "unsubscribed_from_emails" => json!(c.unsubscribed_from_emails),
         "tag_id" => json!(c.tags.iter().map(|t| t.id.clone()).collect::<Vec<_>>()),
         "company_id" => json!(c.company_ids),
-        _ => return c.custom_attributes.get(f.strip_prefix("custom_attributes.")?).cloned(),
+        _ => {
+            return c
+                .custom_attributes
+                .get(f.strip_prefix("custom_attributes.")?)
+                .cloned();
+        }
     })
 }
 
 const CONTACT_FIELDS: &[&str] = &[
-    "id", "external_id", "email", "name", "phone", "role", "owner_id", "created_at", "updated_at", "signed_up_at",
-    "last_seen_at", "unsubscribed_from_emails", "tag_id", "company_id",
+    "id",
+    "external_id",
+    "email",
+    "name",
+    "phone",
+    "role",
+    "owner_id",
+    "created_at",
+    "updated_at",
+    "signed_up_at",
+    "last_seen_at",
+    "unsubscribed_from_emails",
+    "tag_id",
+    "company_id",
 ];
 
 /// `POST /contacts/search`: contacts become visible `--search-lag-ms` after creation; archived and deleted
@@ -237,36 +320,69 @@ pub async fn search(State(app): State<Shared>, body: Bytes) -> JsonResult {
     let ws = app.ws();
     let field_ok = |f: &str| {
         CONTACT_FIELDS.contains(&f)
-            || f.strip_prefix("custom_attributes.").is_some_and(|n| ws.data_attributes.iter().any(|a| a.model == "contact" && a.name == n))
+            || f.strip_prefix("custom_attributes.").is_some_and(|n| {
+                ws.data_attributes
+                    .iter()
+                    .any(|a| a.model == "contact" && a.name == n)
+            })
     };
-    let q = search::parse(b.get("query").ok_or_else(|| ApiError::missing("query"))?, &field_ok)?;
+    let q = search::parse(
+        b.get("query").ok_or_else(|| ApiError::missing("query"))?,
+        &field_ok,
+    )?;
     let pagination = b.opt_obj("pagination")?;
     let page = Page::new(
-        pagination.and_then(|p| p.get("per_page")).and_then(Value::as_i64),
-        pagination.and_then(|p| p.get("starting_after")).and_then(Value::as_str),
+        pagination
+            .and_then(|p| p.get("per_page"))
+            .and_then(Value::as_i64),
+        pagination
+            .and_then(|p| p.get("starting_after"))
+            .and_then(Value::as_str),
         50,
     )?;
     let t = now_ms();
     let mut hits: Vec<&Contact> = ws
         .contacts
         .values()
-        .filter(|c| !c.deleted && !c.archived && c.visible_at_ms <= t && search::matches(&q, &|f| contact_field(c, f)))
+        .filter(|c| {
+            !c.deleted
+                && !c.archived
+                && c.visible_at_ms <= t
+                && search::matches(&q, &|f| contact_field(c, f))
+        })
         .collect();
     if let Some(sort) = b.opt_obj("sort")? {
-        let field = sort.get("field").and_then(Value::as_str).unwrap_or("created_at").to_string();
+        let field = sort
+            .get("field")
+            .and_then(Value::as_str)
+            .unwrap_or("created_at")
+            .to_string();
         if !field_ok(&field) {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_sort_order", format!("cannot sort by {field}")));
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_sort_order",
+                format!("cannot sort by {field}"),
+            ));
         }
         let desc = sort.get("order").and_then(Value::as_str) != Some("ascending");
         hits.sort_by(|a, b| {
-            let (x, y) = (contact_field(a, &field).unwrap_or(Value::Null), contact_field(b, &field).unwrap_or(Value::Null));
-            let o = x.as_f64().zip(y.as_f64()).map(|(p, q)| p.total_cmp(&q)).unwrap_or_else(|| x.to_string().cmp(&y.to_string()));
+            let (x, y) = (
+                contact_field(a, &field).unwrap_or(Value::Null),
+                contact_field(b, &field).unwrap_or(Value::Null),
+            );
+            let o = x
+                .as_f64()
+                .zip(y.as_f64())
+                .map(|(p, q)| p.total_cmp(&q))
+                .unwrap_or_else(|| x.to_string().cmp(&y.to_string()));
             if desc { o.reverse() } else { o }
         });
     }
     let (items, pages) = page.apply(&hits);
-    Ok(Json(json!({"type": "list", "data": items.iter().map(|c| render::contact(&ws, c)).collect::<Vec<_>>(),
-                   "total_count": hits.len(), "pages": pages})))
+    Ok(Json(
+        json!({"type": "list", "data": items.iter().map(|c| render::contact(&ws, c)).collect::<Vec<_>>(),
+                   "total_count": hits.len(), "pages": pages}),
+    ))
 }
 
 fn set_archived(app: &Shared, id: &str, archived: bool) -> JsonResult {

@@ -25,14 +25,22 @@ pub fn conversation_not_found() -> ApiError {
 
 /// Validate `attachment_urls`: at most `max` absolute http(s) URLs.
 pub fn attachment_urls(b: &Body, max: usize) -> ApiResult<Vec<String>> {
-    let Some(urls) = b.opt_array("attachment_urls")? else { return Ok(vec![]) };
+    let Some(urls) = b.opt_array("attachment_urls")? else {
+        return Ok(vec![]);
+    };
     if urls.len() > max {
-        return Err(ApiError::invalid_field("attachment_urls", format!("A maximum of {max} attachment_urls is allowed")));
+        return Err(ApiError::invalid_field(
+            "attachment_urls",
+            format!("A maximum of {max} attachment_urls is allowed"),
+        ));
     }
     urls.iter()
         .map(|u| match u.as_str() {
             Some(s) if s.starts_with("https://") || s.starts_with("http://") => Ok(s.to_string()),
-            _ => Err(ApiError::invalid_field("attachment_urls", "attachment_urls must be absolute http(s) URLs")),
+            _ => Err(ApiError::invalid_field(
+                "attachment_urls",
+                "attachment_urls must be absolute http(s) URLs",
+            )),
         })
         .collect()
 }
@@ -42,30 +50,51 @@ pub fn attachment_urls(b: &Body, max: usize) -> ApiResult<Vec<String>> {
 /// a reply), as in the spec.
 pub async fn create(State(app): State<Shared>, body: Bytes) -> JsonResult {
     let b = Body::parse(&body)?;
-    let from = b.opt_obj("from")?.ok_or_else(|| ApiError::missing("from"))?;
-    let from_type = from.get("type").and_then(Value::as_str).ok_or_else(|| ApiError::missing("from.type"))?;
+    let from = b
+        .opt_obj("from")?
+        .ok_or_else(|| ApiError::missing("from"))?;
+    let from_type = from
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::missing("from.type"))?;
     if !matches!(from_type, "user" | "lead" | "contact") {
-        return Err(ApiError::invalid_field("from.type", format!("from.type '{from_type}' must be user, lead or contact")));
+        return Err(ApiError::invalid_field(
+            "from.type",
+            format!("from.type '{from_type}' must be user, lead or contact"),
+        ));
     }
-    let from_id = from.get("id").and_then(crate::validate::id_value).ok_or_else(|| ApiError::missing("from.id"))?;
+    let from_id = from
+        .get("id")
+        .and_then(crate::validate::id_value)
+        .ok_or_else(|| ApiError::missing("from.id"))?;
     let text = b.req_str("body")?;
     if text.trim().is_empty() {
         return Err(ApiError::invalid_field("body", "body must not be empty"));
     }
     if b.has("attachment_files") {
-        return Err(ApiError::invalid_field("attachment_files", "attachment_files is not accepted when creating a conversation"));
+        return Err(ApiError::invalid_field(
+            "attachment_files",
+            "attachment_files is not accepted when creating a conversation",
+        ));
     }
     let subject = b.opt_str("subject")?;
     let urls = attachment_urls(&b, app.cfg.max_attachments)?;
     let created_at = b.opt_i64("created_at")?;
     if created_at.is_some_and(|t| t < 0) {
-        return Err(ApiError::invalid_field("created_at", "created_at must be Unix seconds"));
+        return Err(ApiError::invalid_field(
+            "created_at",
+            "created_at must be Unix seconds",
+        ));
     }
     b.opt_str("brand_id")?;
     let mut ws = app.ws();
-    let contact = ws.contact(&from_id).ok_or_else(|| ApiError::not_found("User Not Found").with_field("from.id"))?;
+    let contact = ws
+        .contact(&from_id)
+        .ok_or_else(|| ApiError::not_found("User Not Found").with_field("from.id"))?;
     if from_type != "contact" && contact.role != from_type {
-        return Err(ApiError::not_found(format!("No {from_type} with id {from_id}")).with_field("from"));
+        return Err(
+            ApiError::not_found(format!("No {from_type} with id {from_id}")).with_field("from"),
+        );
     }
     let t = now();
     let created = created_at.unwrap_or(t);
@@ -87,7 +116,10 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> JsonResult {
             id: msg_id.clone(),
             body: text.clone(),
             subject,
-            author: Author { kind: "user".into(), id: from_id },
+            author: Author {
+                kind: "user".into(),
+                id: from_id,
+            },
             attachment_urls: urls,
             created_at: created,
         },
@@ -105,18 +137,33 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> JsonResult {
 pub async fn get_one(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
     let ws = app.ws();
     let c = ws.conversation(&id).ok_or_else(conversation_not_found)?;
-    Ok(Json(render::conversation(&ws, c, Some(app.cfg.max_parts_returned))))
+    Ok(Json(render::conversation(
+        &ws,
+        c,
+        Some(app.cfg.max_parts_returned),
+    )))
 }
 
 /// `GET /conversations?per_page=&starting_after=`: newest first, default 20, max 150.
-pub async fn list(State(app): State<Shared>, Query(q): Query<HashMap<String, String>>) -> JsonResult {
+pub async fn list(
+    State(app): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> JsonResult {
     let per_page = match q.get("per_page") {
-        Some(s) => Some(s.parse::<i64>().map_err(|_| ApiError::invalid_field("per_page", "per_page must be an integer"))?),
+        Some(s) => Some(
+            s.parse::<i64>()
+                .map_err(|_| ApiError::invalid_field("per_page", "per_page must be an integer"))?,
+        ),
         None => None,
     };
     let page = Page::new(per_page, q.get("starting_after").map(String::as_str), 20)?;
     let ws = app.ws();
-    let all: Vec<&Conversation> = ws.conversations.values().rev().filter(|c| !c.deleted).collect();
+    let all: Vec<&Conversation> = ws
+        .conversations
+        .values()
+        .rev()
+        .filter(|c| !c.deleted)
+        .collect();
     let (items, pages) = page.apply(&all);
     Ok(Json(json!({"type": "conversation.list",
                    "conversations": items.iter().map(|c| render::conversation(&ws, c, None)).collect::<Vec<_>>(),
@@ -130,9 +177,16 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
     let read = b.opt_bool("read")?;
     let company_id = b.opt_id("company_id")?;
     let mut ws = app.ws();
-    let mut c = ws.conversation(&id).ok_or_else(conversation_not_found)?.clone();
+    let mut c = ws
+        .conversation(&id)
+        .ok_or_else(conversation_not_found)?
+        .clone();
     if let Some(cid) = company_id.filter(|cid| ws.company(cid).is_none()) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "company_not_found", format!("Company {cid} not found")));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "company_not_found",
+            format!("Company {cid} not found"),
+        ));
     }
     if let Some(ca) = b.opt_obj("custom_attributes")? {
         let mut merged = c.custom_attributes.clone();
@@ -158,22 +212,35 @@ pub async fn remove(State(app): State<Shared>, Path(id): Path<String>) -> JsonRe
     if let Some(c) = ws.conversations.get_mut(&id) {
         c.deleted = true;
     }
-    Ok(Json(json!({"id": id, "object": "conversation", "deleted": true})))
+    Ok(Json(
+        json!({"id": id, "object": "conversation", "deleted": true}),
+    ))
 }
 
 /// `POST /conversations/{id}/tags` with `{"id": tag id, "admin_id"}` (both required).
 pub async fn add_tag(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> JsonResult {
     let b = Body::parse(&body)?;
     let tag_id = b.opt_id("id")?.ok_or_else(|| ApiError::missing("id"))?;
-    let admin_id = b.opt_id("admin_id")?.ok_or_else(|| ApiError::missing("admin_id"))?;
+    let admin_id = b
+        .opt_id("admin_id")?
+        .ok_or_else(|| ApiError::missing("admin_id"))?;
     let mut ws = app.ws();
     ws.conversation(&id).ok_or_else(conversation_not_found)?;
     if ws.admin(&admin_id).is_none() {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "admin_not_found", "Admin not found").with_field("admin_id"));
+        return Err(
+            ApiError::new(StatusCode::NOT_FOUND, "admin_not_found", "Admin not found")
+                .with_field("admin_id"),
+        );
     }
-    let tag = ws.tag(&tag_id).ok_or_else(|| ApiError::not_found("Tag Not Found").with_field("id"))?.clone();
+    let tag = ws
+        .tag(&tag_id)
+        .ok_or_else(|| ApiError::not_found("Tag Not Found").with_field("id"))?
+        .clone();
     if let Some(c) = ws.conversations.get_mut(&id) {
-        let r = TagRef { id: tag.id.clone(), name: tag.name.clone() };
+        let r = TagRef {
+            id: tag.id.clone(),
+            name: tag.name.clone(),
+        };
         if !c.tags.contains(&r) {
             c.tags.push(r);
         }
@@ -182,8 +249,21 @@ pub async fn add_tag(State(app): State<Shared>, Path(id): Path<String>, body: By
 }
 
 const CONVERSATION_FIELDS: &[&str] = &[
-    "id", "created_at", "updated_at", "source.body", "source.subject", "source.author.id", "source.author.type",
-    "contact_ids", "admin_assignee_id", "team_assignee_id", "open", "state", "read", "tag_ids", "priority",
+    "id",
+    "created_at",
+    "updated_at",
+    "source.body",
+    "source.subject",
+    "source.author.id",
+    "source.author.type",
+    "contact_ids",
+    "admin_assignee_id",
+    "team_assignee_id",
+    "open",
+    "state",
+    "read",
+    "tag_ids",
+    "priority",
 ];
 
 fn conversation_field(c: &Conversation, f: &str) -> Option<Value> {
@@ -211,11 +291,18 @@ fn conversation_field(c: &Conversation, f: &str) -> Option<Value> {
 /// documentation says); conversations become visible `--search-lag-ms` after creation.
 pub async fn search(State(app): State<Shared>, body: Bytes) -> JsonResult {
     let b = Body::parse(&body)?;
-    let q = search::parse(b.get("query").ok_or_else(|| ApiError::missing("query"))?, &|f| CONVERSATION_FIELDS.contains(&f))?;
+    let q = search::parse(
+        b.get("query").ok_or_else(|| ApiError::missing("query"))?,
+        &|f| CONVERSATION_FIELDS.contains(&f),
+    )?;
     let pagination = b.opt_obj("pagination")?;
     let page = Page::new(
-        pagination.and_then(|p| p.get("per_page")).and_then(Value::as_i64),
-        pagination.and_then(|p| p.get("starting_after")).and_then(Value::as_str),
+        pagination
+            .and_then(|p| p.get("per_page"))
+            .and_then(Value::as_i64),
+        pagination
+            .and_then(|p| p.get("starting_after"))
+            .and_then(Value::as_str),
         20,
     )?;
     let ws = app.ws();
@@ -223,7 +310,9 @@ pub async fn search(State(app): State<Shared>, body: Bytes) -> JsonResult {
     let hits: Vec<&Conversation> = ws
         .conversations
         .values()
-        .filter(|c| !c.deleted && c.visible_at_ms <= t && search::matches(&q, &|f| conversation_field(c, f)))
+        .filter(|c| {
+            !c.deleted && c.visible_at_ms <= t && search::matches(&q, &|f| conversation_field(c, f))
+        })
         .collect();
     let (items, pages) = page.apply(&hits);
     Ok(Json(json!({"type": "conversation.list",
@@ -232,6 +321,12 @@ pub async fn search(State(app): State<Shared>, body: Bytes) -> JsonResult {
 }
 
 /// Used by `parts.rs`: a live conversation, mutably.
-pub fn live_mut<'a>(ws: &'a mut crate::state::Workspace, id: &str) -> ApiResult<&'a mut Conversation> {
-    ws.conversations.get_mut(id).filter(|c| !c.deleted).ok_or_else(conversation_not_found)
+pub fn live_mut<'a>(
+    ws: &'a mut crate::state::Workspace,
+    id: &str,
+) -> ApiResult<&'a mut Conversation> {
+    ws.conversations
+        .get_mut(id)
+        .filter(|c| !c.deleted)
+        .ok_or_else(conversation_not_found)
 }

@@ -19,7 +19,12 @@ use crate::state::{Shared, Workspace, now};
 use crate::validate::Body;
 
 fn admin_not_found(id: &str) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "admin_not_found", format!("Admin {id} not found")).with_field("admin_id")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "admin_not_found",
+        format!("Admin {id} not found"),
+    )
+    .with_field("admin_id")
 }
 
 /// Decode and check `attachment_files`: at most `max_attachments`, each `{content_type, name, data}` with
@@ -29,11 +34,16 @@ fn admin_not_found(id: &str) -> ApiError {
 /// # Errors
 /// 400 `parameter_invalid` naming the entry.
 pub fn attachment_files(cfg: &SimConfig, b: &Body) -> ApiResult<Vec<Attachment>> {
-    let Some(files) = b.opt_array("attachment_files")? else { return Ok(vec![]) };
+    let Some(files) = b.opt_array("attachment_files")? else {
+        return Ok(vec![]);
+    };
     if files.len() > cfg.max_attachments {
         return Err(ApiError::invalid_field(
             "attachment_files",
-            format!("A maximum of {} attachment_files is allowed", cfg.max_attachments),
+            format!(
+                "A maximum of {} attachment_files is allowed",
+                cfg.max_attachments
+            ),
         ));
     }
     let mut out = Vec::with_capacity(files.len());
@@ -42,38 +52,68 @@ pub fn attachment_files(cfg: &SimConfig, b: &Body) -> ApiResult<Vec<Attachment>>
         let get = |k: &str| -> ApiResult<String> {
             match f.get(k) {
                 Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-                _ => Err(ApiError::invalid_field(&format!("{field}.{k}"), format!("{field}.{k} is required and must be a string"))),
+                _ => Err(ApiError::invalid_field(
+                    &format!("{field}.{k}"),
+                    format!("{field}.{k} is required and must be a string"),
+                )),
             }
         };
         let (name, content_type, data) = (get("name")?, get("content_type")?, get("data")?);
         if crate::attachments::is_restricted(&name, &cfg.restricted_extensions) {
-            return Err(ApiError::invalid_field(&format!("{field}.name"), format!("File type of '{name}' is not allowed")));
+            return Err(ApiError::invalid_field(
+                &format!("{field}.name"),
+                format!("File type of '{name}' is not allowed"),
+            ));
         }
         if data.len() / 4 * 3 > cfg.max_attachment_bytes + 3 {
-            return Err(ApiError::invalid_field(&format!("{field}.data"), format!("'{name}' exceeds {} bytes", cfg.max_attachment_bytes)));
+            return Err(ApiError::invalid_field(
+                &format!("{field}.data"),
+                format!("'{name}' exceeds {} bytes", cfg.max_attachment_bytes),
+            ));
         }
-        let bytes = STANDARD
-            .decode(data.as_bytes())
-            .map_err(|e| ApiError::invalid_field(&format!("{field}.data"), format!("'{name}' is not valid base64: {e}")))?;
+        let bytes = STANDARD.decode(data.as_bytes()).map_err(|e| {
+            ApiError::invalid_field(
+                &format!("{field}.data"),
+                format!("'{name}' is not valid base64: {e}"),
+            )
+        })?;
         if bytes.len() > cfg.max_attachment_bytes {
-            return Err(ApiError::invalid_field(&format!("{field}.data"), format!("'{name}' exceeds {} bytes", cfg.max_attachment_bytes)));
+            return Err(ApiError::invalid_field(
+                &format!("{field}.data"),
+                format!("'{name}' exceeds {} bytes", cfg.max_attachment_bytes),
+            ));
         }
-        out.push(Attachment { name, content_type, size: bytes.len() as u64, blake3: blake3::hash(&bytes).to_hex().to_string() });
+        out.push(Attachment {
+            name,
+            content_type,
+            size: bytes.len() as u64,
+            blake3: blake3::hash(&bytes).to_hex().to_string(),
+        });
     }
     Ok(out)
 }
 
 fn contact_for_reply(ws: &Workspace, b: &Body) -> ApiResult<String> {
-    let ids = [b.opt_str("intercom_user_id")?, b.opt_str("email")?, b.opt_str("user_id")?];
+    let ids = [
+        b.opt_str("intercom_user_id")?,
+        b.opt_str("email")?,
+        b.opt_str("user_id")?,
+    ];
     let given = ids.iter().filter(|x| x.is_some()).count();
     if given != 1 {
-        return Err(ApiError::invalid("Exactly one of intercom_user_id, email or user_id is required"));
+        return Err(ApiError::invalid(
+            "Exactly one of intercom_user_id, email or user_id is required",
+        ));
     }
     let live = || ws.contacts.values().filter(|c| !c.deleted);
     let found = match &ids {
         [Some(id), _, _] => ws.contact(id).map(|c| c.id.clone()),
-        [_, Some(email), _] => live().find(|c| c.email.as_deref().map(str::to_lowercase) == Some(email.to_lowercase())).map(|c| c.id.clone()),
-        [_, _, Some(ext)] => live().find(|c| c.external_id.as_deref() == Some(ext.as_str())).map(|c| c.id.clone()),
+        [_, Some(email), _] => live()
+            .find(|c| c.email.as_deref().map(str::to_lowercase) == Some(email.to_lowercase()))
+            .map(|c| c.id.clone()),
+        [_, _, Some(ext)] => live()
+            .find(|c| c.external_id.as_deref() == Some(ext.as_str()))
+            .map(|c| c.id.clone()),
         _ => None,
     };
     found.ok_or_else(|| ApiError::not_found("User Not Found"))
@@ -87,7 +127,10 @@ pub async fn reply(State(app): State<Shared>, Path(id): Path<String>, body: Byte
     let text = b.opt_str("body")?;
     let created_at = b.opt_i64("created_at")?;
     if created_at.is_some_and(|t| t < 0) {
-        return Err(ApiError::invalid_field("created_at", "created_at must be Unix seconds"));
+        return Err(ApiError::invalid_field(
+            "created_at",
+            "created_at must be Unix seconds",
+        ));
     }
     let urls = attachment_urls(&b, app.cfg.max_attachments)?;
     let files = attachment_files(&app.cfg, &b)?;
@@ -97,21 +140,40 @@ pub async fn reply(State(app): State<Shared>, Path(id): Path<String>, body: Byte
     let author = match kind.as_str() {
         "admin" => {
             if !matches!(message_type.as_str(), "comment" | "note" | "quick_reply") {
-                return Err(ApiError::invalid_field("message_type", format!("message_type '{message_type}' must be comment, note or quick_reply")));
+                return Err(ApiError::invalid_field(
+                    "message_type",
+                    format!("message_type '{message_type}' must be comment, note or quick_reply"),
+                ));
             }
-            let admin_id = b.opt_id("admin_id")?.ok_or_else(|| ApiError::missing("admin_id"))?;
+            let admin_id = b
+                .opt_id("admin_id")?
+                .ok_or_else(|| ApiError::missing("admin_id"))?;
             if ws.admin(&admin_id).is_none() {
                 return Err(admin_not_found(&admin_id));
             }
-            Author { kind: "admin".into(), id: admin_id }
+            Author {
+                kind: "admin".into(),
+                id: admin_id,
+            }
         }
         "user" => {
             if message_type != "comment" {
-                return Err(ApiError::invalid_field("message_type", "a contact reply's message_type must be comment"));
+                return Err(ApiError::invalid_field(
+                    "message_type",
+                    "a contact reply's message_type must be comment",
+                ));
             }
-            Author { kind: "user".into(), id: contact_for_reply(&ws, &b)? }
+            Author {
+                kind: "user".into(),
+                id: contact_for_reply(&ws, &b)?,
+            }
         }
-        other => return Err(ApiError::invalid_field("type", format!("type '{other}' must be admin or user"))),
+        other => {
+            return Err(ApiError::invalid_field(
+                "type",
+                format!("type '{other}' must be admin or user"),
+            ));
+        }
     };
     if message_type != "quick_reply" && text.as_deref().is_none_or(|t| t.trim().is_empty()) {
         return Err(ApiError::missing("body"));
@@ -144,7 +206,11 @@ pub async fn reply(State(app): State<Shared>, Path(id): Path<String>, body: Byte
     let recipients = conv.contact_ids.clone();
     if notify {
         for cid in recipients {
-            if let Some(email) = ws.contact(&cid).and_then(|c| c.email.clone()).filter(|e| !e.is_empty()) {
+            if let Some(email) = ws
+                .contact(&cid)
+                .and_then(|c| c.email.clone())
+                .filter(|e| !e.is_empty())
+            {
                 ws.notifications.push(Notification {
                     conversation_id: id.clone(),
                     part_id: part.id.clone(),
@@ -157,7 +223,11 @@ pub async fn reply(State(app): State<Shared>, Path(id): Path<String>, body: Byte
         }
     }
     let c = ws.conversation(&id).ok_or_else(conversation_not_found)?;
-    Ok(Json(render::conversation(&ws, c, Some(app.cfg.max_parts_returned))))
+    Ok(Json(render::conversation(
+        &ws,
+        c,
+        Some(app.cfg.max_parts_returned),
+    )))
 }
 
 /// `POST /conversations/{id}/parts`: `close` (`type: admin`, optional `body`), `open`, `snoozed`
@@ -166,7 +236,9 @@ pub async fn reply(State(app): State<Shared>, Path(id): Path<String>, body: Byte
 pub async fn manage(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> JsonResult {
     let b = Body::parse(&body)?;
     let message_type = b.req_str("message_type")?;
-    let admin_id = b.opt_id("admin_id")?.ok_or_else(|| ApiError::missing("admin_id"))?;
+    let admin_id = b
+        .opt_id("admin_id")?
+        .ok_or_else(|| ApiError::missing("admin_id"))?;
     let text = b.opt_str("body")?;
     let mut ws = app.ws();
     ws.conversation(&id).ok_or_else(conversation_not_found)?;
@@ -184,24 +256,40 @@ pub async fn manage(State(app): State<Shared>, Path(id): Path<String>, body: Byt
         }
         "open" => {}
         "snoozed" => {
-            snoozed_until = Some(b.opt_i64("snoozed_until")?.ok_or_else(|| ApiError::missing("snoozed_until"))?);
+            snoozed_until = Some(
+                b.opt_i64("snoozed_until")?
+                    .ok_or_else(|| ApiError::missing("snoozed_until"))?,
+            );
         }
         "assignment" => {
             let kind = kind.ok_or_else(|| ApiError::missing("type"))?;
-            let assignee = b.opt_id("assignee_id")?.ok_or_else(|| ApiError::missing("assignee_id"))?;
+            let assignee = b
+                .opt_id("assignee_id")?
+                .ok_or_else(|| ApiError::missing("assignee_id"))?;
             let exists = assignee == "0"
                 || match kind.as_str() {
                     "admin" => ws.admin(&assignee).is_some(),
                     "team" => ws.teams.iter().any(|t| t.id == assignee),
-                    _ => return Err(ApiError::invalid_field("type", "type must be admin or team")),
+                    _ => {
+                        return Err(ApiError::invalid_field(
+                            "type",
+                            "type must be admin or team",
+                        ));
+                    }
                 };
             if !exists {
-                return Err(ApiError::not_found(format!("Assignee {assignee} not found")).with_field("assignee_id"));
+                return Err(
+                    ApiError::not_found(format!("Assignee {assignee} not found"))
+                        .with_field("assignee_id"),
+                );
             }
             assigned_to = Some(Author { kind, id: assignee });
         }
         other => {
-            return Err(ApiError::invalid_field("message_type", format!("message_type '{other}' must be close, open, snoozed or assignment")));
+            return Err(ApiError::invalid_field(
+                "message_type",
+                format!("message_type '{other}' must be close, open, snoozed or assignment"),
+            ));
         }
     }
     let t = now();
@@ -209,7 +297,10 @@ pub async fn manage(State(app): State<Shared>, Path(id): Path<String>, body: Byt
         id: ws.next_str(),
         part_type: message_type.clone(),
         body: text,
-        author: Author { kind: "admin".into(), id: admin_id },
+        author: Author {
+            kind: "admin".into(),
+            id: admin_id,
+        },
         created_at: t,
         attachments: vec![],
         attachment_urls: vec![],
@@ -229,13 +320,25 @@ pub async fn manage(State(app): State<Shared>, Path(id): Path<String>, body: Byt
         }
         _ => {
             if let Some(a) = &assigned_to {
-                let target = if a.id == "0" { None } else { Some(a.id.clone()) };
-                if a.kind == "team" { conv.team_assignee_id = target } else { conv.admin_assignee_id = target }
+                let target = if a.id == "0" {
+                    None
+                } else {
+                    Some(a.id.clone())
+                };
+                if a.kind == "team" {
+                    conv.team_assignee_id = target
+                } else {
+                    conv.admin_assignee_id = target
+                }
             }
         }
     }
     conv.updated_at = t;
     conv.parts.push(part);
     let c = ws.conversation(&id).ok_or_else(conversation_not_found)?;
-    Ok(Json(render::conversation(&ws, c, Some(app.cfg.max_parts_returned))))
+    Ok(Json(render::conversation(
+        &ws,
+        c,
+        Some(app.cfg.max_parts_returned),
+    )))
 }

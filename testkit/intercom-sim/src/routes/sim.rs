@@ -30,7 +30,12 @@ pub async fn get_faults(State(app): State<Shared>) -> Json<Value> {
 pub async fn set_faults(State(app): State<Shared>, body: Bytes) -> (StatusCode, Json<Value>) {
     let specs: Vec<String> = match serde_json::from_slice(&body) {
         Ok(s) => s,
-        Err(e) => return (StatusCode::BAD_REQUEST, Json(json!({"error": format!("expected a JSON array of strings: {e}")}))),
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": format!("expected a JSON array of strings: {e}")})),
+            );
+        }
     };
     match app.faults().replace(&specs) {
         Ok(()) => (StatusCode::OK, Json(json!(specs))),

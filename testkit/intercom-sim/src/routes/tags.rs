@@ -17,7 +17,9 @@ use crate::validate::{Body, id_value};
 /// `GET /tags` (`tag_list`).
 pub async fn list(State(app): State<Shared>) -> JsonResult {
     let ws = app.ws();
-    Ok(Json(json!({"type": "list", "data": ws.tags.iter().map(render::tag).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"type": "list", "data": ws.tags.iter().map(render::tag).collect::<Vec<_>>()}),
+    ))
 }
 
 /// `POST /tags`.
@@ -32,13 +34,31 @@ pub async fn create_or_apply(State(app): State<Shared>, body: Bytes) -> JsonResu
     let rename_id = b.opt_id("id")?;
     let mut ws = app.ws();
     if let Some(id) = rename_id {
-        if ws.tags.iter().any(|t| t.id != id && t.name.eq_ignore_ascii_case(&name)) {
-            return Err(ApiError::invalid_field("name", format!("A tag named '{name}' already exists")));
+        if ws
+            .tags
+            .iter()
+            .any(|t| t.id != id && t.name.eq_ignore_ascii_case(&name))
+        {
+            return Err(ApiError::invalid_field(
+                "name",
+                format!("A tag named '{name}' already exists"),
+            ));
         }
-        let tag = ws.tags.iter_mut().find(|t| t.id == id).ok_or_else(|| ApiError::not_found("Tag Not Found").with_field("id"))?;
+        let tag = ws
+            .tags
+            .iter_mut()
+            .find(|t| t.id == id)
+            .ok_or_else(|| ApiError::not_found("Tag Not Found").with_field("id"))?;
         tag.name = name.clone();
-        let r = TagRef { id: id.clone(), name };
-        let fix = |tags: &mut Vec<TagRef>| tags.iter_mut().filter(|t| t.id == r.id).for_each(|t| *t = r.clone());
+        let r = TagRef {
+            id: id.clone(),
+            name,
+        };
+        let fix = |tags: &mut Vec<TagRef>| {
+            tags.iter_mut()
+                .filter(|t| t.id == r.id)
+                .for_each(|t| *t = r.clone())
+        };
         ws.contacts.values_mut().for_each(|c| fix(&mut c.tags));
         ws.companies.values_mut().for_each(|c| fix(&mut c.tags));
         ws.conversations.values_mut().for_each(|c| fix(&mut c.tags));
@@ -52,26 +72,51 @@ pub async fn create_or_apply(State(app): State<Shared>, body: Bytes) -> JsonResu
         let found = ws
             .companies
             .values()
-            .find(|c| !c.deleted && (by_id.as_deref() == Some(c.id.as_str()) || by_key == Some(c.company_id.as_str())))
+            .find(|c| {
+                !c.deleted
+                    && (by_id.as_deref() == Some(c.id.as_str())
+                        || by_key == Some(c.company_id.as_str()))
+            })
             .map(|c| c.id.clone())
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "company_not_found", "Company Not Found").with_field("companies"))?;
-        company_ops.push((found, item.get("untag").and_then(Value::as_bool).unwrap_or(false)));
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "company_not_found",
+                    "Company Not Found",
+                )
+                .with_field("companies")
+            })?;
+        company_ops.push((
+            found,
+            item.get("untag").and_then(Value::as_bool).unwrap_or(false),
+        ));
     }
     let mut user_ids = Vec::new();
     for item in users.iter().flatten() {
-        let id = item.get("id").and_then(id_value).ok_or_else(|| ApiError::missing("users[].id"))?;
-        ws.contact(&id).ok_or_else(|| ApiError::not_found("User Not Found").with_field("users"))?;
+        let id = item
+            .get("id")
+            .and_then(id_value)
+            .ok_or_else(|| ApiError::missing("users[].id"))?;
+        ws.contact(&id)
+            .ok_or_else(|| ApiError::not_found("User Not Found").with_field("users"))?;
         user_ids.push(id);
     }
     let tag = match ws.tags.iter().find(|t| t.name.eq_ignore_ascii_case(&name)) {
         Some(t) => t.clone(),
         None => {
-            let t = Tag { id: ws.next_str(), name, created_at: now() };
+            let t = Tag {
+                id: ws.next_str(),
+                name,
+                created_at: now(),
+            };
             ws.tags.push(t.clone());
             t
         }
     };
-    let r = TagRef { id: tag.id.clone(), name: tag.name.clone() };
+    let r = TagRef {
+        id: tag.id.clone(),
+        name: tag.name.clone(),
+    };
     for (cid, untag) in company_ops {
         if let Some(c) = ws.companies.get_mut(&cid) {
             c.tags.retain(|t| t.id != r.id);
