@@ -1,0 +1,119 @@
+//! SQLite scalar functions that give translated T-SQL its SQL Server semantics:
+//! `ti_bin` (CAST AS varbinary), `ti_txt` (CAST AS (n)varchar), `ti_len` (DATALENGTH), `ti_sub` (SUBSTRING),
+//! `ti_dec` (CAST AS decimal/money). The `form` argument says how the source column turns into bytes:
+//! `cp:<encoding>`, `utf16`, `raw` or `fixed:<n>` (see `sqlexpr::form_arg`).
+
+use super::types::ByteForm;
+use super::values::{cell_text, decode_cp, format_decimal, parse_decimal, to_bytes};
+use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, Error};
+
+fn form(s: &str) -> ByteForm {
+    if let Some(label) = s.strip_prefix("cp:") {
+        ByteForm::CodePage(encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::WINDOWS_1252))
+    } else if s == "utf16" {
+        ByteForm::Utf16
+    } else if let Some(n) = s.strip_prefix("fixed:") {
+        ByteForm::Fixed(n.parse().unwrap_or(0))
+    } else {
+        ByteForm::Raw
+    }
+}
+
+fn form_of(ctx: &Context<'_>, i: usize) -> Result<ByteForm, Error> {
+    Ok(form(&ctx.get::<String>(i)?))
+}
+
+fn user_err(msg: String) -> Error {
+    Error::UserFunctionError(msg.into())
+}
+
+/// Registers the `ti_*` functions on a session connection.
+///
+/// # Errors
+/// SQLite refusing the registration.
+pub fn register(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("ti_bin", 2, flags, |ctx| {
+        let f = form_of(ctx, 1)?;
+        let v = ctx.get_raw(0);
+        Ok(match v {
+            ValueRef::Null => Value::Null,
+            other => Value::Blob(to_bytes(&other, f)),
+        })
+    })?;
+    conn.create_scalar_function("ti_txt", 2, flags, |ctx| {
+        let f = form_of(ctx, 1)?;
+        Ok(match ctx.get_raw(0) {
+            ValueRef::Null => Value::Null,
+            ValueRef::Blob(b) => Value::Text(decode_cp(b, f)),
+            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+            other => Value::Text(cell_text(&other)),
+        })
+    })?;
+    conn.create_scalar_function("ti_len", 2, flags, |ctx| {
+        let f = form_of(ctx, 1)?;
+        let v = ctx.get_raw(0);
+        Ok(match (v, f) {
+            (ValueRef::Null, _) => Value::Null,
+            (_, ByteForm::Fixed(n)) => Value::Integer(n as i64),
+            (ValueRef::Blob(b), _) => Value::Integer(b.len() as i64),
+            (ValueRef::Text(t), ByteForm::CodePage(e)) if e == encoding_rs::UTF_8 || t.is_ascii() => {
+                Value::Integer(t.len() as i64)
+            }
+            (ValueRef::Text(t), ByteForm::Utf16) => {
+                Value::Integer(String::from_utf8_lossy(t).encode_utf16().count() as i64 * 2)
+            }
+            (other, f) => Value::Integer(to_bytes(&other, f).len() as i64),
+        })
+    })?;
+    conn.create_scalar_function("ti_sub", 4, flags, |ctx| {
+        let f = form_of(ctx, 3)?;
+        let (start, len): (i64, i64) = (ctx.get(1)?, ctx.get(2)?);
+        if len < 0 {
+            return Err(user_err("Invalid length parameter passed to the substring function.".into()));
+        }
+        // SQL Server: characters start..start+len-1, clipped to 1..
+        let from = start.max(1);
+        let to = start.saturating_add(len); // exclusive
+        let window = |n: usize| -> (usize, usize) {
+            let a = (from - 1).clamp(0, n as i64) as usize;
+            let b = (to - 1).clamp(a as i64, n as i64) as usize;
+            (a, b)
+        };
+        Ok(match ctx.get_raw(0) {
+            ValueRef::Null => Value::Null,
+            ValueRef::Blob(b) => {
+                let unit = if f == ByteForm::Utf16 { 2 } else { 1 };
+                let (a, e) = window(b.len() / unit);
+                Value::Blob(b[a * unit..(e * unit).min(b.len())].to_vec())
+            }
+            ValueRef::Text(t) => {
+                let s = String::from_utf8_lossy(t);
+                if f == ByteForm::Utf16 {
+                    let u: Vec<u16> = s.encode_utf16().collect();
+                    let (a, e) = window(u.len());
+                    Value::Text(String::from_utf16_lossy(&u[a..e]))
+                } else {
+                    let chars: Vec<char> = s.chars().collect();
+                    let (a, e) = window(chars.len());
+                    Value::Text(chars[a..e].iter().collect())
+                }
+            }
+            other => Value::Text(cell_text(&other)),
+        })
+    })?;
+    conn.create_scalar_function("ti_dec", 2, flags, |ctx| {
+        let scale: i64 = ctx.get(1)?;
+        let v = ctx.get_raw(0);
+        if let ValueRef::Null = v {
+            return Ok(Value::Null);
+        }
+        let text = cell_text(&v);
+        let x = parse_decimal(&text, scale.clamp(0, 38) as u8)
+            .ok_or_else(|| user_err(format!("Error converting data type to numeric: '{text}'")))?;
+        Ok(Value::Text(format_decimal(x, scale.clamp(0, 38) as u8)))
+    })?;
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! `trackit-fixture serve`: a strict TDS 7.4 server (plaintext, loopback) that serves a fixture SQLite database
+//! (FORMAT.md) the way SQL Server would serve the same tables. See the crate README for the SQL it supports.
+
+pub mod catalog;
+pub mod faults;
+pub mod functions;
+pub mod login;
+pub mod packet;
+pub mod rpc;
+pub mod session;
+pub mod sql;
+pub mod sqlexpr;
+pub mod tokens;
+pub mod types;
+pub mod values;
+
+use anyhow::Context as _;
+use packet::{Message, PacketWriter, read_message};
+use rusqlite::{Connection, OpenFlags};
+use session::{Incoming, Outgoing, Shared};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+/// Arguments of `trackit-fixture serve`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Fixture database (SQLite file in the FORMAT.md layout), opened read-only.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Address to listen on; must be loopback. Port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: String,
+    /// SQL login name accepted.
+    #[arg(long, default_value = "sa")]
+    pub user: String,
+    /// Environment variable holding the accepted password; when it is unset the password is `fixture`.
+    #[arg(long, default_value = "TRACKIT_FIXTURE_PASSWORD")]
+    pub password_env: String,
+    /// Database name served (default: `_ti_database.database_name`); a login asking for another fails (4060).
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Fault to inject (repeatable): delay-ms=N, drop-after-rows=N[:table][@times],
+    /// error-after-rows=N[:table][@times], refuse-logins=N.
+    #[arg(long = "fault")]
+    pub faults: Vec<String>,
+    /// Append the statement log here instead of stderr.
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+}
+
+/// Opens the database read-only with the `ti_*` functions registered.
+///
+/// # Errors
+/// The file cannot be opened.
+pub fn open_db(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    functions::register(&conn)?;
+    Ok(conn)
+}
+
+/// Runs the server until killed. Prints `listening on 127.0.0.1:PORT` as its first stdout line.
+///
+/// # Errors
+/// Unreadable database or catalog, bad `--fault`, non-loopback or busy listen address.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let conn = open_db(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let mut catalog = catalog::Catalog::load(&conn)?;
+    drop(conn);
+    if let Some(db) = &args.database {
+        catalog.facts.name = db.clone();
+    }
+    let faults = faults::Faults::parse(&args.faults)?;
+    let password = std::env::var(&args.password_env).unwrap_or_else(|_| "fixture".to_string());
+    let log: Box<dyn Fn(&str) + Send + Sync> = match &args.log {
+        Some(p) => {
+            let f = std::fs::OpenOptions::new().create(true).append(true).open(p)?;
+            let f = Mutex::new(f);
+            Box::new(move |line: &str| {
+                if let Ok(mut f) = f.lock() {
+                    let _ = writeln!(f, "{line}");
+                }
+            })
+        }
+        None => Box::new(|line: &str| eprintln!("{line}")),
+    };
+    let shared = Arc::new(Shared { catalog, faults, log });
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(async move {
+        let listener = TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        anyhow::ensure!(addr.ip().is_loopback(), "refusing to listen on non-loopback address {addr}");
+        println!("listening on {addr}");
+        std::io::stdout().flush()?;
+        let cfg = Arc::new(ConnConfig { db: args.db.clone(), user: args.user.clone(), password });
+        loop {
+            let (sock, _) = listener.accept().await?;
+            let (shared, cfg) = (shared.clone(), cfg.clone());
+            tokio::spawn(async move {
+                if let Err(e) = handle(sock, shared.clone(), cfg).await {
+                    (shared.log)(&format!("connection ended: {e}"));
+                }
+            });
+        }
+    })
+}
+
+struct ConnConfig {
+    db: PathBuf,
+    user: String,
+    password: String,
+}
+
+async fn handle(mut sock: TcpStream, shared: Arc<Shared>, cfg: Arc<ConnConfig>) -> anyhow::Result<()> {
+    if shared.faults.refuse_login() {
+        (shared.log)("fault: refusing a connection");
+        return Ok(());
+    }
+    sock.set_nodelay(true)?;
+    let mut pw = PacketWriter::new(4096);
+    // PRELOGIN
+    let Some(Message { ty, .. }) = read_message(&mut sock).await? else { return Ok(()) };
+    anyhow::ensure!(ty == packet::PRELOGIN, "expected PRELOGIN, got packet type {ty:#x}");
+    pw.write(&mut sock, &login::prelogin_reply()).await?;
+    pw.finish(&mut sock).await?;
+    // LOGIN7
+    let Some(Message { ty, data }) = read_message(&mut sock).await? else { return Ok(()) };
+    anyhow::ensure!(ty == packet::LOGIN7, "expected LOGIN7 (encryption is not supported), got packet type {ty:#x}");
+    let l = login::parse_login7(&data).map_err(anyhow::Error::msg)?;
+    let facts = &shared.catalog.facts;
+    let reply = if l.user != cfg.user || l.password != cfg.password {
+        (shared.log)(&format!("login failed for user '{}'", l.user));
+        Err(login::login_failed(&l.user))
+    } else if !l.database.is_empty() && !l.database.eq_ignore_ascii_case(&facts.name) {
+        Err(login::bad_database(&l.database, &l.user))
+    } else {
+        let size = if l.packet_size == 0 { 4096 } else { l.packet_size.clamp(512, 32767) };
+        let v = version_bytes(&facts.product_version);
+        Ok((login::login_ok(&facts.name, &shared.catalog.collation, size, v), size))
+    };
+    let size = match reply {
+        Err(bytes) => {
+            pw.write(&mut sock, &bytes).await?;
+            pw.finish(&mut sock).await?;
+            let _ = sock.shutdown().await;
+            return Ok(());
+        }
+        Ok((bytes, size)) => {
+            pw.write(&mut sock, &bytes).await?;
+            pw.finish(&mut sock).await?;
+            size
+        }
+    };
+    pw.set_packet_size(size as usize);
+    (shared.log)(&format!("login: user '{}' app '{}'", l.user, l.app_name));
+
+    let conn = open_db(&cfg.db)?;
+    let (req_tx, req_rx) = std::sync::mpsc::channel::<Incoming>();
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Outgoing>(8);
+    let attn = Arc::new(AtomicBool::new(false));
+    let (s2, a2) = (shared.clone(), attn.clone());
+    std::thread::spawn(move || session::run(conn, s2, req_rx, out_tx, a2));
+    let (mut rd, mut wr) = sock.into_split();
+    let reader = tokio::spawn(async move {
+        while let Ok(Some(m)) = read_message(&mut rd).await {
+            let msg = match m.ty {
+                packet::SQL_BATCH => rpc::decode_batch(&m.data).map_or_else(|e| Incoming::Bad(e.0), Incoming::Request),
+                packet::RPC => rpc::decode_rpc(&m.data).map_or_else(|e| Incoming::Bad(e.0), Incoming::Request),
+                packet::ATTENTION => {
+                    attn.store(true, Ordering::SeqCst);
+                    Incoming::Attention
+                }
+                packet::TRANSACTION => Incoming::Transaction,
+                other => Incoming::Bad(format!("packet type {other:#x} is not supported")),
+            };
+            if req_tx.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+    while let Some(o) = out_rx.recv().await {
+        match o {
+            Outgoing::Bytes(b) => pw.write(&mut wr, &b).await?,
+            Outgoing::End => pw.finish(&mut wr).await?,
+            Outgoing::Close => break,
+        }
+    }
+    reader.abort();
+    let _ = wr.shutdown().await;
+    Ok(())
+}
+
+/// LOGINACK version bytes (major, minor, build high, build low) from a product version like `10.50.6000.34`.
+fn version_bytes(v: &str) -> [u8; 4] {
+    let p: Vec<u32> = v.split('.').filter_map(|x| x.parse().ok()).collect();
+    let build = p.get(2).copied().unwrap_or(0) as u16;
+    [p.first().copied().unwrap_or(10) as u8, p.get(1).copied().unwrap_or(50) as u8, (build >> 8) as u8, build as u8]
+}
