@@ -1,1 +1,43 @@
-//! placeholder
+//! `ti-transform`: the second stage of the Track-It! → Intercom migration (DESIGN.md §6, issue 7). Reads an
+//! extract bundle, applies a profile (transform/profiles/*.toml) and the site's confirmed mapping, and writes a
+//! load bundle: Intercom-shaped records (docs/records.md), attachment blobs, gap datasets and the migration
+//! report. Deterministic: the same input and mapping give the same bundle_id.
+
+pub mod articles;
+pub mod attachments;
+pub mod attributes;
+pub mod companies;
+pub mod conversations;
+pub mod ctx;
+pub mod error;
+pub mod explain;
+pub mod gaps;
+pub mod gaps_parquet;
+pub mod ledger;
+pub mod mapping;
+pub mod model;
+pub mod people;
+pub mod profile;
+pub mod propose;
+pub mod report;
+pub mod run;
+pub mod source;
+pub mod text;
+pub mod time;
+
+pub use error::{Result, TransformError};
+
+/// `propose`: opens and verifies the extract, picks the profile (`auto` detects it) and returns the mapping text.
+///
+/// # Errors
+/// Bundle verification, an unknown or undetectable profile, read failures.
+pub fn propose_file(extract: &std::path::Path, profile: &str) -> Result<String> {
+    let bundle = ti_shared::bundle::Bundle::open(extract)?;
+    let source = source::SourceTables::from_bundle(&bundle)?;
+    let profile = if profile == "auto" {
+        profile::Profile::detect(source.inventory())?
+    } else {
+        profile::Profile::built_in(profile)?
+    };
+    propose::propose(&source, &profile)
+}

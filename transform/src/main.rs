@@ -1,1 +1,107 @@
-fn main() {}
+//! `ti-transform`: command line (propose, run, explain, verify). Logic lives in the library.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use ti_shared::cli::{CommonArgs, exit, verify_command};
+
+#[derive(Parser)]
+#[command(
+    name = "ti-transform",
+    version,
+    about = "Track-It! extract bundle → Intercom load bundle"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a complete, commented mapping proposal for an extract bundle.
+    Propose {
+        /// Extract bundle.
+        extract: PathBuf,
+        /// Output mapping file.
+        #[arg(long)]
+        out: PathBuf,
+        /// auto, classic, web or seed.
+        #[arg(long, default_value = "auto")]
+        profile: String,
+    },
+    /// Transform an extract bundle into a load bundle with a confirmed mapping.
+    Run {
+        /// Extract bundle.
+        extract: PathBuf,
+        /// Confirmed mapping.
+        #[arg(long)]
+        mapping: PathBuf,
+        /// Output load bundle directory (must not exist or be empty).
+        #[arg(long)]
+        out: PathBuf,
+        /// Take only N tickets with what they reference (pilot migration).
+        #[arg(long)]
+        sample: Option<u64>,
+    },
+    /// Show the source rows and rules behind a record of a load bundle.
+    Explain {
+        /// Load bundle.
+        load: PathBuf,
+        /// Record key, e.g. conversation:ticket:1234.
+        key: String,
+        /// The extract bundle, to print the source rows themselves.
+        #[arg(long)]
+        extract: Option<PathBuf>,
+    },
+    /// Verify a bundle (exit 0 or 3).
+    Verify {
+        /// Bundle directory.
+        bundle: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cli.common.init_logging();
+    let result = match cli.command {
+        Command::Verify { bundle } => return verify_command(&bundle),
+        Command::Propose {
+            extract,
+            out,
+            profile,
+        } => ti_transform::propose_file(&extract, &profile).and_then(|text| {
+            std::fs::write(&out, text).map_err(|source| ti_transform::TransformError::Io {
+                path: out.display().to_string(),
+                source,
+            })?;
+            println!(
+                "wrote {} (review it, then set confirmed = true)",
+                out.display()
+            );
+            Ok(())
+        }),
+        Command::Run {
+            extract,
+            mapping,
+            out,
+            sample,
+        } => ti_transform::run::run(&extract, &mapping, &out, sample).map(|s| {
+            println!("OK {}  {}", s.bundle_id, out.display());
+            for (k, n) in &s.records {
+                println!("  {k:<24} {n:>8}");
+            }
+        }),
+        Command::Explain { load, key, extract } => {
+            ti_transform::explain::explain(&load, &key, extract.as_deref()).map(|t| print!("{t}"))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

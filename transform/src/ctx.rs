@@ -1,0 +1,156 @@
+//! The shared state of one `run`: mapping, profile, clock, counters, ledger, people, and the records produced.
+
+use crate::ledger::{Ledger, Lineage};
+use crate::mapping::Mapping;
+use crate::people::Directory;
+use crate::profile::Profile;
+use crate::text::TextStats;
+use crate::time::Clock;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use ti_shared::records::{Record, RecordKind, RecordSource};
+
+/// A record with its lineage.
+#[derive(Debug, Clone)]
+pub struct Out {
+    /// The record.
+    pub record: Record,
+    /// Where it came from and which rules made it.
+    pub lineage: Lineage,
+}
+
+/// A blob the load bundle must carry: its hash and where its bytes are.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BlobSource {
+    /// A blob of the extract bundle.
+    Extract(String),
+    /// Bytes held in a source row (small binary cell).
+    Inline(Vec<u8>),
+}
+
+/// Everything a run shares.
+pub struct Ctx {
+    /// Confirmed mapping.
+    pub mapping: Mapping,
+    /// Profile.
+    pub profile: Profile,
+    /// Time conversion.
+    pub clock: Clock,
+    /// Text counters.
+    pub text: TextStats,
+    /// Ledger.
+    pub ledger: Ledger,
+    /// People.
+    pub people: Directory,
+    /// Technician keys by person id.
+    pub tech_keys: BTreeMap<i64, String>,
+    /// Contact key by person id (survivors only).
+    pub contact_keys: BTreeMap<i64, String>,
+    /// Records produced.
+    pub records: Mutex<Vec<Out>>,
+    /// Blobs to carry (hash → source).
+    pub blobs: Mutex<BTreeMap<String, BlobSource>>,
+    /// Lower-case local part of emails.
+    pub lowercase_local: bool,
+    /// Conversation attribute name → data type of the attributes used.
+    pub conversation_attributes: Mutex<BTreeMap<String, (String, String)>>,
+    /// Physical table names by logical object.
+    pub tables: Mutex<HashMap<String, String>>,
+}
+
+impl Ctx {
+    /// Adds a record.
+    pub fn emit(
+        &self,
+        key: String,
+        kind: RecordKind,
+        mut after: Vec<String>,
+        source: (&str, &str),
+        body: Value,
+        lineage: Lineage,
+    ) {
+        after.sort();
+        after.dedup();
+        after.retain(|k| *k != key);
+        let record = Record::new(
+            key,
+            kind,
+            after,
+            RecordSource {
+                table: source.0.to_string(),
+                pk: source.1.to_string(),
+            },
+            body,
+        );
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Out { record, lineage });
+    }
+
+    /// The admin reference for a technician text: `{"$admin": "technician:<key>"}` when it matches a
+    /// technician, `{"$admin": null}` otherwise (the loader uses the fallback admin).
+    pub fn admin_ref(&self, text: Option<&str>) -> (Value, Option<String>) {
+        let key = text
+            .filter(|t| !t.trim().is_empty())
+            .and_then(|t| self.people.match_technician(t))
+            .and_then(|id| self.tech_keys.get(&id).cloned());
+        match key {
+            Some(k) => (serde_json::json!({"$admin": k}), Some(k)),
+            None => (serde_json::json!({"$admin": null}), None),
+        }
+    }
+
+    /// Unix seconds of a cell (see [`Clock::unix`]).
+    pub fn unix(&self, cell: &crate::source::Cell) -> Option<i64> {
+        self.clock.unix(cell)
+    }
+
+    /// Registers a conversation attribute used by records (name → type, description).
+    pub fn use_attribute(&self, name: &str, data_type: &str, description: &str) {
+        self.conversation_attributes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(name.to_string())
+            .or_insert_with(|| (data_type.to_string(), description.to_string()));
+    }
+
+    /// The physical table of a logical object (as read).
+    pub fn table(&self, logical: &str) -> String {
+        self.tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(logical)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Stores a blob to carry.
+    pub fn carry_blob(&self, hash: &str, source: BlobSource) {
+        self.blobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(hash.to_string())
+            .or_insert(source);
+    }
+
+    /// Truncates a string attribute value to 255 characters, listing it in gaps/truncated_values.csv.
+    pub fn attr_string(&self, key: &str, attribute: &str, value: &str) -> String {
+        match crate::text::truncate_chars(value, 255) {
+            None => value.to_string(),
+            Some(t) => {
+                self.ledger.list(
+                    "truncated_values",
+                    vec![
+                        key.into(),
+                        attribute.into(),
+                        value.chars().count().to_string(),
+                        value.into(),
+                    ],
+                );
+                t
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Errors of the transform stage. Each variant says whose problem it is, so `main` can pick the exit code
+//! (ti_shared::cli::exit): `Usage`, `Unconfirmed`, `Fingerprint` and `AttributeLimit` → 2, `Bundle` verification
+//! failures → 3, everything else → 1.
+
+use ti_shared::bundle::BundleError;
+
+/// Result of transform operations.
+pub type Result<T, E = TransformError> = std::result::Result<T, E>;
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum TransformError {
+    /// The input or output bundle (verification or I/O).
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// A Parquet part could not be read.
+    #[error("parquet: {0}")]
+    Parquet(String),
+    /// The extract bundle lacks something the transform needs (inventory, a blob).
+    #[error("extract bundle: {0}")]
+    Input(String),
+    /// A usage or configuration problem (bad mapping file, unknown profile): the user's to fix.
+    #[error("{0}")]
+    Usage(String),
+    /// The mapping has not been confirmed.
+    #[error(
+        "mapping {path} is not confirmed: review every `proposed` decision in it, then set `confirmed = true` at \
+         the top and run again"
+    )]
+    Unconfirmed {
+        /// Mapping file.
+        path: String,
+    },
+    /// The mapping was made for another schema.
+    #[error(
+        "mapping {path} was made for schema fingerprint {mapping} but this extract has {bundle}: the source schema \
+         changed. Run `ti-transform propose` on this extract, carry your reviewed decisions over, confirm it and run \
+         again"
+    )]
+    Fingerprint {
+        /// Mapping file.
+        path: String,
+        /// Fingerprint in the mapping.
+        mapping: String,
+        /// Fingerprint of the bundle's inventory.
+        bundle: String,
+    },
+    /// The attribute plan exceeds Intercom's 250 custom attributes.
+    #[error(
+        "the mapping plans {count} custom {model} attributes, more than Intercom's limit of 250: disable some \
+         `[[attribute]]` entries (enabled = false) and run again"
+    )]
+    AttributeLimit {
+        /// Model (contact, company, conversation).
+        model: String,
+        /// Planned count.
+        count: usize,
+    },
+    /// File system problem writing outputs.
+    #[error("{path}: {source}")]
+    Io {
+        /// What was being written or read.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+impl TransformError {
+    /// The process exit code for this error (ti_shared::cli::exit).
+    pub fn exit_code(&self) -> u8 {
+        use ti_shared::cli::exit;
+        match self {
+            TransformError::Usage(_)
+            | TransformError::Unconfirmed { .. }
+            | TransformError::Fingerprint { .. }
+            | TransformError::AttributeLimit { .. } => exit::USAGE,
+            TransformError::Bundle(e) => ti_shared::cli::exit_code_for_bundle_error(e),
+            _ => exit::FAILURE,
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! `mapping.toml`: the site's reviewed decisions. `propose` writes it with every decision marked `proposed` and
+//! a reason (as comments); the consultant edits it and sets `confirmed = true`; `run` refuses it otherwise, or
+//! when its `schema_fingerprint` is not the extract's (docs/mapping.md).
+
+use crate::error::{Result, TransformError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `[people]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PeopleRules {
+    /// `lowercase` (default) or `keep`: the local part of emails.
+    pub email_local_part: String,
+    /// Merge contacts that share an email (default true).
+    pub merge_shared_email: bool,
+}
+
+impl Default for PeopleRules {
+    fn default() -> Self {
+        Self {
+            email_local_part: "lowercase".into(),
+            merge_shared_email: true,
+        }
+    }
+}
+
+/// `[companies]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompanyRules {
+    /// `domain`, `department` or `location`.
+    pub grouping: String,
+}
+
+impl Default for CompanyRules {
+    fn default() -> Self {
+        Self {
+            grouping: "department".into(),
+        }
+    }
+}
+
+/// `[attachments]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttachmentRules {
+    /// Files over this size are listed, not sent (bytes).
+    pub max_bytes: u64,
+    /// Extensions listed, not sent (case-insensitive, no dot).
+    pub restricted_extensions: Vec<String>,
+}
+
+impl Default for AttachmentRules {
+    fn default() -> Self {
+        let c = ti_shared::config::TransformConfig::default();
+        Self {
+            max_bytes: c.max_attachment_bytes,
+            restricted_extensions: c.restricted_extensions,
+        }
+    }
+}
+
+/// `[conversations]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConversationRules {
+    /// Parts per conversation before a split (default 400; Intercom reads at most 500).
+    pub max_parts: usize,
+}
+
+impl Default for ConversationRules {
+    fn default() -> Self {
+        Self { max_parts: 400 }
+    }
+}
+
+/// One `[[attribute]]`: a ticket column carried as a conversation attribute.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeMap {
+    /// Physical column of the ticket table.
+    pub column: String,
+    /// Intercom attribute name (sanitised, unique).
+    pub name: String,
+    /// `string`, `integer`, `decimal`, `boolean` or `datetime`.
+    pub data_type: String,
+    /// false = not migrated.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Up to 5 sample values (informational).
+    #[serde(default)]
+    pub samples: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The whole mapping file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// Set to true by the consultant after review.
+    #[serde(default)]
+    pub confirmed: bool,
+    /// Migration id carried into the load bundle and Intercom tags.
+    pub migration_id: String,
+    /// Schema fingerprint of the inventory this mapping was made for.
+    pub schema_fingerprint: String,
+    /// Profile name.
+    pub profile: String,
+    /// IANA zone of zone-less source datetimes.
+    pub source_time_zone: String,
+    /// `YYYY-MM-DD`: only tickets opened on or after it; empty = all.
+    #[serde(default)]
+    pub cutoff_date: String,
+    /// People rules.
+    #[serde(default)]
+    pub people: PeopleRules,
+    /// Company grouping.
+    #[serde(default)]
+    pub companies: CompanyRules,
+    /// Attachment policy.
+    #[serde(default)]
+    pub attachments: AttachmentRules,
+    /// Conversation split rule.
+    #[serde(default)]
+    pub conversations: ConversationRules,
+    /// Status text → `open` | `closed`.
+    #[serde(default)]
+    pub status: BTreeMap<String, String>,
+    /// Priority text (trimmed) → `ti_priority__c` value; empty value = none.
+    #[serde(default)]
+    pub priority: BTreeMap<String, String>,
+    /// Note type → `comment` | `note` | `description`.
+    #[serde(default)]
+    pub note_types: BTreeMap<String, String>,
+    /// Ticket columns carried as conversation attributes.
+    #[serde(default, rename = "attribute")]
+    pub attributes: Vec<AttributeMap>,
+}
+
+impl Mapping {
+    /// Parses a mapping file's text.
+    ///
+    /// # Errors
+    /// [`TransformError::Usage`] naming the TOML problem.
+    pub fn parse(text: &str, path: &str) -> Result<Self> {
+        let m: Mapping = toml::from_str(text)
+            .map_err(|e| TransformError::Usage(format!("mapping {path}: {e}")))?;
+        m.validate(path)?;
+        Ok(m)
+    }
+
+    fn validate(&self, path: &str) -> Result<()> {
+        let bad = |what: String| Err(TransformError::Usage(format!("mapping {path}: {what}")));
+        for (k, v) in &self.status {
+            if v != "open" && v != "closed" {
+                return bad(format!("status {k:?} = {v:?}: use \"open\" or \"closed\""));
+            }
+        }
+        for (k, v) in &self.note_types {
+            if !matches!(v.as_str(), "comment" | "note" | "description") {
+                return bad(format!(
+                    "note_types {k:?} = {v:?}: use \"comment\", \"note\" or \"description\""
+                ));
+            }
+        }
+        if !matches!(
+            self.companies.grouping.as_str(),
+            "domain" | "department" | "location"
+        ) {
+            return bad(
+                "companies.grouping must be \"domain\", \"department\" or \"location\"".into(),
+            );
+        }
+        if !matches!(self.people.email_local_part.as_str(), "lowercase" | "keep") {
+            return bad("people.email_local_part must be \"lowercase\" or \"keep\"".into());
+        }
+        if !(2..=500).contains(&self.conversations.max_parts) {
+            return bad("conversations.max_parts must be between 2 and 500".into());
+        }
+        if !self.cutoff_date.is_empty()
+            && chrono::NaiveDate::parse_from_str(&self.cutoff_date, "%Y-%m-%d").is_err()
+        {
+            return bad(format!(
+                "cutoff_date {:?} is not YYYY-MM-DD",
+                self.cutoff_date
+            ));
+        }
+        for a in &self.attributes {
+            if !matches!(
+                a.data_type.as_str(),
+                "string" | "integer" | "decimal" | "boolean" | "datetime"
+            ) {
+                return bad(format!(
+                    "attribute {}: data_type {:?} unknown",
+                    a.name, a.data_type
+                ));
+            }
+            if a.name.is_empty()
+                || !a
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return bad(format!(
+                    "attribute name {:?}: use only a-z, 0-9 and _",
+                    a.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Status of a ticket's status text: the mapped value (exact, then case-insensitive), `None` when unmapped.
+    pub fn status_of(&self, text: &str) -> Option<&str> {
+        let t = text.trim();
+        self.status
+            .get(t)
+            .or_else(|| {
+                self.status
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(t))
+                    .map(|(_, v)| v)
+            })
+            .map(String::as_str)
+    }
+
+    /// Refuses an unconfirmed mapping or one made for another schema.
+    ///
+    /// # Errors
+    /// [`TransformError::Unconfirmed`] or [`TransformError::Fingerprint`].
+    pub fn check(&self, path: &str, fingerprint: &str) -> Result<()> {
+        if !self.confirmed {
+            return Err(TransformError::Unconfirmed { path: path.into() });
+        }
+        if self.schema_fingerprint != fingerprint {
+            return Err(TransformError::Fingerprint {
+                path: path.into(),
+                mapping: self.schema_fingerprint.clone(),
+                bundle: fingerprint.into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The canonical digest of the mapping's decisions (recorded in the report).
+    pub fn digest(&self) -> String {
+        ti_shared::canonical::digest(&serde_json::to_value(self).unwrap_or_default())
+    }
+}
+
+/// Intercom-safe attribute name: ASCII lower-case letters, digits and `_` (the safe subset of
+/// intercom-api.md §7), runs of anything else as one `_`, no leading/trailing `_`.
+pub fn sanitise_attribute_name(raw: &str) -> String {
+    let mut out = String::new();
+    for c in raw.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let trimmed = out.trim_start_matches('_').to_string();
+    // Keep the `__c` suffix convention intact.
+    if trimmed.ends_with("__c") {
+        trimmed
+    } else {
+        trimmed.trim_end_matches('_').to_string()
+    }
+}
+
+/// The conversation attribute name of a ticket column: `ti_<sanitised column>__c`, made unique against `taken`.
+pub fn attribute_name_for(column: &str, taken: &mut std::collections::BTreeSet<String>) -> String {
+    let base = format!(
+        "ti_{}",
+        sanitise_attribute_name(column).trim_end_matches('_')
+    );
+    let mut name = format!("{base}__c");
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{base}_{n}__c");
+        n += 1;
+    }
+    taken.insert(name.clone());
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_names_are_sanitised_and_unique() {
+        let mut taken = std::collections::BTreeSet::new();
+        assert_eq!(attribute_name_for("WO_TEXT1", &mut taken), "ti_wo_text1__c");
+        assert_eq!(
+            attribute_name_for("wo text1", &mut taken),
+            "ti_wo_text1_2__c"
+        );
+        assert_eq!(
+            attribute_name_for("Cost €/Centre", &mut taken),
+            "ti_cost_centre__c"
+        );
+    }
+}

@@ -1,0 +1,626 @@
+//! Source side: the extract bundle's `inventory.json` and its Parquet tables, read batch by batch
+//! (docs/bundle-format.md). Tests can feed in-memory batches instead of a bundle ([`SourceTables::in_memory`]).
+
+use crate::error::{Result, TransformError};
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{
+    DataType, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+    TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
+use chrono::{DateTime, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use ti_shared::bundle::Bundle;
+
+/// Server facts of `inventory.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerInfo {
+    /// `@@VERSION`.
+    pub version: Option<String>,
+    /// `SERVERPROPERTY('ProductVersion')`.
+    pub product_version: Option<String>,
+    /// Database name.
+    pub database: Option<String>,
+    /// Server collation.
+    pub collation: Option<String>,
+    /// Server offset from UTC at snapshot time, minutes east.
+    pub utc_offset_minutes: Option<i32>,
+    /// Windows time zone name (`CURRENT_TIMEZONE()`), or null on servers before 2019.
+    pub time_zone: Option<String>,
+    /// When the snapshot was taken, RFC 3339 UTC.
+    pub snapshot_time: Option<String>,
+}
+
+/// One column of an inventory object.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InvColumn {
+    /// Column name as in SQL Server.
+    pub name: String,
+    /// SQL Server data type (`int`, `varchar`, `text`, …).
+    pub data_type: String,
+    /// Character maximum length.
+    pub max_length: Option<i64>,
+    /// Numeric precision.
+    pub precision: Option<i64>,
+    /// Numeric scale.
+    pub scale: Option<i64>,
+    /// Nullable.
+    pub nullable: bool,
+    /// Collation of character columns.
+    pub collation: Option<String>,
+}
+
+/// One table or view of the inventory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InvObject {
+    /// Schema (`dbo`, `_SMDBA_`).
+    pub schema: String,
+    /// Object name.
+    pub name: String,
+    /// `BASE TABLE` or `VIEW`.
+    #[serde(rename = "type")]
+    pub object_type: String,
+    /// Bundle folder of its Parquet parts.
+    pub folder: String,
+    /// Columns in ordinal order.
+    pub columns: Vec<InvColumn>,
+    /// Primary key columns.
+    pub primary_key: Vec<String>,
+    /// `COUNT_BIG(*)` at extract time.
+    pub row_count: Option<u64>,
+    /// Rows written to the bundle.
+    pub extracted_rows: Option<u64>,
+}
+
+impl InvObject {
+    /// `schema.name`.
+    pub fn full_name(&self) -> String {
+        format!("{}.{}", self.schema, self.name)
+    }
+
+    /// The inventory column of that name, compared case-insensitively.
+    pub fn column(&self, name: &str) -> Option<&InvColumn> {
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// `inventory.json` of an extract bundle.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Inventory {
+    /// Server facts.
+    pub server: ServerInfo,
+    /// Tables and views.
+    pub objects: Vec<InvObject>,
+}
+
+impl Inventory {
+    /// The object named `schema.name` (case-insensitive), if the inventory has it.
+    pub fn object(&self, full_name: &str) -> Option<&InvObject> {
+        self.objects
+            .iter()
+            .find(|o| o.full_name().eq_ignore_ascii_case(full_name))
+    }
+
+    /// The schema fingerprint the mapping is bound to: blake3 of the canonical JSON of every object's name, type
+    /// and columns (name, type, length, precision, scale), sorted case-insensitively. Row counts do not count, so
+    /// a later delta extract of the same database has the same fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let mut objects: Vec<serde_json::Value> = self
+            .objects
+            .iter()
+            .map(|o| {
+                serde_json::json!({
+                    "name": o.full_name().to_lowercase(),
+                    "type": o.object_type,
+                    "columns": o.columns.iter().map(|c| serde_json::json!([
+                        c.name.to_lowercase(), c.data_type.to_lowercase(), c.max_length, c.precision, c.scale
+                    ])).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        objects.sort_by_key(|o| o["name"].as_str().unwrap_or_default().to_string());
+        ti_shared::canonical::digest(&serde_json::Value::Array(objects))
+    }
+}
+
+enum Backend {
+    Bundle {
+        root: PathBuf,
+        parts: HashMap<String, Vec<String>>,
+        blobs: HashMap<String, PathBuf>,
+    },
+    Memory {
+        batches: HashMap<String, Vec<RecordBatch>>,
+        blobs: HashMap<String, Vec<u8>>,
+    },
+}
+
+/// Access to the source tables of one extract: inventory plus a batch stream per table.
+pub struct SourceTables {
+    inventory: Inventory,
+    backend: Backend,
+    bundle_id: String,
+}
+
+/// A source value as the transform sees it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Cell {
+    /// SQL NULL.
+    #[default]
+    Null,
+    /// Character data (decoded).
+    Text(String),
+    /// Any integer type.
+    Int(i64),
+    /// real, float, decimal, money.
+    Float(f64),
+    /// bit.
+    Bool(bool),
+    /// datetime without zone (wall time of the source server).
+    Local(NaiveDateTime),
+    /// datetimeoffset, already in UTC.
+    Utc(NaiveDateTime),
+    /// Binary data held in the row.
+    Bytes(Vec<u8>),
+    /// A LOB cell stored in `blobs/`.
+    Blob {
+        /// blake3 hex of the bytes.
+        hash: String,
+        /// Length in bytes.
+        bytes: u64,
+    },
+}
+
+impl SourceTables {
+    /// Reads `inventory.json` and the part list of every table of a verified extract bundle.
+    ///
+    /// # Errors
+    /// [`TransformError::Input`] when `inventory.json` is missing or unreadable.
+    pub fn from_bundle(bundle: &Bundle) -> Result<Self> {
+        let file = bundle.open_file(ti_shared::bundle::layout::INVENTORY)?;
+        let inventory: Inventory = serde_json::from_reader(std::io::BufReader::new(file))
+            .map_err(|e| TransformError::Input(format!("inventory.json: {e}")))?;
+        let mut parts: HashMap<String, Vec<String>> = HashMap::new();
+        let mut blobs = HashMap::new();
+        for entry in &bundle.manifest().files {
+            if let Some(rest) = entry.path.strip_prefix("blobs/") {
+                if let Some((_, hash)) = rest.split_once('/') {
+                    blobs.insert(hash.to_string(), bundle.path(&entry.path));
+                }
+            }
+        }
+        for object in &inventory.objects {
+            let prefix = format!("{}/", object.folder.trim_end_matches('/'));
+            let mut files: Vec<String> = bundle
+                .files_under(&prefix)
+                .filter(|f| f.path.ends_with(".parquet"))
+                .map(|f| f.path.clone())
+                .collect();
+            files.sort();
+            parts.insert(object.full_name().to_lowercase(), files);
+        }
+        Ok(Self {
+            inventory,
+            backend: Backend::Bundle {
+                root: bundle.root().to_path_buf(),
+                parts,
+                blobs,
+            },
+            bundle_id: bundle.id().to_string(),
+        })
+    }
+
+    /// Tables held in memory (tests): `batches` keyed by `schema.name` (any case); `blobs` keyed by blake3 hex.
+    pub fn in_memory(
+        inventory: Inventory,
+        batches: HashMap<String, Vec<RecordBatch>>,
+        blobs: HashMap<String, Vec<u8>>,
+    ) -> Self {
+        let batches = batches
+            .into_iter()
+            .map(|(k, v)| (k.to_lowercase(), v))
+            .collect();
+        Self {
+            inventory,
+            backend: Backend::Memory { batches, blobs },
+            bundle_id: "in-memory".into(),
+        }
+    }
+
+    /// The inventory.
+    pub fn inventory(&self) -> &Inventory {
+        &self.inventory
+    }
+
+    /// The extract bundle's id (`in-memory` for test inputs).
+    pub fn bundle_id(&self) -> &str {
+        &self.bundle_id
+    }
+
+    /// Streams the batches of `full_name` (`schema.name`, case-insensitive) to `f`, one at a time (memory: one
+    /// row group). A table the inventory lacks yields nothing. Returns the number of rows seen.
+    ///
+    /// # Errors
+    /// [`TransformError::Parquet`] when a part cannot be read; whatever `f` returns.
+    pub fn scan(
+        &self,
+        full_name: &str,
+        mut f: impl FnMut(&Batch<'_>) -> Result<()>,
+    ) -> Result<u64> {
+        let Some(object) = self.inventory.object(full_name) else {
+            return Ok(0);
+        };
+        let key = object.full_name().to_lowercase();
+        let mut rows = 0u64;
+        match &self.backend {
+            Backend::Memory { batches, .. } => {
+                for rb in batches.get(&key).into_iter().flatten() {
+                    rows += rb.num_rows() as u64;
+                    f(&Batch::new(rb, object, self))?;
+                }
+            }
+            Backend::Bundle { root, parts, .. } => {
+                for rel in parts.get(&key).into_iter().flatten() {
+                    let file = std::fs::File::open(root.join(rel))
+                        .map_err(|e| TransformError::Parquet(format!("{rel}: {e}")))?;
+                    let reader =
+                        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                            file,
+                        )
+                        .and_then(|b| b.with_batch_size(8192).build())
+                        .map_err(|e| TransformError::Parquet(format!("{rel}: {e}")))?;
+                    for rb in reader {
+                        let rb = rb.map_err(|e| TransformError::Parquet(format!("{rel}: {e}")))?;
+                        rows += rb.num_rows() as u64;
+                        f(&Batch::new(&rb, object, self))?;
+                    }
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The bytes of a blob.
+    ///
+    /// # Errors
+    /// [`TransformError::Input`] when the bundle has no such blob.
+    pub fn read_blob(&self, hash: &str) -> Result<Vec<u8>> {
+        match &self.backend {
+            Backend::Memory { blobs, .. } => blobs
+                .get(hash)
+                .cloned()
+                .ok_or_else(|| TransformError::Input(format!("blob {hash} missing"))),
+            Backend::Bundle { blobs, .. } => {
+                let path = blobs
+                    .get(hash)
+                    .ok_or_else(|| TransformError::Input(format!("blob {hash} missing")))?;
+                std::fs::read(path).map_err(|e| TransformError::Input(format!("blob {hash}: {e}")))
+            }
+        }
+    }
+
+    /// The file of a blob in the extract bundle (for hard-linking), if it is on disk.
+    pub fn blob_file(&self, hash: &str) -> Option<PathBuf> {
+        match &self.backend {
+            Backend::Bundle { blobs, .. } => blobs.get(hash).cloned(),
+            Backend::Memory { .. } => None,
+        }
+    }
+
+    /// True when the blob exists.
+    pub fn has_blob(&self, hash: &str) -> bool {
+        match &self.backend {
+            Backend::Bundle { blobs, .. } => blobs.contains_key(hash),
+            Backend::Memory { blobs, .. } => blobs.contains_key(hash),
+        }
+    }
+
+    /// Every parquet file of the extract under `prefix` (e.g. `attachments/`).
+    pub fn scan_file(&self, rel: &str, mut f: impl FnMut(&Batch<'_>) -> Result<()>) -> Result<u64> {
+        let object = InvObject {
+            schema: "bundle".into(),
+            name: rel.into(),
+            ..Default::default()
+        };
+        let mut rows = 0;
+        match &self.backend {
+            Backend::Memory { batches, .. } => {
+                for rb in batches.get(&rel.to_lowercase()).into_iter().flatten() {
+                    rows += rb.num_rows() as u64;
+                    f(&Batch::new(rb, &object, self))?;
+                }
+            }
+            Backend::Bundle { root, .. } => {
+                let path = root.join(rel);
+                if !path.exists() {
+                    return Ok(0);
+                }
+                let file = std::fs::File::open(&path)
+                    .map_err(|e| TransformError::Parquet(format!("{rel}: {e}")))?;
+                let reader =
+                    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                        .and_then(|b| b.with_batch_size(8192).build())
+                        .map_err(|e| TransformError::Parquet(format!("{rel}: {e}")))?;
+                for rb in reader {
+                    let rb = rb.map_err(|e| TransformError::Parquet(format!("{rel}: {e}")))?;
+                    rows += rb.num_rows() as u64;
+                    f(&Batch::new(&rb, &object, self))?;
+                }
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// One record batch of a source table, with case-insensitive column lookup and typed cell access.
+pub struct Batch<'a> {
+    rb: &'a RecordBatch,
+    object: &'a InvObject,
+    source: &'a SourceTables,
+    index: HashMap<String, usize>,
+}
+
+impl<'a> Batch<'a> {
+    fn new(rb: &'a RecordBatch, object: &'a InvObject, source: &'a SourceTables) -> Self {
+        let index = rb
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name().to_lowercase(), i))
+            .collect();
+        Self {
+            rb,
+            object,
+            source,
+            index,
+        }
+    }
+
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.rb.num_rows()
+    }
+
+    /// The inventory object this batch belongs to.
+    pub fn object(&self) -> &InvObject {
+        self.object
+    }
+
+    /// True when the batch has that column (case-insensitive).
+    pub fn has(&self, column: &str) -> bool {
+        self.index.contains_key(&column.to_lowercase())
+    }
+
+    /// Column names of the batch (not the reserved siblings).
+    pub fn column_names(&self) -> Vec<String> {
+        self.rb
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| {
+                !["__blake3", "__bytes", "__raw", "__offset_minutes"]
+                    .iter()
+                    .any(|s| n.ends_with(s))
+            })
+            .collect()
+    }
+
+    /// The value of `column` in `row` (NULL when the column does not exist).
+    pub fn cell(&self, column: &str, row: usize) -> Cell {
+        let lower = column.to_lowercase();
+        if let Some(&bi) = self.index.get(&format!("{lower}__blake3")) {
+            let hashes = self.rb.column(bi);
+            if hashes.is_valid(row) {
+                if let Some(hash) = string_at(hashes.as_ref(), row) {
+                    let bytes = self
+                        .index
+                        .get(&format!("{lower}__bytes"))
+                        .and_then(|&i| int_at(self.rb.column(i).as_ref(), row))
+                        .unwrap_or(0);
+                    return Cell::Blob {
+                        hash,
+                        bytes: bytes.max(0) as u64,
+                    };
+                }
+            }
+        }
+        let Some(&i) = self.index.get(&lower) else {
+            return Cell::Null;
+        };
+        array_cell(self.rb.column(i).as_ref(), row)
+    }
+
+    /// Text of `column` in `row`: character data as is, LOB cells read from `blobs/` and decoded, numbers and
+    /// dates printed. NULL gives `None`.
+    pub fn text(&self, column: &str, row: usize) -> Option<String> {
+        match self.cell(column, row) {
+            Cell::Null => None,
+            Cell::Text(s) => Some(s),
+            Cell::Int(i) => Some(i.to_string()),
+            Cell::Float(f) => Some(format_float(f)),
+            Cell::Bool(b) => Some(if b { "1" } else { "0" }.into()),
+            Cell::Local(t) | Cell::Utc(t) => Some(t.format("%Y-%m-%d %H:%M:%S").to_string()),
+            Cell::Bytes(b) => Some(self.decode(column, &b)),
+            Cell::Blob { hash, .. } => self
+                .source
+                .read_blob(&hash)
+                .ok()
+                .map(|b| self.decode(column, &b)),
+        }
+    }
+
+    /// Integer value (integers, whole floats and numeric text).
+    pub fn int(&self, column: &str, row: usize) -> Option<i64> {
+        match self.cell(column, row) {
+            Cell::Int(i) => Some(i),
+            Cell::Float(f) if f.fract() == 0.0 => Some(f as i64),
+            Cell::Bool(b) => Some(b as i64),
+            Cell::Text(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Boolean value (bit, 0/1 integers, `true`/`y`/`yes` text).
+    pub fn bool(&self, column: &str, row: usize) -> Option<bool> {
+        match self.cell(column, row) {
+            Cell::Bool(b) => Some(b),
+            Cell::Int(i) => Some(i != 0),
+            Cell::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "y" | "yes" | "t" => Some(true),
+                "0" | "false" | "n" | "no" | "f" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Date-time value: [`Cell::Local`] (wall time) or [`Cell::Utc`]; text in `YYYY-MM-DD HH:MM:SS` form parses as
+    /// wall time.
+    pub fn time(&self, column: &str, row: usize) -> Cell {
+        match self.cell(column, row) {
+            c @ (Cell::Local(_) | Cell::Utc(_)) => c,
+            Cell::Text(s) => parse_time_text(&s).map(Cell::Local).unwrap_or(Cell::Null),
+            _ => Cell::Null,
+        }
+    }
+
+    fn decode(&self, column: &str, bytes: &[u8]) -> String {
+        let inv = self.object.column(column);
+        let data_type = inv.map(|c| c.data_type.to_lowercase()).unwrap_or_default();
+        decode_text_bytes(bytes, data_type.starts_with('n') || data_type == "xml")
+    }
+}
+
+/// Decodes the bytes of a character LOB: UTF-16LE for n-types, otherwise UTF-8 when valid, else Windows-1252
+/// (the Latin1 collations of Track-It! databases).
+pub fn decode_text_bytes(bytes: &[u8], utf16: bool) -> String {
+    if utf16 {
+        let (text, _, _) = encoding_rs::UTF_16LE.decode(bytes);
+        return text.into_owned();
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
+    }
+}
+
+fn parse_time_text(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(t);
+        }
+        if fmt == "%Y-%m-%d" {
+            if let Ok(d) = chrono::NaiveDate::parse_from_str(s, fmt) {
+                return d.and_hms_opt(0, 0, 0);
+            }
+        }
+    }
+    None
+}
+
+/// Prints a float without a trailing `.0` for whole numbers.
+pub fn format_float(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+fn string_at(array: &dyn Array, row: usize) -> Option<String> {
+    if array.is_null(row) {
+        return None;
+    }
+    if let Some(a) = array.as_string_opt::<i32>() {
+        return Some(a.value(row).to_string());
+    }
+    if let Some(a) = array.as_string_opt::<i64>() {
+        return Some(a.value(row).to_string());
+    }
+    array.as_string_view_opt().map(|a| a.value(row).to_string())
+}
+
+fn int_at(array: &dyn Array, row: usize) -> Option<i64> {
+    match array_cell(array, row) {
+        Cell::Int(i) => Some(i),
+        _ => None,
+    }
+}
+
+fn micros(t: i64) -> Option<NaiveDateTime> {
+    DateTime::from_timestamp_micros(t).map(|d| d.naive_utc())
+}
+
+fn array_cell(array: &dyn Array, row: usize) -> Cell {
+    if array.is_null(row) {
+        return Cell::Null;
+    }
+    macro_rules! prim {
+        ($t:ty) => {
+            array.as_primitive::<$t>().value(row)
+        };
+    }
+    match array.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            string_at(array, row).map(Cell::Text).unwrap_or(Cell::Null)
+        }
+        DataType::Boolean => Cell::Bool(array.as_boolean().value(row)),
+        DataType::Int8 => Cell::Int(prim!(Int8Type) as i64),
+        DataType::Int16 => Cell::Int(prim!(Int16Type) as i64),
+        DataType::Int32 => Cell::Int(prim!(Int32Type) as i64),
+        DataType::Int64 => Cell::Int(prim!(Int64Type)),
+        DataType::UInt8 => Cell::Int(prim!(UInt8Type) as i64),
+        DataType::UInt16 => Cell::Int(prim!(UInt16Type) as i64),
+        DataType::UInt32 => Cell::Int(prim!(UInt32Type) as i64),
+        DataType::UInt64 => Cell::Int(prim!(UInt64Type) as i64),
+        DataType::Float32 => Cell::Float(prim!(Float32Type) as f64),
+        DataType::Float64 => Cell::Float(prim!(Float64Type)),
+        DataType::Decimal128(_, scale) => {
+            let v = prim!(Decimal128Type);
+            Cell::Float(v as f64 / 10f64.powi(*scale as i32))
+        }
+        DataType::Timestamp(unit, tz) => {
+            let t = match unit {
+                TimeUnit::Second => micros(prim!(TimestampSecondType).saturating_mul(1_000_000)),
+                TimeUnit::Millisecond => {
+                    micros(prim!(TimestampMillisecondType).saturating_mul(1000))
+                }
+                TimeUnit::Microsecond => micros(prim!(TimestampMicrosecondType)),
+                TimeUnit::Nanosecond => micros(prim!(TimestampNanosecondType) / 1000),
+            };
+            match (t, tz) {
+                (Some(t), Some(_)) => Cell::Utc(t),
+                (Some(t), None) => Cell::Local(t),
+                (None, _) => Cell::Null,
+            }
+        }
+        DataType::Date32 => {
+            let days = array
+                .as_primitive::<arrow::datatypes::Date32Type>()
+                .value(row);
+            chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(Cell::Local)
+                .unwrap_or(Cell::Null)
+        }
+        DataType::Binary => Cell::Bytes(array.as_binary::<i32>().value(row).to_vec()),
+        DataType::LargeBinary => Cell::Bytes(array.as_binary::<i64>().value(row).to_vec()),
+        _ => Cell::Null,
+    }
+}
