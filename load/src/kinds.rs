@@ -1,0 +1,314 @@
+//! Loading one record of every kind except conversations (`conversation.rs`): the steps, their probes, and the
+//! delta update of a changed record. Each returns the record's Intercom id and outcome
+//! (`created`, `matched`, `updated`).
+
+use crate::client::{ApiError, conflict_id, encode};
+use crate::context::{Ctx, Sent, StepError, id_str, short_digest};
+use serde_json::{Map, Value, json};
+use ti_shared::records::{Record, RecordKind};
+
+/// Outcome of loading one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    /// Intercom id of the record's object.
+    pub id: String,
+    /// `created`, `matched` or `updated`.
+    pub outcome: String,
+}
+
+fn need(v: Option<String>, what: &str) -> Result<String, StepError> {
+    v.ok_or_else(|| StepError::Body(format!("no Intercom id returned for {what}")))
+}
+
+fn not_found(e: &ApiError) -> bool {
+    e.status() == Some(404)
+}
+
+/// Loads a `data_attribute` or `conversation_attribute`. Existing attributes with the same name (listed at the
+/// start of the phase, or reported as duplicates) are matched, not created.
+///
+/// # Errors
+/// [`StepError`].
+pub async fn attribute(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, StepError> {
+    let name = body.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+    let (list_path, create_path) = match rec.kind {
+        RecordKind::ConversationAttribute => ("/conversations/attributes?include_archived=true".to_string(), "/conversations/attributes"),
+        _ => {
+            let model = body.get("model").and_then(Value::as_str).unwrap_or("contact");
+            (format!("/data_attributes?model={model}&include_archived=true"), "/data_attributes")
+        }
+    };
+    let find = async || -> Result<Option<Sent>, ApiError> {
+        let list = ctx.client.get(&list_path).await?;
+        let found = list.get("data").and_then(Value::as_array).and_then(|items| {
+            items.iter().find(|a| a.get("name").and_then(Value::as_str) == Some(name.as_str())).and_then(|a| id_str(a.get("id")))
+        });
+        Ok(found.map(|id| Sent::new(Some(id), "matched")))
+    };
+    let mut outcome = "created".to_string();
+    let id = ctx
+        .step(
+            &rec.key,
+            "create",
+            async || {
+                if let Some(found) = find().await? {
+                    return Ok(found);
+                }
+                match ctx.client.post(create_path, body).await {
+                    Ok(v) => Ok(Sent::new(id_str(v.get("id")), "created")),
+                    Err(e) if matches!(e.status(), Some(400 | 422)) && e.message().contains("already") => {
+                        find().await?.ok_or(e)
+                    }
+                    Err(e) => Err(e),
+                }
+            },
+            async || find().await,
+        )
+        .await?;
+    if let Some(row) = ctx.journal.step(&rec.key, "create")? {
+        outcome = row.outcome.unwrap_or(outcome);
+    }
+    Ok(Loaded { id: need(id, &rec.key)?, outcome })
+}
+
+/// Values of `fields` in `object`, `null` when absent (a snapshot for rollback).
+fn snapshot_of(object: &Value, body: &Value) -> Value {
+    let mut custom = Map::new();
+    if let Some(ca) = body.get("custom_attributes").and_then(Value::as_object) {
+        for k in ca.keys() {
+            custom.insert(k.clone(), object.get("custom_attributes").and_then(|c| c.get(k)).cloned().unwrap_or(Value::Null));
+        }
+    }
+    json!({"custom_attributes": custom})
+}
+
+/// Loads a company: looked up by `company_id` first (a company that already exists is matched, its attribute
+/// values saved for rollback, then updated by the upsert), then tagged. A changed record (delta) is upserted again.
+///
+/// # Errors
+/// [`StepError`].
+pub async fn company(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Result<Loaded, StepError> {
+    let company_id = body.get("company_id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let lookup_path = format!("/companies?company_id={}", encode(&company_id));
+    let key = rec.key.as_str();
+    let id = ctx
+        .step(
+            key,
+            "create",
+            async || match ctx.client.get(&lookup_path).await {
+                Ok(existing) => {
+                    let id = id_str(existing.get("id")).unwrap_or_default();
+                    ctx.journal.snapshot(key, "company", &id, &snapshot_of(&existing, body)).map_err(|e| journal_as_api(&e))?;
+                    let v = ctx.client.post("/companies", body).await?;
+                    Ok(Sent::new(id_str(v.get("id")).or(Some(id)), "matched"))
+                }
+                Err(e) if not_found(&e) => {
+                    let v = ctx.client.post("/companies", body).await?;
+                    Ok(Sent::new(id_str(v.get("id")), "created"))
+                }
+                Err(e) => Err(e),
+            },
+            async || match ctx.client.get(&lookup_path).await {
+                Ok(v) => {
+                    let pre_existing = ctx.journal.snapshots().map(|s| s.iter().any(|(k, ..)| k == key)).unwrap_or(false);
+                    Ok(Some(Sent::new(id_str(v.get("id")), if pre_existing { "matched" } else { "created" })))
+                }
+                Err(e) if not_found(&e) => Ok(None),
+                Err(e) => Err(e),
+            },
+        )
+        .await?;
+    let id = need(id, key)?;
+    let outcome = ctx.journal.step(key, "create")?.and_then(|r| r.outcome).unwrap_or_else(|| "created".into());
+    let tag = json!({"name": ctx.opts.migration_tag, "companies": [{"id": id}]});
+    ctx.step(key, "tag", async || ctx.client.post("/tags", &tag).await.map(|_| Sent::new(None, "sent")), async || Ok(None)).await?;
+    let mut outcome = outcome;
+    if changed {
+        let step = format!("update:{}", short_digest(body));
+        ctx.step(key, &step, async || ctx.client.post("/companies", body).await.map(|_| Sent::new(None, "updated")), async || Ok(None))
+            .await?;
+        outcome = "updated".into();
+    }
+    Ok(Loaded { id, outcome })
+}
+
+fn journal_as_api(e: &crate::journal::JournalError) -> ApiError {
+    ApiError::BadResponse { method: "-", path: "journal".into(), reason: e.to_string() }
+}
+
+/// Loads a contact: `POST /contacts`; a 409 (same email or external_id) matches the existing contact, whose
+/// attribute values are saved for rollback before ours are written with `PUT`. In flight, the probe is
+/// `find_by_external_id` (not search, which lags). Then tagged; a changed record (delta) is updated with `PUT`.
+///
+/// # Errors
+/// [`StepError`].
+pub async fn contact(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Result<Loaded, StepError> {
+    let key = rec.key.as_str();
+    let external_id = body.get("external_id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let find_path = format!("/contacts/find_by_external_id/{}", encode(&external_id));
+    let id = ctx
+        .step(
+            key,
+            "create",
+            async || match ctx.client.post("/contacts", body).await {
+                Ok(v) => Ok(Sent::new(id_str(v.get("id")), "created")),
+                Err(e) if e.status() == Some(409) => {
+                    let Some(id) = conflict_id(e.message()) else { return Err(e) };
+                    let existing = ctx.client.get(&format!("/contacts/{id}")).await?;
+                    ctx.journal.snapshot(key, "contact", &id, &snapshot_of(&existing, body)).map_err(|e| journal_as_api(&e))?;
+                    if body.get("custom_attributes").and_then(Value::as_object).is_some_and(|m| !m.is_empty()) {
+                        let update = json!({"custom_attributes": body["custom_attributes"]});
+                        ctx.client.put(&format!("/contacts/{id}"), &update).await?;
+                    }
+                    Ok(Sent::new(Some(id), "matched"))
+                }
+                Err(e) => Err(e),
+            },
+            async || {
+                if external_id.is_empty() {
+                    return Ok(None);
+                }
+                match ctx.client.get(&find_path).await {
+                    Ok(v) => Ok(Some(Sent::new(id_str(v.get("id")), "created"))),
+                    Err(e) if matches!(e.status(), Some(404 | 410)) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            },
+        )
+        .await?;
+    let id = need(id, key)?;
+    let mut outcome = ctx.journal.step(key, "create")?.and_then(|r| r.outcome).unwrap_or_else(|| "created".into());
+    let tag_path = format!("/contacts/{id}/tags");
+    let tag = json!({"id": ctx.tag_id});
+    ctx.step(key, "tag", async || ctx.client.post(&tag_path, &tag).await.map(|_| Sent::new(None, "sent")), async || Ok(None)).await?;
+    if changed {
+        let mut update = body.clone();
+        if let Some(m) = update.as_object_mut() {
+            m.remove("role");
+            if outcome == "matched" {
+                m.retain(|k, _| k == "custom_attributes");
+            }
+        }
+        let step = format!("update:{}", short_digest(body));
+        let path = format!("/contacts/{id}");
+        ctx.step(key, &step, async || ctx.client.put(&path, &update).await.map(|_| Sent::new(None, "updated")), async || Ok(None))
+            .await?;
+        outcome = "updated".into();
+    }
+    Ok(Loaded { id, outcome })
+}
+
+/// Attaches a contact to a company (`POST /contacts/{id}/companies`, idempotent).
+///
+/// # Errors
+/// [`StepError`].
+pub async fn contact_company(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, StepError> {
+    let contact = body.get("contact").and_then(Value::as_str).unwrap_or_default();
+    let company = body.get("company").and_then(Value::as_str).unwrap_or_default();
+    let path = format!("/contacts/{contact}/companies");
+    let req = json!({"id": company});
+    ctx.step(&rec.key, "attach", async || ctx.client.post(&path, &req).await.map(|_| Sent::new(None, "created")), async || Ok(None))
+        .await?;
+    Ok(Loaded { id: format!("{contact}/{company}"), outcome: "created".into() })
+}
+
+/// Every item of a paged list endpoint (`data`, following `pages.next.starting_after`).
+///
+/// # Errors
+/// [`ApiError`].
+pub async fn list_all(ctx: &Ctx, path: &str) -> Result<Vec<Value>, ApiError> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10_000 {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let url = match &cursor {
+            Some(c) => format!("{path}{sep}per_page=150&starting_after={}", encode(c)),
+            None => format!("{path}{sep}per_page=150"),
+        };
+        let v = ctx.client.get(&url).await?;
+        if let Some(items) = v.get("data").and_then(Value::as_array) {
+            out.extend(items.iter().cloned());
+        }
+        cursor = v.get("pages").and_then(|p| p.get("next")).and_then(|n| n.get("starting_after")).and_then(Value::as_str).map(str::to_string);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Loads a collection or an article (`POST`), probing by name/title within the parent; a changed record is
+/// updated with `PUT`.
+///
+/// # Errors
+/// [`StepError`].
+pub async fn help_center(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Result<Loaded, StepError> {
+    let (create_path, list_path, name_field) = match rec.kind {
+        RecordKind::Collection => ("/help_center/collections", "/help_center/collections", "name"),
+        _ => ("/articles", "/articles", "title"),
+    };
+    let name = body.get(name_field).and_then(Value::as_str).unwrap_or_default().to_string();
+    let parent = id_str(body.get("parent_id"));
+    let key = rec.key.as_str();
+    let id = ctx
+        .step(
+            key,
+            "create",
+            async || ctx.client.post(create_path, body).await.map(|v| Sent::new(id_str(v.get("id")), "created")),
+            async || {
+                let items = list_all(ctx, list_path).await?;
+                let found = items.iter().find(|i| {
+                    i.get(name_field).and_then(Value::as_str) == Some(name.as_str())
+                        && id_str(i.get("parent_id")) == parent
+                        && id_str(i.get("id")).is_some_and(|id| !ctx.claimed_by_other(key, &id))
+                });
+                Ok(found.map(|i| Sent::new(id_str(i.get("id")), "created")))
+            },
+        )
+        .await?;
+    let id = need(id, key)?;
+    let mut outcome = "created".to_string();
+    if changed {
+        let step = format!("update:{}", short_digest(body));
+        let path = format!("{create_path}/{id}");
+        ctx.step(key, &step, async || ctx.client.put(&path, body).await.map(|_| Sent::new(None, "updated")), async || Ok(None)).await?;
+        outcome = "updated".into();
+    }
+    Ok(Loaded { id, outcome })
+}
+
+/// Loads a contact or company note (`POST …/notes`), probing the target's notes for the same body. Notes cannot
+/// be updated or deleted through the API, so a changed note is reported, not rewritten.
+///
+/// # Errors
+/// [`StepError`].
+pub async fn note(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, StepError> {
+    let (target_field, base) = match rec.kind {
+        RecordKind::CompanyNote => ("company", "companies"),
+        _ => ("contact", "contacts"),
+    };
+    let target = body.get(target_field).and_then(Value::as_str).unwrap_or_default();
+    let path = format!("/{base}/{target}/notes");
+    let mut req = json!({"body": body.get("body").cloned().unwrap_or(Value::Null)});
+    if let Some(a) = body.get("admin_id") {
+        req["admin_id"] = a.clone();
+    }
+    let text = req["body"].as_str().unwrap_or_default().to_string();
+    let key = rec.key.as_str();
+    let id = ctx
+        .step(
+            key,
+            "create",
+            async || ctx.client.post(&path, &req).await.map(|v| Sent::new(id_str(v.get("id")), "created")),
+            async || {
+                let items = list_all(ctx, &path).await?;
+                let found = items.iter().find(|n| {
+                    n.get("body").and_then(Value::as_str) == Some(text.as_str())
+                        && id_str(n.get("id")).is_some_and(|id| !ctx.claimed_by_other(key, &id))
+                });
+                Ok(found.map(|n| Sent::new(id_str(n.get("id")), "created")))
+            },
+        )
+        .await?;
+    Ok(Loaded { id: need(id, key)?, outcome: "created".into() })
+}

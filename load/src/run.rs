@@ -1,0 +1,234 @@
+//! `ti-load run`: binds the journal to the bundle, runs preflight and the phases in order, writes the reports.
+
+use crate::client::{Client, ClientConfig, Token};
+use crate::context::{Ctx, RunOptions};
+use crate::journal::{Binding, Journal, JournalError, Reconciliation};
+use crate::limiter::Limiter;
+use crate::phases::{self, RECORD_PHASES};
+use crate::preflight::{self, PreflightError};
+use crate::report;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use ti_shared::bundle::{Bundle, BundleError};
+use ti_shared::config::PipelineConfig;
+use crate::ALL_PHASES;
+
+/// Everything `run` needs besides the configuration.
+#[derive(Debug, Clone)]
+pub struct RunArgs {
+    /// Load bundle.
+    pub bundle: PathBuf,
+    /// Journal file; its folder receives every output.
+    pub journal: PathBuf,
+    /// Phases to run (empty = configuration's).
+    pub phases: Vec<String>,
+    /// Workers (None = configuration's).
+    pub workers: Option<usize>,
+    /// Preflight only, then print what would be sent.
+    pub dry_run: bool,
+    /// Operator confirmed the checklist.
+    pub workspace_ready: bool,
+    /// Go on after a phase with failures.
+    pub continue_on_failure: bool,
+    /// How long search lags creation (probes wait this long before searching).
+    pub search_lag: Duration,
+    /// Test hook: abort after N state-changing responses.
+    pub crash_after_requests: Option<u64>,
+}
+
+/// A failure of a command; [`LoadError::exit_code`] maps it to the product's exit codes.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The user's to fix (configuration, flags, checklist, unmatched technicians).
+    #[error("{0}")]
+    Usage(String),
+    /// The bundle failed verification or could not be read.
+    #[error("{0}")]
+    Bundle(#[from] BundleError),
+    /// Journal failure.
+    #[error("{0}")]
+    Journal(#[from] JournalError),
+    /// Preflight refused.
+    #[error("preflight: {0}")]
+    Preflight(#[from] PreflightError),
+    /// Records failed or another runtime failure.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl LoadError {
+    /// 2 for usage problems, 3 for a bad bundle, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        use ti_shared::cli::exit;
+        match self {
+            LoadError::Usage(_) => exit::USAGE,
+            LoadError::Journal(JournalError::DifferentMigration { .. }) => exit::USAGE,
+            LoadError::Bundle(e) => ti_shared::cli::exit_code_for_bundle_error(e),
+            LoadError::Preflight(e) if e.is_usage() => exit::USAGE,
+            _ => exit::FAILURE,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunSummary {
+    /// Reconciliation lines of this run, in phase order.
+    pub phases: Vec<Reconciliation>,
+    /// Failed records: (key, reason).
+    pub failures: Vec<(String, String)>,
+    /// API requests sent.
+    pub requests: u64,
+    /// 429 answers received.
+    pub rate_limited: u64,
+    /// Wall time, seconds.
+    pub secs: f64,
+    /// Records of the journal that the bundle no longer holds (delta; reported, never deleted).
+    pub disappeared: Vec<String>,
+}
+
+/// Builds the API client from `[intercom]` (the token from the environment variable named by `token_env`).
+///
+/// # Errors
+/// [`LoadError::Usage`] when the variable is unset or empty.
+pub fn client_from(cfg: &PipelineConfig, crash_after_requests: Option<u64>) -> Result<Client, LoadError> {
+    let ic = &cfg.intercom;
+    let token = std::env::var(&ic.token_env).ok().filter(|t| !t.is_empty()).ok_or_else(|| {
+        LoadError::Usage(format!("environment variable {} (the Intercom access token, [intercom] token_env) is not set", ic.token_env))
+    })?;
+    let limiter = Arc::new(Limiter::new(ic.requests_per_minute));
+    let cc = ClientConfig {
+        base_url: ic.effective_base_url(),
+        api_version: ic.api_version.clone(),
+        timeout: Duration::from_secs(ic.timeout_seconds.max(1)),
+        max_attempts: cfg.load.max_attempts.max(1),
+        crash_after_requests,
+    };
+    Client::new(cc, Token::new(token), limiter).map_err(|e| LoadError::Failed(e.to_string()))
+}
+
+/// The folder of the journal (every output goes there).
+pub fn out_dir(journal: &Path) -> PathBuf {
+    journal.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn check_outside_bundle(bundle: &Path, journal: &Path) -> Result<(), LoadError> {
+    let b = std::fs::canonicalize(bundle).unwrap_or_else(|_| bundle.to_path_buf());
+    let dir = out_dir(journal);
+    let _ = std::fs::create_dir_all(&dir);
+    let d = std::fs::canonicalize(&dir).unwrap_or(dir);
+    if d.starts_with(&b) {
+        return Err(LoadError::Usage(format!("the journal {} must be outside the bundle {}", journal.display(), bundle.display())));
+    }
+    Ok(())
+}
+
+/// Runs the migration.
+///
+/// # Errors
+/// [`LoadError`]; a run whose phases had failures returns [`LoadError::Failed`] after writing its reports.
+pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, LoadError> {
+    let started = Instant::now();
+    let phases_wanted: Vec<String> = if args.phases.is_empty() { cfg.load.phases.clone() } else { args.phases.clone() };
+    for p in &phases_wanted {
+        if !ALL_PHASES.contains(&p.as_str()) {
+            return Err(LoadError::Usage(format!("unknown phase {p:?} (known: {})", ALL_PHASES.join(", "))));
+        }
+    }
+    check_outside_bundle(&args.bundle, &args.journal)?;
+    let bundle = Bundle::open(&args.bundle)?;
+    let client = client_from(cfg, args.crash_after_requests)?;
+    let dir = out_dir(&args.journal);
+    let journal = Arc::new(Journal::open(&args.journal)?);
+    let binding = journal.bind(bundle.id(), bundle.manifest().migration_id.as_deref())?;
+    match &binding {
+        Binding::New => tracing::info!(bundle = bundle.id(), "new journal"),
+        Binding::Same => tracing::info!(bundle = bundle.id(), "resuming"),
+        Binding::Delta(prev) => tracing::info!(bundle = bundle.id(), previous = %prev, "delta run"),
+    }
+    let queue_path = dir.join("reconciliation-queue.csv");
+    let ws = preflight::run(
+        &client,
+        &bundle,
+        args.workspace_ready || cfg.load.workspace_ready,
+        &cfg.load.fallback_admin_email,
+        &cfg.load.migration_tag,
+        args.dry_run,
+        |csv| {
+            let _ = std::fs::write(&queue_path, csv);
+            queue_path.display().to_string()
+        },
+    )
+    .await?;
+    let mut summary =
+        RunSummary { phases: Vec::new(), failures: Vec::new(), requests: 0, rate_limited: 0, secs: 0.0, disappeared: Vec::new() };
+    let pre = Reconciliation { phase: "preflight".into(), requests: client.requests(), secs: started.elapsed().as_secs_f64(), ..Default::default() };
+    println!("{pre}; {} technician(s) posted by the fallback admin", ws.unmatched.len());
+    journal.add_reconciliation(bundle.id(), &pre)?;
+    summary.phases.push(pre);
+    journal.set_meta("app_id", &ws.app_id)?;
+    journal.set_meta("tag_id", &ws.tag_id)?;
+    journal.set_meta("me", &ws.admins.me)?;
+    journal.set_meta("base_url", &cfg.intercom.effective_base_url())?;
+    if args.dry_run {
+        crate::dryrun::print(&bundle, &ws.admins).map_err(LoadError::Failed)?;
+        return Ok(summary);
+    }
+    let ids = journal.done_ids()?;
+    let ctx = Arc::new(Ctx {
+        client: client.clone(),
+        journal: journal.clone(),
+        bundle_id: bundle.id().to_string(),
+        bundle,
+        admins: ws.admins.clone(),
+        ids: RwLock::new(ids),
+        tag_id: ws.tag_id.clone(),
+        opts: RunOptions {
+            workers: args.workers.unwrap_or(cfg.intercom.workers as usize).max(1),
+            max_attempts: cfg.load.max_attempts.max(1),
+            search_lag: args.search_lag,
+            migration_tag: cfg.load.migration_tag.clone(),
+        },
+    });
+    let continue_on_failure = args.continue_on_failure || cfg.load.continue_on_failure;
+    let mut stopped = None;
+    for (phase, kinds) in RECORD_PHASES {
+        if !phases_wanted.iter().any(|p| p == phase) {
+            continue;
+        }
+        let (line, failures) = phases::run_phase(ctx.clone(), phase, kinds).await.map_err(LoadError::Failed)?;
+        println!("{line}");
+        journal.add_reconciliation(&ctx.bundle_id, &line)?;
+        let failed = line.failed;
+        summary.phases.push(line);
+        for (k, r) in &failures {
+            eprintln!("  failed {k}: {r}");
+        }
+        summary.failures.extend(failures);
+        if failed > 0 && !continue_on_failure {
+            stopped = Some(phase.to_string());
+            break;
+        }
+    }
+    if stopped.is_none() && phases_wanted.iter().any(|p| p == "verify") {
+        let line = crate::verify::verify_phase(&ctx, &mut summary.disappeared)?;
+        println!("{line}");
+        journal.add_reconciliation(&ctx.bundle_id, &line)?;
+        summary.phases.push(line);
+    }
+    summary.requests = client.requests();
+    summary.rate_limited = client.limiter().total_429();
+    summary.secs = started.elapsed().as_secs_f64();
+    report::write_all(&ctx, &ws.app_id, &dir, &summary).map_err(|e| LoadError::Failed(format!("writing reports: {e}")))?;
+    if let Some(phase) = stopped {
+        return Err(LoadError::Failed(format!(
+            "phase {phase} had {} failed record(s); fix them and run again (done steps are not repeated), or pass --continue-on-failure",
+            summary.failures.len()
+        )));
+    }
+    if !summary.failures.is_empty() {
+        return Err(LoadError::Failed(format!("{} record(s) failed", summary.failures.len())));
+    }
+    Ok(summary)
+}

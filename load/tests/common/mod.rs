@@ -1,0 +1,255 @@
+//! Shared test support: a hand-built load bundle (docs/records.md), the simulator, `ti-load` runs, and a
+//! normalised view of the simulator state that does not depend on generated ids.
+#![allow(dead_code, missing_docs)]
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use ti_shared::bundle::{BundleKind, BundleWriter, Producer};
+use ti_shared::records::{Record, RecordKind, RecordSource};
+
+pub const TOKEN: &str = "tok-SECRET-4f7e2a9c1b";
+pub const TAG: &str = "Migrated from Track-It!";
+pub const BASE_TIME: i64 = 1_262_340_000;
+
+/// Shape of the generated bundle.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    pub contacts: usize,
+    pub tickets: usize,
+    /// Extra parts appended to every ticket (delta bundles).
+    pub extra_parts: usize,
+    /// Suffix added to contact names (delta: changed attributes).
+    pub name_suffix: String,
+    /// Include a contact whose email already exists in the workspace.
+    pub existing_email: Option<String>,
+    pub migration_id: String,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Self { contacts: 4, tickets: 6, extra_parts: 0, name_suffix: String::new(), existing_email: None, migration_id: "m-test".into() }
+    }
+}
+
+fn source(pk: &str) -> RecordSource {
+    RecordSource { table: "dbo.TEST".into(), pk: pk.into() }
+}
+
+fn write_kind(w: &BundleWriter, kind: RecordKind, mut records: Vec<Record>) {
+    records.sort_by(|a, b| a.key.cmp(&b.key));
+    let text: String = records.iter().map(Record::to_line).collect();
+    w.write_bytes(&kind.file_path(), text.as_bytes(), Some(records.len() as u64)).unwrap();
+}
+
+pub fn contact_key(i: usize) -> String {
+    format!("contact:person:{i}")
+}
+
+/// Builds a load bundle in `dir`. Ticket `t` belongs to contact `t % contacts`, opens at BASE_TIME + t*1000,
+/// has 3 + extra parts: an admin note by `jtech` (matched) with two attachments, an admin comment by `ghost`
+/// (unmatched → fallback, "Originally by"), a user comment; even tickets are closed.
+pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
+    let w = BundleWriter::create(dir, BundleKind::Load, Producer { name: "test".into(), version: "0".into() }).unwrap();
+    w.set_migration_id(&shape.migration_id);
+    let blob_a = w.add_blob(b"PNG-bytes-of-a-screenshot").unwrap();
+    let blob_b = w.add_blob(b"plain text log file\n").unwrap();
+    w.write_bytes(
+        "gaps/technicians.csv",
+        b"key,name,email,login,active\njtech,Jane Tech,JANE@example.com ,jtech,1\nghost,Ghost Tech,ghost@nowhere.example,ghost,0\n",
+        Some(2),
+    )
+    .unwrap();
+    w.write_json("report/report.json", &json!({"title": "kind", "rows": [{"name": "conversation", "read": shape.tickets, "written": shape.tickets}]})).unwrap();
+    let attr = |model: &str, name: &str| {
+        Record::new(format!("data_attribute:{model}:{name}"), RecordKind::DataAttribute, vec![], source(name),
+            json!({"name": name, "model": model, "data_type": "string", "description": "Track-It!"}))
+    };
+    write_kind(&w, RecordKind::DataAttribute, vec![attr("contact", "ti_customer_id"), attr("company", "ti_company_code")]);
+    let cattr = |name: &str| Record::new(format!("conversation_attribute:{name}"), RecordKind::ConversationAttribute, vec![], source(name),
+        json!({"name": name, "data_type": "string", "description": "Track-It!"}));
+    write_kind(&w, RecordKind::ConversationAttribute, vec![cattr("ti_ticket_id"), cattr("ti_priority")]);
+    write_kind(&w, RecordKind::Company, vec![Record::new("company:ACME".into(), RecordKind::Company, vec!["data_attribute:company:ti_company_code".into()], source("ACME"),
+        json!({"company_id": "ACME", "name": "Acme Corp", "custom_attributes": {"ti_company_code": "A-1"}}))]);
+    let mut contacts = Vec::new();
+    for i in 0..shape.contacts {
+        let email = if i == 0 { shape.existing_email.clone().unwrap_or_else(|| format!("person{i}@example.com")) } else { format!("person{i}@example.com") };
+        contacts.push(Record::new(contact_key(i), RecordKind::Contact, vec!["data_attribute:contact:ti_customer_id".into()], source(&i.to_string()),
+            json!({"role": "user", "external_id": format!("ti-person-{i}"), "email": email, "name": format!("Person {i}{}", shape.name_suffix),
+                   "custom_attributes": {"ti_customer_id": format!("C{i}{}", shape.name_suffix)}})));
+    }
+    write_kind(&w, RecordKind::Contact, contacts);
+    write_kind(&w, RecordKind::ContactCompany, vec![Record::new(format!("contact_company:{}", contact_key(1)), RecordKind::ContactCompany,
+        vec![contact_key(1), "company:ACME".into()], source("1"),
+        json!({"contact": {"$ref": contact_key(1)}, "company": {"$ref": "company:ACME"}}))]);
+    let mut convs = Vec::new();
+    for t in 0..shape.tickets {
+        let c = contact_key(t % shape.contacts);
+        let open = BASE_TIME + t as i64 * 1000;
+        let mut parts = vec![
+            json!({"author_name": "Jane Tech", "reply": {"type": "admin", "message_type": "note", "admin_id": {"$admin": "technician:jtech"},
+                "body": format!("<p>Looked at ticket {t}</p>"), "created_at": open + 60, "skip_notifications": true},
+                "attachments": [{"name": "shot.png", "content_type": "image/png", "blob": blob_a.blake3, "bytes": blob_a.bytes},
+                                {"name": "log.txt", "content_type": "text/plain", "blob": blob_b.blake3, "bytes": blob_b.bytes}]}),
+            json!({"author_name": "Ghost Tech", "reply": {"type": "admin", "message_type": "comment", "admin_id": {"$admin": "technician:ghost"},
+                "body": format!("<p>Fixed ticket {t} &amp; done</p>"), "created_at": open + 120, "skip_notifications": true}, "attachments": []}),
+            json!({"author_name": format!("Person {}", t % shape.contacts), "reply": {"type": "user", "message_type": "comment", "intercom_user_id": {"$ref": c},
+                "body": format!("Thanks for {t}"), "created_at": open + 180}, "attachments": []}),
+        ];
+        for x in 0..shape.extra_parts {
+            parts.push(json!({"author_name": "Jane Tech", "reply": {"type": "admin", "message_type": "note", "admin_id": {"$admin": "technician:jtech"},
+                "body": format!("<p>Follow-up {x} on {t}</p>"), "created_at": open + 500 + x as i64, "skip_notifications": true}, "attachments": []}));
+        }
+        convs.push(Record::new(format!("conversation:ticket:{t}"), RecordKind::Conversation,
+            vec![c.clone(), "conversation_attribute:ti_ticket_id".into()], source(&t.to_string()),
+            json!({"ticket_number": t.to_string(),
+                   "create": {"from": {"type": "user", "id": {"$ref": c}}, "body": format!("Ticket {t}: printer broken"), "created_at": open},
+                   "parts": parts,
+                   "update": {"title": format!("Printer {t}"), "custom_attributes": {"ti_ticket_id": t.to_string(), "ti_priority": "High"}},
+                   "assignee": {"$admin": "technician:jtech"},
+                   "close": if t % 2 == 0 { json!({"admin_id": {"$admin": "technician:jtech"}}) } else { Value::Null },
+                   "continued_from": null})));
+    }
+    write_kind(&w, RecordKind::Conversation, convs);
+    write_kind(&w, RecordKind::Collection, vec![
+        Record::new("collection:Hardware".into(), RecordKind::Collection, vec![], source("1"), json!({"name": "Hardware", "description": "HW", "parent_id": null})),
+        Record::new("collection:Hardware/Printers".into(), RecordKind::Collection, vec!["collection:Hardware".into()], source("2"),
+            json!({"name": "Printers", "parent_id": {"$ref": "collection:Hardware"}})),
+    ]);
+    write_kind(&w, RecordKind::Article, vec![Record::new("article:1".into(), RecordKind::Article, vec!["collection:Hardware/Printers".into()], source("1"),
+        json!({"title": "Clearing a paper jam", "body": "<p>Open the tray.</p>", "author_id": {"$admin": "technician:jtech"}, "state": "published",
+               "parent_id": {"$ref": "collection:Hardware/Printers"}, "parent_type": "collection"}))]);
+    write_kind(&w, RecordKind::ContactNote, vec![Record::new("contact_note:dbo.NOTES:1".into(), RecordKind::ContactNote, vec![contact_key(0)], source("1"),
+        json!({"contact": {"$ref": contact_key(0)}, "body": "<p>VIP customer (2010-01-01, Jane Tech)</p>", "admin_id": {"$admin": "technician:jtech"}}))]);
+    write_kind(&w, RecordKind::CompanyNote, vec![Record::new("company_note:dbo.CNOTES:1".into(), RecordKind::CompanyNote, vec!["company:ACME".into()], source("1"),
+        json!({"company": {"$ref": "company:ACME"}, "body": "<p>Contract renewed (2010-02-01, Ghost Tech)</p>", "admin_id": {"$admin": null}}))]);
+    w.finish().unwrap();
+    dir.to_path_buf()
+}
+
+pub fn write_admins(dir: &Path) -> PathBuf {
+    let p = dir.join("admins.json");
+    let v = json!({"me": {"id": "1001", "name": "Migration Admin", "email": "mig@example.com"},
+                   "admins": [{"id": "1001", "name": "Migration Admin", "email": "mig@example.com"},
+                              {"id": "1002", "name": "Jane Tech", "email": "jane@example.com"}],
+                   "teams": []});
+    std::fs::write(&p, v.to_string()).unwrap();
+    p
+}
+
+pub fn start_sim(dir: &Path, extra: &[&str]) -> testkit_harness::ChildServer {
+    let admins = write_admins(dir);
+    let mut args = vec!["--seed-admins", admins.to_str().unwrap(), "--search-lag-ms", "1000"];
+    args.extend_from_slice(extra);
+    testkit_harness::start_simulator(TOKEN, &args)
+}
+
+pub fn write_config(dir: &Path, base_url: &str, extra_load: &str) -> PathBuf {
+    let p = dir.join("pipeline.toml");
+    let text = format!(
+        "[intercom]\nbase_url = \"{base_url}\"\nrequests_per_minute = 60000\nworkers = 4\ntimeout_seconds = 5\n\n[load]\nfallback_admin_email = \"mig@example.com\"\nmax_attempts = 6\n{extra_load}\n"
+    );
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+pub fn ti_load(config: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ti-load"));
+    cmd.arg("--config").arg(config).args(args).env("INTERCOM_TOKEN", TOKEN).env("RUST_LOG", "warn");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+pub fn run_args<'a>(bundle: &'a str, journal: &'a str) -> Vec<&'a str> {
+    vec!["run", bundle, "--journal", journal, "--workspace-ready", "--search-lag-secs", "1.5"]
+}
+
+pub fn show(o: &Output) -> String {
+    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", o.status, String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// `GET {base}{path}` over plain HTTP/1.0 (no client library needed).
+pub fn http_get(base: &str, path: &str) -> Value {
+    http(base, "GET", path, None)
+}
+
+pub fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> Value {
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nIntercom-Version: 2.16\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
+        payload.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    serde_json::from_str(body).unwrap_or(Value::Null)
+}
+
+pub fn sim_state(base: &str) -> Value {
+    http_get(base, "/_sim/state")
+}
+
+/// The simulator state with generated ids replaced by stable keys: contacts by external_id/email, conversations
+/// by (created_at, contact), parts with type, author (admin id or contact external id), created_at, body,
+/// attachments (name, blake3); state, title, attributes, assignee, tags by name.
+pub fn normalise(state: &Value) -> Value {
+    let contacts: BTreeMap<String, Value> = state["contacts"].as_array().unwrap().iter()
+        .filter(|c| !c["deleted"].as_bool().unwrap_or(false))
+        .map(|c| (c["id"].as_str().unwrap().to_string(), c.clone())).collect();
+    let ext = |id: &str| contacts.get(id).map(|c| c["external_id"].as_str().map(str::to_string).unwrap_or_else(|| c["email"].to_string())).unwrap_or_else(|| format!("?{id}"));
+    let companies: BTreeMap<String, String> = state["companies"].as_array().unwrap().iter()
+        .map(|c| (c["id"].as_str().unwrap().to_string(), c["company_id"].as_str().unwrap().to_string())).collect();
+    let tags = |v: &Value| -> Vec<String> { let mut t: Vec<String> = v.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect(); t.sort(); t };
+    let mut cs: Vec<Value> = contacts.values().map(|c| json!({
+        "key": ext(c["id"].as_str().unwrap()), "email": c["email"], "name": c["name"], "custom": c["custom_attributes"],
+        "companies": c["company_ids"].as_array().unwrap().iter().map(|x| companies.get(x.as_str().unwrap()).cloned()).collect::<Vec<_>>(),
+        "tags": tags(&c["tags"])})).collect();
+    cs.sort_by_key(|c| c["key"].to_string());
+    let mut convs: Vec<Value> = state["conversations"].as_array().unwrap().iter().filter(|c| !c["deleted"].as_bool().unwrap_or(false)).map(|c| {
+        let author = |a: &Value| if a["type"] == "admin" { a["id"].as_str().unwrap().to_string() } else { ext(a["id"].as_str().unwrap()) };
+        json!({"created_at": c["created_at"], "contact": ext(c["source"]["author"]["id"].as_str().unwrap()), "body": c["source"]["body"],
+               "title": c["title"], "state": c["state"], "custom": c["custom_attributes"], "assignee": c["admin_assignee_id"], "tags": tags(&c["tags"]),
+               "parts": c["parts"].as_array().unwrap().iter().map(|p| json!({
+                    "type": p["part_type"], "author": author(&p["author"]),
+                    "created_at": if matches!(p["part_type"].as_str(), Some("close" | "assignment")) { Value::Null } else { p["created_at"].clone() },
+                    "body": p["body"], "skip": p["skip_notifications"],
+                    "attachments": p["attachments"].as_array().unwrap().iter().map(|a| json!([a["name"], a["blake3"]])).collect::<Vec<_>>()})).collect::<Vec<_>>()})
+    }).collect();
+    convs.sort_by_key(|c| (c["created_at"].as_i64().unwrap(), c["contact"].to_string()));
+    let live = |k: &str| state[k].as_array().unwrap().iter().filter(|x| !x["deleted"].as_bool().unwrap_or(false)).count();
+    let mut notes: Vec<String> = state["notes"].as_array().unwrap().iter().map(|n| format!("{}|{}|{}", n["target_type"], n["body"], n["author_id"])).collect();
+    notes.sort();
+    let mut colls: Vec<String> = state["collections"].as_array().unwrap().iter().filter(|x| !x["deleted"].as_bool().unwrap_or(false)).map(|c| c["name"].as_str().unwrap().to_string()).collect();
+    colls.sort();
+    json!({
+        "contacts": cs,
+        "companies": state["companies"].as_array().unwrap().iter().filter(|x| !x["deleted"].as_bool().unwrap_or(false)).map(|c| json!({"company_id": c["company_id"], "name": c["name"], "custom": c["custom_attributes"], "tags": tags(&c["tags"])})).collect::<Vec<_>>(),
+        "conversations": convs,
+        "data_attributes": state["data_attributes"].as_array().unwrap().iter().map(|a| json!([a["model"], a["name"], a["archived"]])).collect::<Vec<_>>(),
+        "conversation_attributes": state["conversation_attributes"].as_array().unwrap().iter().map(|a| json!([a["name"], a["archived"]])).collect::<Vec<_>>(),
+        "collections": colls,
+        "articles": live("articles"),
+        "notes": notes,
+        "notifications": state["notifications"].as_array().unwrap().len(),
+    })
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() { stack.push(e.path()) } else { out.push(e.path()) }
+        }
+    }
+    out
+}

@@ -1,0 +1,110 @@
+//! A full load of a hand-built bundle into the simulator ends in the state the bundle describes.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+#[test]
+fn full_load_matches_the_bundle_and_sends_no_notification() {
+    let tmp = testkit_harness::TempDir::new();
+    let bundle = build_bundle(&tmp.path().join("bundle"), &Shape::default());
+    let sim = start_sim(tmp.path(), &[]);
+    let cfg = write_config(tmp.path(), &sim.addr, "");
+    let out = tmp.path().join("out");
+    let journal = out.join("journal.sqlite");
+    let (b, j) = (bundle.to_str().unwrap(), journal.to_str().unwrap());
+
+    let plan = ti_load(&cfg, &["plan", b], &[]);
+    assert!(plan.status.success(), "{}", show(&plan));
+    let plan_text = String::from_utf8_lossy(&plan.stdout).to_string();
+
+    let run = ti_load(&cfg, &run_args(b, j), &[]);
+    assert!(run.status.success(), "{}", show(&run));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    for phase in ["preflight", "attributes", "companies", "contacts", "conversations", "collections", "articles", "notes", "verify"] {
+        assert!(stdout.contains(&format!("phase {phase}:")), "no reconciliation line for {phase}:\n{stdout}");
+    }
+
+    let state = sim_state(&sim.addr);
+    let n = normalise(&state);
+    assert_eq!(n["contacts"].as_array().unwrap().len(), 4);
+    assert_eq!(n["companies"].as_array().unwrap().len(), 1);
+    assert_eq!(n["conversations"].as_array().unwrap().len(), 6);
+    assert_eq!(n["collections"], serde_json::json!(["Hardware", "Printers"]));
+    assert_eq!(n["articles"], 1);
+    assert_eq!(n["notes"].as_array().unwrap().len(), 2);
+    assert_eq!(n["data_attributes"].as_array().unwrap().len(), 2);
+    assert_eq!(n["conversation_attributes"].as_array().unwrap().len(), 2);
+    assert_eq!(n["notifications"], 0, "customers were notified");
+    assert_eq!(state["notifications"].as_array().unwrap().len(), 0);
+    for c in n["contacts"].as_array().unwrap() {
+        assert_eq!(c["tags"], serde_json::json!([TAG]));
+    }
+    assert_eq!(n["contacts"][1]["companies"], serde_json::json!(["ACME"]));
+    assert_eq!(n["companies"][0]["tags"], serde_json::json!([TAG]));
+    assert_eq!(n["companies"][0]["custom"]["ti_company_code"], "A-1");
+
+    for (t, c) in n["conversations"].as_array().unwrap().iter().enumerate() {
+        let open = BASE_TIME + t as i64 * 1000;
+        assert_eq!(c["created_at"], open);
+        assert_eq!(c["contact"], format!("ti-person-{}", t % 4));
+        assert_eq!(c["title"], format!("Printer {t}"));
+        assert_eq!(c["custom"]["ti_ticket_id"], t.to_string());
+        assert_eq!(c["tags"], serde_json::json!([TAG]));
+        assert_eq!(c["assignee"], "1002");
+        assert_eq!(c["state"], if t % 2 == 0 { "closed" } else { "open" });
+        let parts = c["parts"].as_array().unwrap();
+        let replies: Vec<&Value> = parts.iter().filter(|p| p["type"] != "assignment" && p["type"] != "close").collect();
+        assert_eq!(replies.len(), 3, "{c}");
+        assert_eq!((replies[0]["type"].as_str(), replies[0]["author"].as_str(), replies[0]["created_at"].as_i64()), (Some("note"), Some("1002"), Some(open + 60)));
+        assert_eq!(replies[0]["attachments"].as_array().unwrap().len(), 2);
+        assert_eq!(replies[0]["attachments"][0][0], "shot.png");
+        assert_eq!(replies[0]["attachments"][0][1], blake3::hash(b"PNG-bytes-of-a-screenshot").to_hex().to_string());
+        assert_eq!((replies[1]["type"].as_str(), replies[1]["author"].as_str(), replies[1]["created_at"].as_i64()), (Some("comment"), Some("1001"), Some(open + 120)));
+        assert_eq!(replies[1]["body"], format!("<p>Originally by Ghost Tech</p><p>Fixed ticket {t} &amp; done</p>"));
+        assert_eq!(replies[1]["skip"], true);
+        assert_eq!((replies[2]["type"].as_str(), replies[2]["author"].as_str(), replies[2]["created_at"].as_i64()), (Some("comment"), Some(format!("ti-person-{}", t % 4).as_str()), Some(open + 180)));
+        assert!(replies[1..].iter().all(|p| p["attachments"].as_array().unwrap().is_empty()));
+        // close is the last part of a closed ticket
+        if t % 2 == 0 {
+            assert_eq!(parts.last().unwrap()["type"], "close");
+        }
+    }
+
+    let crossref = std::fs::read_to_string(out.join("crossref.csv")).unwrap();
+    assert_eq!(crossref.lines().count(), 7, "{crossref}");
+    assert!(crossref.contains("/a/inbox/simws001/inbox/conversation/"));
+    assert!(out.join("report/migration-report.html").exists());
+    let html = std::fs::read_to_string(out.join("report/migration-report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("crossref.csv"));
+
+    let status = ti_load(&cfg, &["status", "--journal", j], &[]);
+    assert!(status.status.success(), "{}", show(&status));
+    assert!(String::from_utf8_lossy(&status.stdout).contains("conversation"));
+
+    let audit = ti_load(&cfg, &["audit", b, "--journal", j], &[]);
+    assert!(audit.status.success(), "{}", show(&audit));
+    let a: Value = serde_json::from_str(&std::fs::read_to_string(out.join("audit/audit.json")).unwrap()).unwrap();
+    assert_eq!(a["differences"], 0, "{a:#}");
+    assert!(out.join("audit/audit.html").exists());
+
+    // A second run changes nothing.
+    let requests_before = state["requests"].as_array().unwrap().len();
+    let again = ti_load(&cfg, &run_args(b, j), &[]);
+    assert!(again.status.success(), "{}", show(&again));
+    let state2 = sim_state(&sim.addr);
+    assert_eq!(normalise(&state2), n);
+    // only preflight's POST /tags (idempotent) was sent again
+    assert_eq!(state2["requests"].as_array().unwrap().len(), requests_before + 1);
+
+    // plan counts exactly the state-changing + lookup calls of an uninterrupted run
+    assert!(plan_text.contains("total API calls"), "{plan_text}");
+
+    // The token never appears in any file written.
+    for f in common::files_under(&out) {
+        let bytes = std::fs::read(&f).unwrap();
+        let hay = String::from_utf8_lossy(&bytes);
+        assert!(!hay.contains(TOKEN), "token found in {}", f.display());
+    }
+    assert!(!String::from_utf8_lossy(&run.stderr).contains(TOKEN));
+}
