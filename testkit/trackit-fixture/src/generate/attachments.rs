@@ -52,17 +52,33 @@ impl<'c> AttachState<'c> {
         if ctx.attach == AttachMode::Share {
             std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         }
-        Ok(Self { ins: Inserter::new(conn, &defs.attachments)?, ctx: ctx.clone(), dir, next_id: 1 })
+        Ok(Self {
+            ins: Inserter::new(conn, &defs.attachments)?,
+            ctx: ctx.clone(),
+            dir,
+            next_id: 1,
+        })
     }
 
     fn sentinel_specs(&self, woid: i64) -> Vec<Spec> {
-        let s = |name: &str, size: usize| Spec { name: name.into(), size, missing: false, orphan_twin: false };
+        let s = |name: &str, size: usize| Spec {
+            name: name.into(),
+            size,
+            missing: false,
+            orphan_twin: false,
+        };
         match woid {
-            81 => RESTRICTED.iter().map(|e| s(&format!("tool.{e}"), 2048)).collect(),
+            81 => RESTRICTED
+                .iter()
+                .map(|e| s(&format!("tool.{e}"), 2048))
+                .collect(),
             82 => vec![s("invoice.pdf.exe", 4096)],
             83 => vec![s("README", 1200)],
             84 => vec![s("SCAN0001.PDF", 30_000)],
-            85 => vec![Spec { orphan_twin: true, ..s("empty.txt", 0) }],
+            85 => vec![Spec {
+                orphan_twin: true,
+                ..s("empty.txt", 0)
+            }],
             86 => vec![s("report.pdf", 5000), s("report.pdf", 7000)],
             87 => [
                 "back\\slash.txt",
@@ -78,9 +94,15 @@ impl<'c> AttachState<'c> {
             .map(|n| s(n, 1500))
             .collect(),
             88 if self.ctx.attach == AttachMode::Blob => {
-                vec![s("folder/inside.txt", 100), s(&format!("{}.txt", "long_name_".repeat(27)), 100)]
+                vec![
+                    s("folder/inside.txt", 100),
+                    s(&format!("{}.txt", "long_name_".repeat(27)), 100),
+                ]
             }
-            89 => vec![Spec { missing: true, ..s("lost.pdf", 9000) }],
+            89 => vec![Spec {
+                missing: true,
+                ..s("lost.pdf", 9000)
+            }],
             90 if self.ctx.scale.tickets >= 100_000 => vec![s("disk_image.zip", 30 * 1024 * 1024)],
             1 => vec![s("clean.pdf", 3000)],
             _ => Vec::new(),
@@ -103,7 +125,10 @@ impl<'c> AttachState<'c> {
             let mut name = NAMES[rng.random_range(0..NAMES.len())].to_string();
             let k: f64 = rng.random();
             if k < 0.03 {
-                name = format!("setup.{}", RESTRICTED[rng.random_range(0..RESTRICTED.len())]);
+                name = format!(
+                    "setup.{}",
+                    RESTRICTED[rng.random_range(0..RESTRICTED.len())]
+                );
             } else if k < 0.035 {
                 name = "invoice.pdf.exe".into();
             } else if k < 0.045 {
@@ -111,7 +136,9 @@ impl<'c> AttachState<'c> {
             } else if k < 0.065 {
                 name = name.to_uppercase();
             } else if k < 0.07 {
-                name = ["CON.txt", "trailing.dot.", "back\\slash.log", "Résumé.docx"][rng.random_range(0..4)].into();
+                name = ["CON.txt", "trailing.dot.", "back\\slash.log", "Résumé.docx"]
+                    [rng.random_range(0..4)]
+                .into();
             }
             let size = if rng.random_bool(0.02) {
                 0
@@ -121,17 +148,38 @@ impl<'c> AttachState<'c> {
                 rng.random_range(50 * 1024..2 * 1024 * 1024)
             };
             let dup = rng.random_bool(0.005);
-            out.push(Spec { name: name.clone(), size, missing: rng.random_bool(0.01), orphan_twin: rng.random_bool(0.01) });
+            out.push(Spec {
+                name: name.clone(),
+                size,
+                missing: rng.random_bool(0.01),
+                orphan_twin: rng.random_bool(0.01),
+            });
             if dup {
-                out.push(Spec { name, size: size / 2, missing: false, orphan_twin: false });
+                out.push(Spec {
+                    name,
+                    size: size / 2,
+                    missing: false,
+                    orphan_twin: false,
+                });
             }
         }
         out
     }
 
     /// Writes the attachments of one ticket.
-    pub fn for_ticket(&mut self, g: &Gen, t: &Ticket, rng: &mut ChaCha8Rng, sentinel: bool, truth: &mut Truth) -> Result<(), GenError> {
-        let specs = if sentinel { self.sentinel_specs(t.woid) } else { Self::random_specs(rng) };
+    pub fn for_ticket(
+        &mut self,
+        g: &Gen,
+        t: &Ticket,
+        rng: &mut ChaCha8Rng,
+        sentinel: bool,
+        truth: &mut Truth,
+    ) -> Result<(), GenError> {
+        let specs = if sentinel {
+            self.sentinel_specs(t.woid)
+        } else {
+            Self::random_specs(rng)
+        };
         let mut used = HashSet::new();
         for spec in specs {
             let share = self.ctx.attach == AttachMode::Share;
@@ -182,7 +230,13 @@ impl<'c> AttachState<'c> {
         Ok(())
     }
 
-    fn write_file(&mut self, wo_num: i64, name: &str, bytes: &[u8], truth: &mut Truth) -> Result<(), GenError> {
+    fn write_file(
+        &mut self,
+        wo_num: i64,
+        name: &str,
+        bytes: &[u8],
+        truth: &mut Truth,
+    ) -> Result<(), GenError> {
         let folder = self.dir.join(wo_num.to_string());
         std::fs::create_dir_all(&folder).map_err(io_err(&folder))?;
         let path = folder.join(name);
@@ -195,7 +249,12 @@ impl<'c> AttachState<'c> {
     /// Writes the folder of a work order that does not exist (share mode) and closes the books.
     pub fn finish(&mut self, plan: &Plan, truth: &mut Truth) -> Result<(), GenError> {
         if self.ctx.attach == AttachMode::Share && !plan.exists(ORPHAN_FOLDER_WOID) {
-            self.write_file(ORPHAN_FOLDER_WOID, "orphan.txt", b"folder of a deleted work order", truth)?;
+            self.write_file(
+                ORPHAN_FOLDER_WOID,
+                "orphan.txt",
+                b"folder of a deleted work order",
+                truth,
+            )?;
             truth.attachments.orphan_files += 1;
             truth.sentinel_attachment("attach_orphan_folder", ORPHAN_FOLDER_WOID);
         }
@@ -206,7 +265,11 @@ impl<'c> AttachState<'c> {
 
 /// True when a file of this name can be created on the generating (Unix) file system.
 fn disk_safe(name: &str) -> bool {
-    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0']) && name.len() <= 255
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\0'])
+        && name.len() <= 255
 }
 
 fn dedup_name(name: &str, k: usize) -> String {
@@ -219,7 +282,10 @@ fn dedup_name(name: &str, k: usize) -> String {
 /// Deterministic file bytes: a magic header matching the extension, then a ChaCha stream keyed by
 /// `(seed, attachment id)`, `size` bytes in all.
 pub fn content(seed: u64, id: i64, name: &str, size: usize) -> Vec<u8> {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     let magic: &[u8] = match ext.as_str() {
         "pdf" => b"%PDF-1.4\n",
         "png" => b"\x89PNG\r\n\x1a\n",

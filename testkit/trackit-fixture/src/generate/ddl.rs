@@ -26,17 +26,29 @@ pub struct ColDef {
 
 /// Shorthand for a nullable column.
 pub fn col(name: &str, ty: &str) -> ColDef {
-    ColDef { name: name.into(), ty: ty.into(), nullable: true, pk: None, collation: None }
+    ColDef {
+        name: name.into(),
+        ty: ty.into(),
+        nullable: true,
+        pk: None,
+        collation: None,
+    }
 }
 
 /// Shorthand for a NOT NULL column.
 pub fn nn(name: &str, ty: &str) -> ColDef {
-    ColDef { nullable: false, ..col(name, ty) }
+    ColDef {
+        nullable: false,
+        ..col(name, ty)
+    }
 }
 
 /// Shorthand for a NOT NULL primary-key column at key position `pos`.
 pub fn pk(name: &str, ty: &str, pos: u32) -> ColDef {
-    ColDef { pk: Some(pos), ..nn(name, ty) }
+    ColDef {
+        pk: Some(pos),
+        ..nn(name, ty)
+    }
 }
 
 /// A table or view definition.
@@ -53,14 +65,17 @@ pub struct TableDef {
 impl TableDef {
     /// New definition.
     pub fn new(schema: &str, name: &str, cols: Vec<ColDef>) -> Self {
-        Self { schema: schema.into(), name: name.into(), cols }
+        Self {
+            schema: schema.into(),
+            name: name.into(),
+            cols,
+        }
     }
 
     /// The SQLite object name `schema.object`, quoted.
     pub fn sqlite_name(&self) -> String {
         quote(&format!("{}.{}", self.schema, self.name))
     }
-
 }
 
 /// Quotes an SQLite identifier.
@@ -96,17 +111,37 @@ pub struct TypeInfo {
 pub fn type_info(ty: &str) -> TypeInfo {
     let lower = ty.to_ascii_lowercase();
     let (base, args) = match lower.split_once('(') {
-        Some((b, a)) => (b.trim().to_string(), Some(a.trim_end_matches(')').to_string())),
+        Some((b, a)) => (
+            b.trim().to_string(),
+            Some(a.trim_end_matches(')').to_string()),
+        ),
         None => (lower.trim().to_string(), None),
     };
     let nums: Vec<Option<i64>> = args
         .as_deref()
-        .map(|a| a.split(',').map(|p| if p.trim() == "max" { Some(-1) } else { p.trim().parse().ok() }).collect())
+        .map(|a| {
+            a.split(',')
+                .map(|p| {
+                    if p.trim() == "max" {
+                        Some(-1)
+                    } else {
+                        p.trim().parse().ok()
+                    }
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let first = nums.first().copied().flatten();
-    let mut info = TypeInfo { data_type: base.clone(), max_length: None, precision: None, scale: None };
+    let mut info = TypeInfo {
+        data_type: base.clone(),
+        max_length: None,
+        precision: None,
+        scale: None,
+    };
     match base.as_str() {
-        "char" | "varchar" | "nchar" | "nvarchar" | "binary" | "varbinary" => info.max_length = first.or(Some(1)),
+        "char" | "varchar" | "nchar" | "nvarchar" | "binary" | "varbinary" => {
+            info.max_length = first.or(Some(1))
+        }
         "text" | "image" => info.max_length = Some(2_147_483_647),
         "ntext" => info.max_length = Some(1_073_741_823),
         "decimal" | "numeric" => {
@@ -120,7 +155,10 @@ pub fn type_info(ty: &str) -> TypeInfo {
 }
 
 fn is_char_type(dt: &str) -> bool {
-    matches!(dt, "char" | "varchar" | "text" | "nchar" | "nvarchar" | "ntext" | "xml")
+    matches!(
+        dt,
+        "char" | "varchar" | "text" | "nchar" | "nvarchar" | "ntext" | "xml"
+    )
 }
 
 /// Creates the catalog tables of FORMAT.md §2 and the `_ti_database` row.
@@ -145,17 +183,32 @@ pub fn create_catalog(
     )?;
     conn.execute(
         "INSERT INTO _ti_database VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        rusqlite::params![database_name, DEFAULT_COLLATION, server_version, product_version, time_zone, utc_offset_minutes],
+        rusqlite::params![
+            database_name,
+            DEFAULT_COLLATION,
+            server_version,
+            product_version,
+            time_zone,
+            utc_offset_minutes
+        ],
     )?;
     Ok(())
 }
 
 fn write_catalog(conn: &Connection, def: &TableDef, object_type: &str) -> Result<(), GenError> {
-    conn.execute("INSERT INTO _ti_objects VALUES (?1, ?2, ?3)", rusqlite::params![def.schema, def.name, object_type])?;
-    let mut stmt = conn.prepare_cached("INSERT INTO _ti_columns VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)")?;
+    conn.execute(
+        "INSERT INTO _ti_objects VALUES (?1, ?2, ?3)",
+        rusqlite::params![def.schema, def.name, object_type],
+    )?;
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO _ti_columns VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)")?;
     for (i, c) in def.cols.iter().enumerate() {
         let info = type_info(&c.ty);
-        let collation = if is_char_type(&info.data_type) { c.collation.clone() } else { None };
+        let collation = if is_char_type(&info.data_type) {
+            c.collation.clone()
+        } else {
+            None
+        };
         stmt.execute(rusqlite::params![
             def.schema,
             def.name,
@@ -178,7 +231,10 @@ fn write_catalog(conn: &Connection, def: &TableDef, object_type: &str) -> Result
 /// whose NUMERIC affinity would otherwise turn `'214748.3647'` into a lossy REAL.
 pub fn sqlite_decl(ty: &str) -> String {
     let base = type_info(ty).data_type;
-    if matches!(base.as_str(), "decimal" | "numeric" | "money" | "smallmoney") {
+    if matches!(
+        base.as_str(),
+        "decimal" | "numeric" | "money" | "smallmoney"
+    ) {
         format!("\"{ty} TEXT\"")
     } else if ty.contains('(') && ty.to_ascii_lowercase().contains("max") {
         format!("\"{ty}\"")
@@ -192,7 +248,14 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<(), GenError> {
     let mut parts: Vec<String> = def
         .cols
         .iter()
-        .map(|c| format!("{} {}{}", quote(&c.name), sqlite_decl(&c.ty), if c.nullable { "" } else { " NOT NULL" }))
+        .map(|c| {
+            format!(
+                "{} {}{}",
+                quote(&c.name),
+                sqlite_decl(&c.ty),
+                if c.nullable { "" } else { " NOT NULL" }
+            )
+        })
         .collect();
     let mut keys: Vec<&ColDef> = def.cols.iter().filter(|c| c.pk.is_some()).collect();
     keys.sort_by_key(|c| c.pk);
@@ -200,14 +263,23 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<(), GenError> {
         let names: Vec<String> = keys.iter().map(|c| quote(&c.name)).collect();
         parts.push(format!("PRIMARY KEY ({})", names.join(", ")));
     }
-    conn.execute_batch(&format!("CREATE TABLE {} ({});", def.sqlite_name(), parts.join(", ")))?;
+    conn.execute_batch(&format!(
+        "CREATE TABLE {} ({});",
+        def.sqlite_name(),
+        parts.join(", ")
+    ))?;
     write_catalog(conn, def, "BASE TABLE")
 }
 
 /// Creates a view from its SELECT (whose result columns must be `def.cols`, in order) and its catalog rows.
 pub fn create_view(conn: &Connection, def: &TableDef, select: &str) -> Result<(), GenError> {
     let names: Vec<String> = def.cols.iter().map(|c| quote(&c.name)).collect();
-    conn.execute_batch(&format!("CREATE VIEW {} ({}) AS {};", def.sqlite_name(), names.join(", "), select))?;
+    conn.execute_batch(&format!(
+        "CREATE VIEW {} ({}) AS {};",
+        def.sqlite_name(),
+        names.join(", "),
+        select
+    ))?;
     write_catalog(conn, def, "VIEW")
 }
 
@@ -310,15 +382,27 @@ impl<'c> Inserter<'c> {
     /// Prepares the INSERT for `def`.
     pub fn new(conn: &'c Connection, def: &TableDef) -> Result<Self, GenError> {
         let marks: Vec<String> = (1..=def.cols.len()).map(|i| format!("?{i}")).collect();
-        let stmt = conn.prepare(&format!("INSERT INTO {} VALUES ({})", def.sqlite_name(), marks.join(",")))?;
-        let fits = def.cols.iter().map(|c| fit_for(c)).collect();
-        Ok(Self { stmt, fits, rows: 0 })
+        let stmt = conn.prepare(&format!(
+            "INSERT INTO {} VALUES ({})",
+            def.sqlite_name(),
+            marks.join(",")
+        ))?;
+        let fits = def.cols.iter().map(fit_for).collect();
+        Ok(Self {
+            stmt,
+            fits,
+            rows: 0,
+        })
     }
 
     /// Inserts one row (values in column order).
     pub fn insert(&mut self, mut row: Vec<V>) -> Result<(), GenError> {
         if row.len() != self.fits.len() {
-            return Err(GenError::Internal(format!("row has {} values, table {}", row.len(), self.fits.len())));
+            return Err(GenError::Internal(format!(
+                "row has {} values, table {}",
+                row.len(),
+                self.fits.len()
+            )));
         }
         for (v, fit) in row.iter_mut().zip(&self.fits) {
             if let (V::T(s), Some(f)) = (&mut *v, fit) {
@@ -338,9 +422,18 @@ fn fit_for(c: &ColDef) -> Option<Fit> {
     if !single && !wide {
         return None;
     }
-    let utf8 = c.collation.as_deref().is_some_and(|n| n.to_ascii_uppercase().contains("_UTF8"));
-    let max = info.max_length.filter(|m| *m > 0 && *m < 1_073_741_823).map(|m| m as usize);
-    Some(Fit { max, cp1252: single && !utf8 })
+    let utf8 = c
+        .collation
+        .as_deref()
+        .is_some_and(|n| n.to_ascii_uppercase().contains("_UTF8"));
+    let max = info
+        .max_length
+        .filter(|m| *m > 0 && *m < 1_073_741_823)
+        .map(|m| m as usize);
+    Some(Fit {
+        max,
+        cp1252: single && !utf8,
+    })
 }
 
 /// Fits a text value in place: truncation to `max` characters, then the Windows-1252 `?` loss.
@@ -348,10 +441,8 @@ pub fn fit_text(s: &mut String, max: Option<usize>, cp1252: bool) {
     if let Some(m) = max {
         truncate_chars(s, m);
     }
-    if cp1252 {
-        if let Some(lossy) = cp1252_lossy(s) {
-            *s = lossy;
-        }
+    if cp1252 && let Some(lossy) = cp1252_lossy(s) {
+        *s = lossy;
     }
 }
 

@@ -25,10 +25,19 @@ const CUSTOM_STATUSES: &[&str] = &[
 
 /// The status rows: (id, name, stops the clock). Status id 0 is deliberately absent.
 pub fn statuses(ctx: &Ctx) -> Vec<(i64, String, bool)> {
-    let mut v = vec![(1, "Open".to_string(), false), (2, "Closed".into(), true), (3, "Completed".into(), true)];
+    let mut v = vec![
+        (1, "Open".to_string(), false),
+        (2, "Closed".into(), true),
+        (3, "Completed".into(), true),
+    ];
     for i in 0..ctx.scale.custom_statuses {
-        let name = CUSTOM_STATUSES.get(i).map_or_else(|| format!("Custom Status {}", i + 1), |s| s.to_string());
-        let stops = matches!(name.as_str(), "Hold" | "Waiting on Vendor" | "Waiting on User" | "Waiting on Parts");
+        let name = CUSTOM_STATUSES
+            .get(i)
+            .map_or_else(|| format!("Custom Status {}", i + 1), |s| s.to_string());
+        let stops = matches!(
+            name.as_str(),
+            "Hold" | "Waiting on Vendor" | "Waiting on User" | "Waiting on Parts"
+        );
         v.push((106 + i as i64, name, stops));
     }
     v
@@ -65,7 +74,14 @@ const TYPES: &[&str] = &[
 /// WorkOrderType rows: (id, name); ids 1.., names from a fixed list, then "Category N".
 pub fn types(ctx: &Ctx) -> Vec<(i64, String)> {
     (0..ctx.scale.types)
-        .map(|i| (i as i64 + 1, TYPES.get(i).map_or_else(|| format!("Category {}", i + 1), |s| s.to_string())))
+        .map(|i| {
+            (
+                i as i64 + 1,
+                TYPES
+                    .get(i)
+                    .map_or_else(|| format!("Category {}", i + 1), |s| s.to_string()),
+            )
+        })
         .collect()
 }
 
@@ -105,18 +121,45 @@ pub mod note_types {
 
 /// TaskNoteType rows.
 pub fn note_type_rows(ctx: &Ctx) -> Vec<(i64, String)> {
-    let names =
-        ["Incident Description", "Technician Note", "Resolution", "Email Message", "Status Change", "Phone Call"];
+    let names = [
+        "Incident Description",
+        "Technician Note",
+        "Resolution",
+        "Email Message",
+        "Status Change",
+        "Phone Call",
+    ];
     (0..ctx.scale.note_types)
-        .map(|i| (i as i64 + 1, names.get(i).map_or_else(|| format!("Note Type {}", i + 1), |s| s.to_string())))
+        .map(|i| {
+            (
+                i as i64 + 1,
+                names
+                    .get(i)
+                    .map_or_else(|| format!("Note Type {}", i + 1), |s| s.to_string()),
+            )
+        })
         .collect()
 }
 
 /// TaskNoteCategory rows.
 pub fn note_category_rows(ctx: &Ctx) -> Vec<(i64, String)> {
-    let names = ["General", "Research", "Follow-up", "Customer Contact", "Escalation", "Vendor"];
+    let names = [
+        "General",
+        "Research",
+        "Follow-up",
+        "Customer Contact",
+        "Escalation",
+        "Vendor",
+    ];
     (0..ctx.scale.note_categories)
-        .map(|i| (i as i64 + 1, names.get(i).map_or_else(|| format!("Category {}", i + 1), |s| s.to_string())))
+        .map(|i| {
+            (
+                i as i64 + 1,
+                names
+                    .get(i)
+                    .map_or_else(|| format!("Category {}", i + 1), |s| s.to_string()),
+            )
+        })
         .collect()
 }
 

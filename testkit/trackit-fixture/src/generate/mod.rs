@@ -118,7 +118,10 @@ pub enum GenError {
 
 /// Attaches a path to an I/O error.
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> GenError + '_ {
-    move |source| GenError::Io { path: path.to_path_buf(), source }
+    move |source| GenError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// A ChaCha8 stream for one entity: `(seed, domain, id)` hashed with BLAKE3 into the 32-byte key.
@@ -169,7 +172,9 @@ impl Scale {
         let r = tickets as f64 / 10_000.0;
         let pow = |base: f64, exp: f64, min: f64| (base * r.powf(exp)).round().max(min) as usize;
         let lin = |small: f64, large: f64, min: f64| {
-            (small + (large - small) * (tickets as f64 - 10_000.0) / 90_000.0).round().max(min) as usize
+            (small + (large - small) * (tickets as f64 - 10_000.0) / 90_000.0)
+                .round()
+                .max(min) as usize
         };
         let requestors = pow(1500.0, 0.727, 60.0);
         let assets = (requestors as f64 * 1.3).round() as usize;
@@ -227,7 +232,9 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     eprintln!(
         "generated {} ({} tickets, {} notes, {} attachments) in {}",
         args.out.display(),
-        truth.table_rows("dbo.TASKS").max(truth.table_rows("_SMDBA_._TELMASTE_")),
+        truth
+            .table_rows("dbo.TASKS")
+            .max(truth.table_rows("_SMDBA_._TELMASTE_")),
         truth.table_rows("dbo.TaskNote"),
         truth.attachments.rows,
         args.out.join("trackit.sqlite").display()
@@ -241,10 +248,16 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
 /// See [`run`].
 pub fn generate(args: &GenerateArgs) -> Result<Truth, GenError> {
     if args.tickets < 200 || args.tickets > 5_000_000 {
-        return Err(GenError::Args(format!("--tickets must be between 200 and 5000000, got {}", args.tickets)));
+        return Err(GenError::Args(format!(
+            "--tickets must be between 200 and 5000000, got {}",
+            args.tickets
+        )));
     }
     if args.profile != Profile::Classic {
-        return Err(GenError::Args(format!("--profile {} is not implemented yet", args.profile.name())));
+        return Err(GenError::Args(format!(
+            "--profile {} is not implemented yet",
+            args.profile.name()
+        )));
     }
     let ctx = Ctx {
         seed: args.seed,
@@ -256,7 +269,12 @@ pub fn generate(args: &GenerateArgs) -> Result<Truth, GenError> {
     };
     std::fs::create_dir_all(&ctx.out).map_err(io_err(&ctx.out))?;
     let db_path = ctx.out.join("trackit.sqlite");
-    for stale in ["trackit.sqlite", "trackit.sqlite-journal", "truth.json", "admins.json"] {
+    for stale in [
+        "trackit.sqlite",
+        "trackit.sqlite-journal",
+        "truth.json",
+        "admins.json",
+    ] {
         let p = ctx.out.join(stale);
         if p.exists() {
             std::fs::remove_file(&p).map_err(io_err(&p))?;
@@ -267,7 +285,9 @@ pub fn generate(args: &GenerateArgs) -> Result<Truth, GenError> {
         std::fs::remove_dir_all(&att_dir).map_err(io_err(&att_dir))?;
     }
     let mut conn = rusqlite::Connection::open(&db_path)?;
-    conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;")?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;",
+    )?;
     let mut truth = Truth::new(&ctx);
     let tx = conn.transaction()?;
     build(&tx, &ctx, &mut truth)?;

@@ -31,7 +31,13 @@ const ASSET_TYPES: &[(&str, &str, &str, &str)] = &[
 ];
 
 fn hex(rng: &mut impl Rng, n: usize) -> String {
-    (0..n).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0').to_ascii_uppercase()).collect()
+    (0..n)
+        .map(|_| {
+            char::from_digit(rng.random_range(0..16), 16)
+                .unwrap_or('0')
+                .to_ascii_uppercase()
+        })
+        .collect()
 }
 
 fn rand_time(ctx: &Ctx, rng: &mut impl Rng) -> chrono::NaiveDateTime {
@@ -39,7 +45,12 @@ fn rand_time(ctx: &Ctx, rng: &mut impl Rng) -> chrono::NaiveDateTime {
 }
 
 /// Inserts dbo.Assets and returns the names tickets can refer to.
-pub fn insert_assets(conn: &rusqlite::Connection, ctx: &Ctx, defs: &Defs, people: &People) -> Result<AssetNames, GenError> {
+pub fn insert_assets(
+    conn: &rusqlite::Connection,
+    ctx: &Ctx,
+    defs: &Defs,
+    people: &People,
+) -> Result<AssetNames, GenError> {
     let mut ins = Inserter::new(conn, &defs.assets)?;
     let mut names = Vec::new();
     let mut tags = Vec::new();
@@ -49,9 +60,14 @@ pub fn insert_assets(conn: &rusqlite::Connection, ctx: &Ctx, defs: &Defs, people
         let (prefix, kind, make, model) = *ASSET_TYPES.choose(&mut rng).unwrap_or(&ASSET_TYPES[0]);
         let name = format!("{prefix}-{id:05}");
         let tag = format!("TAG{:06}", 100_000 + id);
-        let owner = people.requestors.choose(&mut rng).map(|&p| people.persons[p].full_name.clone());
+        let owner = people
+            .requestors
+            .choose(&mut rng)
+            .map(|&p| people.persons[p].full_name.clone());
         let purchased = rand_time(ctx, &mut rng) - Duration::days(365);
-        let retired = rng.random_bool(0.1).then(|| purchased + Duration::days(rng.random_range(400..1500)));
+        let retired = rng
+            .random_bool(0.1)
+            .then(|| purchased + Duration::days(rng.random_range(400..1500)));
         let managed = rng.random_bool(0.6);
         ins.insert(vec![
             V::I(id),
@@ -62,11 +78,24 @@ pub fn insert_assets(conn: &rusqlite::Connection, ctx: &Ctx, defs: &Defs, people
             make.into(),
             model.into(),
             owner.into(),
-            LOCATIONS.choose(&mut rng).copied().unwrap_or("Remote").into(),
+            LOCATIONS
+                .choose(&mut rng)
+                .copied()
+                .unwrap_or("Remote")
+                .into(),
             dt(purchased).into(),
             retired.map(dt).into(),
             managed.into(),
-            managed.then(|| format!("{{{}-{}-{}}}", hex(&mut rng, 8), hex(&mut rng, 4), hex(&mut rng, 12))).into(),
+            managed
+                .then(|| {
+                    format!(
+                        "{{{}-{}-{}}}",
+                        hex(&mut rng, 8),
+                        hex(&mut rng, 4),
+                        hex(&mut rng, 12)
+                    )
+                })
+                .into(),
         ])?;
         names.push(name);
         tags.push(tag);
@@ -89,8 +118,13 @@ pub fn insert_rest(
     for id in 1..=cis {
         let mut rng = sub_rng(ctx.seed, "ci", id as u64);
         let asset = rng.random_bool(0.9).then(|| rng.random_range(1..=n_assets));
-        let ci_type = ["Software", "Hardware", "Service", "License", "Network"][rng.random_range(0..5)];
-        let notes = if rng.random_bool(0.5) { Some(plain_crlf(&mut rng, 2)) } else { None };
+        let ci_type =
+            ["Software", "Hardware", "Service", "License", "Network"][rng.random_range(0..5)];
+        let notes = if rng.random_bool(0.5) {
+            Some(plain_crlf(&mut rng, 2))
+        } else {
+            None
+        };
         ins.insert(vec![
             V::I(id),
             asset.into(),
@@ -108,7 +142,8 @@ pub fn insert_rest(
         ins.insert(vec![
             V::I(from),
             to.into(),
-            ["Connected To", "Installed On", "Depends On", "Member Of"][rng.random_range(0..4)].into(),
+            ["Connected To", "Installed On", "Depends On", "Member Of"][rng.random_range(0..4)]
+                .into(),
             format!("BCM-{}", hex(&mut rng, 16)).into(),
             dt(end() - Duration::seconds(rng.random_range(0..86_400 * 30))).into(),
         ])?;
@@ -119,13 +154,24 @@ pub fn insert_rest(
     let mut ins = Inserter::new(conn, &defs.zz_import)?;
     for id in 1..=(ctx.scale.tickets as i64 / 100).max(20) {
         let mut rng = sub_rng(ctx.seed, "zz_import", id as u64);
-        let line = format!("{};{};\"{}\";{}", id, hex(&mut rng, 6), words(&mut rng, 5), rng.random_range(0..9));
+        let line = format!(
+            "{};{};\"{}\";{}",
+            id,
+            hex(&mut rng, 6),
+            words(&mut rng, 5),
+            rng.random_range(0..9)
+        );
         ins.insert(vec![
             V::I(id),
             ["HEAT", "Remedy7", "Excel"][rng.random_range(0..3)].into(),
             format!("LEG-{:06}", rng.random_range(0..999_999)).into(),
-            format!("2016-0{}-1{} 0{}:00:00", rng.random_range(1..10), rng.random_range(0..10), rng.random_range(0..10))
-                .into(),
+            format!(
+                "2016-0{}-1{} 0{}:00:00",
+                rng.random_range(1..10),
+                rng.random_range(0..10),
+                rng.random_range(0..10)
+            )
+            .into(),
             line.into(),
             rng.random_bool(0.7).into(),
         ])?;
@@ -134,18 +180,32 @@ pub fn insert_rest(
 }
 
 fn tech_name(people: &People, rng: &mut impl Rng) -> String {
-    people.techs.choose(rng).map(|&i| people.persons[i].full_name.clone()).unwrap_or_default()
+    people
+        .techs
+        .choose(rng)
+        .map(|&i| people.persons[i].full_name.clone())
+        .unwrap_or_default()
 }
 
-fn insert_changes(conn: &rusqlite::Connection, ctx: &Ctx, defs: &Defs, people: &People) -> Result<(), GenError> {
+fn insert_changes(
+    conn: &rusqlite::Connection,
+    ctx: &Ctx,
+    defs: &Defs,
+    people: &People,
+) -> Result<(), GenError> {
     let mut ins = Inserter::new(conn, &defs.changes)?;
     let mut app = Inserter::new(conn, &defs.approvals)?;
     for id in 1..=ctx.scale.changes as i64 {
         let mut rng = sub_rng(ctx.seed, "change", id as u64);
         let start = rand_time(ctx, &mut rng);
         let state = ["Approved", "Rejected", "Pending", "Approved"][rng.random_range(0..4)];
-        let requestor = people.requestors.choose(&mut rng).map(|&p| people.persons[p].full_name.clone());
-        let linked = rng.random_bool(0.5).then(|| rng.random_range(100..100 + ctx.scale.tickets as i64 / 2));
+        let requestor = people
+            .requestors
+            .choose(&mut rng)
+            .map(|&p| people.persons[p].full_name.clone());
+        let linked = rng
+            .random_bool(0.5)
+            .then(|| rng.random_range(100..100 + ctx.scale.tickets as i64 / 2));
         ins.insert(vec![
             V::I(id),
             format!("Change: {}", words(&mut rng, 4)).into(),
@@ -160,13 +220,27 @@ fn insert_changes(conn: &rusqlite::Connection, ctx: &Ctx, defs: &Defs, people: &
             linked.into(),
         ])?;
         for k in 0..2 {
-            let decision = if state == "Pending" && k == 1 { None } else { Some(if state == "Rejected" && k == 1 { "Reject" } else { "Approve" }) };
+            let decision = if state == "Pending" && k == 1 {
+                None
+            } else {
+                Some(if state == "Rejected" && k == 1 {
+                    "Reject"
+                } else {
+                    "Approve"
+                })
+            };
             app.insert(vec![
                 V::I(id),
                 tech_name(people, &mut rng).into(),
                 decision.map(str::to_string).into(),
-                decision.map(|_| dt(start - Duration::hours(rng.random_range(1..72)))).into(),
-                if rng.random_bool(0.5) { V::T(words(&mut rng, 6)) } else { V::Null },
+                decision
+                    .map(|_| dt(start - Duration::hours(rng.random_range(1..72))))
+                    .into(),
+                if rng.random_bool(0.5) {
+                    V::T(words(&mut rng, 6))
+                } else {
+                    V::Null
+                },
             ])?;
         }
     }
@@ -184,7 +258,12 @@ const KB_CATEGORIES: &[&str] = &[
     "How-To",
 ];
 
-fn insert_kb(conn: &rusqlite::Connection, ctx: &Ctx, defs: &Defs, people: &People) -> Result<(), GenError> {
+fn insert_kb(
+    conn: &rusqlite::Connection,
+    ctx: &Ctx,
+    defs: &Defs,
+    people: &People,
+) -> Result<(), GenError> {
     let mut ins = Inserter::new(conn, &defs.kb)?;
     for id in 1..=ctx.scale.articles as i64 {
         let mut rng = sub_rng(ctx.seed, "kb", id as u64);
@@ -200,7 +279,11 @@ fn insert_kb(conn: &rusqlite::Connection, ctx: &Ctx, defs: &Defs, people: &Peopl
             V::I(id),
             format!("How to fix {}", words(&mut rng, 3)).into(),
             body.into(),
-            KB_CATEGORIES.choose(&mut rng).copied().unwrap_or("How-To").into(),
+            KB_CATEGORIES
+                .choose(&mut rng)
+                .copied()
+                .unwrap_or("How-To")
+                .into(),
             rng.random_bool(0.85).into(),
             rng.random_bool(0.4).into(),
             author.into(),
@@ -217,11 +300,30 @@ fn insert_sla(conn: &rusqlite::Connection, ctx: &Ctx, defs: &Defs) -> Result<(),
     let prios = ["Urgent", "High", "Medium", "Low"];
     for id in 1..=ctx.scale.sla_policies as i64 {
         let prio = prios[(id as usize - 1) % prios.len()];
-        let name = if id as usize <= prios.len() { format!("{prio} priority SLA") } else { format!("{prio} SLA v{id}") };
-        pol.insert(vec![V::I(id), name.into(), prio.into(), (id as usize <= prios.len()).into()])?;
+        let name = if id as usize <= prios.len() {
+            format!("{prio} priority SLA")
+        } else {
+            format!("{prio} SLA v{id}")
+        };
+        pol.insert(vec![
+            V::I(id),
+            name.into(),
+            prio.into(),
+            (id as usize <= prios.len()).into(),
+        ])?;
         let base = [60, 240, 480, 1440][(id as usize - 1) % 4];
-        tgt.insert(vec![V::I(id), "Response".into(), V::I(base / 4), true.into()])?;
-        tgt.insert(vec![V::I(id), "Resolution".into(), V::I(base * 4), (id % 2 == 1).into()])?;
+        tgt.insert(vec![
+            V::I(id),
+            "Response".into(),
+            V::I(base / 4),
+            true.into(),
+        ])?;
+        tgt.insert(vec![
+            V::I(id),
+            "Resolution".into(),
+            V::I(base * 4),
+            (id % 2 == 1).into(),
+        ])?;
     }
     Ok(())
 }

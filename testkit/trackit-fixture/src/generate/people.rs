@@ -11,21 +11,146 @@ use rand::seq::IndexedRandom;
 use std::collections::HashSet;
 
 const FIRST: &[&str] = &[
-    "James", "Mary", "Robert", "Patricia", "Michael", "Jennifer", "William", "Linda", "David", "Elizabeth", "Richard",
-    "Barbara", "Joseph", "Susan", "Thomas", "Jessica", "Charles", "Sarah", "Christopher", "Karen", "Daniel", "Lisa",
-    "Matthew", "Nancy", "Anthony", "Betty", "Mark", "Sandra", "Donald", "Ashley", "Steven", "Kimberly", "Paul",
-    "Emily", "Andrew", "Donna", "Joshua", "Michelle", "Kenneth", "Carol", "Kevin", "Amanda", "Brian", "Melissa",
-    "George", "Deborah", "Timothy", "Stephanie", "Ronald", "Rebecca", "Jason", "Laura", "Edward", "Helen", "Jeffrey",
-    "Sharon", "Ryan", "Cynthia", "Jacob", "Kathleen",
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "Michael",
+    "Jennifer",
+    "William",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "Richard",
+    "Barbara",
+    "Joseph",
+    "Susan",
+    "Thomas",
+    "Jessica",
+    "Charles",
+    "Sarah",
+    "Christopher",
+    "Karen",
+    "Daniel",
+    "Lisa",
+    "Matthew",
+    "Nancy",
+    "Anthony",
+    "Betty",
+    "Mark",
+    "Sandra",
+    "Donald",
+    "Ashley",
+    "Steven",
+    "Kimberly",
+    "Paul",
+    "Emily",
+    "Andrew",
+    "Donna",
+    "Joshua",
+    "Michelle",
+    "Kenneth",
+    "Carol",
+    "Kevin",
+    "Amanda",
+    "Brian",
+    "Melissa",
+    "George",
+    "Deborah",
+    "Timothy",
+    "Stephanie",
+    "Ronald",
+    "Rebecca",
+    "Jason",
+    "Laura",
+    "Edward",
+    "Helen",
+    "Jeffrey",
+    "Sharon",
+    "Ryan",
+    "Cynthia",
+    "Jacob",
+    "Kathleen",
 ];
 const LAST: &[&str] = &[
-    "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson", "Taylor", "Thomas", "Moore",
-    "Jackson", "Martin", "Lee", "Thompson", "White", "Harris", "Clark", "Lewis", "Robinson", "Walker", "Young",
-    "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker",
-    "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Gomez", "Phillips", "Evans", "Turner", "Diaz",
-    "Parker", "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris", "Morales", "Murphy", "Cook", "Rogers",
-    "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson", "Bailey", "Reed", "Kelly", "Howard", "Ramos", "Kim",
-    "Cox", "Ward", "Richardson", "Watson", "Brooks", "Chavez", "Wood", "James", "Bennett", "Gray", "Mendoza",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Miller",
+    "Davis",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Gomez",
+    "Phillips",
+    "Evans",
+    "Turner",
+    "Diaz",
+    "Parker",
+    "Cruz",
+    "Edwards",
+    "Collins",
+    "Reyes",
+    "Stewart",
+    "Morris",
+    "Morales",
+    "Murphy",
+    "Cook",
+    "Rogers",
+    "Gutierrez",
+    "Ortiz",
+    "Morgan",
+    "Cooper",
+    "Peterson",
+    "Bailey",
+    "Reed",
+    "Kelly",
+    "Howard",
+    "Ramos",
+    "Kim",
+    "Cox",
+    "Ward",
+    "Richardson",
+    "Watson",
+    "Brooks",
+    "Chavez",
+    "Wood",
+    "James",
+    "Bennett",
+    "Gray",
+    "Mendoza",
 ];
 /// Names with apostrophes, hyphens, accents, CJK and right-to-left scripts: (first, last, kind).
 const SPECIAL: &[(&str, &str, &str)] = &[
@@ -38,11 +163,27 @@ const SPECIAL: &[(&str, &str, &str)] = &[
     ("דוד", "כהן", "name_rtl"),
 ];
 /// Departments (DEPT is varchar(30)).
-pub const DEPTS: &[&str] =
-    &["Finance", "Human Resources", "Nursing", "Radiology", "Facilities", "Legal", "Sales", "Marketing", "IT", "Payroll"];
+pub const DEPTS: &[&str] = &[
+    "Finance",
+    "Human Resources",
+    "Nursing",
+    "Radiology",
+    "Facilities",
+    "Legal",
+    "Sales",
+    "Marketing",
+    "IT",
+    "Payroll",
+];
 /// Locations.
-pub const LOCATIONS: &[&str] =
-    &["Main Campus", "North Clinic", "Warehouse", "Downtown Office", "Remote", "Building B - 2nd Floor"];
+pub const LOCATIONS: &[&str] = &[
+    "Main Campus",
+    "North Clinic",
+    "Warehouse",
+    "Downtown Office",
+    "Remote",
+    "Building B - 2nd Floor",
+];
 
 /// One HDUsers row, values as stored (fitted to the column widths and code page).
 #[derive(Debug, Clone)]
@@ -170,7 +311,11 @@ impl Builder<'_> {
     fn unique_login(&mut self, first: &str, last: &str, uid: i64) -> String {
         let f = ascii_fold(first);
         let base = format!("{}{}", f.chars().next().unwrap_or('u'), ascii_fold(last));
-        let mut login = if base.len() < 2 { format!("user{uid}") } else { base };
+        let mut login = if base.len() < 2 {
+            format!("user{uid}")
+        } else {
+            base
+        };
         if self.logins.contains(&login) {
             login = format!("{login}{uid}");
         }
@@ -179,7 +324,16 @@ impl Builder<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, id: i64, first: &str, last: &str, full: Option<&str>, email: Option<String>, tech: bool, req: bool) {
+    fn push(
+        &mut self,
+        id: i64,
+        first: &str,
+        last: &str,
+        full: Option<&str>,
+        email: Option<String>,
+        tech: bool,
+        req: bool,
+    ) {
         let cp = self.ctx.cp1252();
         let mut rng = sub_rng(self.ctx.seed, "person", id as u64);
         let login = self.unique_login(first, last, id);
@@ -192,7 +346,11 @@ impl Builder<'_> {
             last: last.into(),
             email: email.map(|e| fitted(&e, 100, cp)),
             dept: DEPTS.choose(&mut rng).copied().unwrap_or("IT").into(),
-            location: LOCATIONS.choose(&mut rng).copied().unwrap_or("Remote").into(),
+            location: LOCATIONS
+                .choose(&mut rng)
+                .copied()
+                .unwrap_or("Remote")
+                .into(),
             is_tech: tech,
             is_requestor: req,
             is_active: true,
@@ -208,25 +366,70 @@ impl Builder<'_> {
 
 /// Generates every person and group.
 pub fn generate(ctx: &Ctx) -> People {
-    let mut b = Builder { ctx, persons: Vec::new(), emails: HashSet::new(), logins: HashSet::new() };
+    let mut b = Builder {
+        ctx,
+        persons: Vec::new(),
+        emails: HashSet::new(),
+        logins: HashSet::new(),
+    };
     let t = ctx.scale.technicians as i64;
     let d = CUSTOMER_DOMAIN;
     // Technicians 1..=T.
-    b.push(ids::ADMINISTRATOR, "Administrator", "", Some("Administrator"), Some(format!("admin@{d}")), true, false);
+    b.push(
+        ids::ADMINISTRATOR,
+        "Administrator",
+        "",
+        Some("Administrator"),
+        Some(format!("admin@{d}")),
+        true,
+        false,
+    );
     b.last_mut().login = "admin".into();
     b.last_mut().kinds.push("administrator_technician");
-    b.push(ids::BOT, "helpdeskbot", "", Some("helpdeskbot"), Some(format!("helpdeskbot@{d}")), true, false);
+    b.push(
+        ids::BOT,
+        "helpdeskbot",
+        "",
+        Some("helpdeskbot"),
+        Some(format!("helpdeskbot@{d}")),
+        true,
+        false,
+    );
     b.last_mut().login = "helpdeskbot".into();
     b.last_mut().kinds.push("bot_technician");
     let e = b.unique_email("Gary", "Oldham", 3);
-    b.push(ids::DISABLED_TECH, "Gary", "Oldham", None, Some(e), true, false);
+    b.push(
+        ids::DISABLED_TECH,
+        "Gary",
+        "Oldham",
+        None,
+        Some(e),
+        true,
+        false,
+    );
     b.last_mut().is_active = false;
     b.last_mut().kinds.push("disabled_technician");
     let e = b.unique_email("Dana", "Whitfield", 4);
-    b.push(ids::TECH_REQUESTOR, "Dana", "Whitfield", None, Some(e), true, true);
+    b.push(
+        ids::TECH_REQUESTOR,
+        "Dana",
+        "Whitfield",
+        None,
+        Some(e),
+        true,
+        true,
+    );
     b.last_mut().kinds.push("technician_also_requestor");
     let e = b.unique_email("Priya", "Natarajan", 5);
-    b.push(ids::TECH_PADDED_EMAIL, "Priya", "Natarajan", None, Some(format!(" {} ", e.to_uppercase())), true, false);
+    b.push(
+        ids::TECH_PADDED_EMAIL,
+        "Priya",
+        "Natarajan",
+        None,
+        Some(format!(" {} ", e.to_uppercase())),
+        true,
+        false,
+    );
     b.last_mut().kinds.push("email_upper_padded");
     let mut tech_names = HashSet::new();
     for id in 6..=t {
@@ -250,37 +453,113 @@ pub fn generate(ctx: &Ctx) -> People {
     let e = b.unique_email("John", "Smith", ids::JOHN_SMITH);
     b.push(ids::JOHN_SMITH, "John", "Smith", None, Some(e), false, true);
     let e = b.unique_email("Maria", "Garcia", ids::SAME_NAME_A);
-    b.push(ids::SAME_NAME_A, "Maria", "Garcia", None, Some(e), false, true);
+    b.push(
+        ids::SAME_NAME_A,
+        "Maria",
+        "Garcia",
+        None,
+        Some(e),
+        false,
+        true,
+    );
     b.last_mut().kinds.push("duplicate_full_name");
     let e = b.unique_email("Maria", "Garcia", ids::SAME_NAME_B);
-    b.push(ids::SAME_NAME_B, "Maria", "Garcia", None, Some(e), false, true);
+    b.push(
+        ids::SAME_NAME_B,
+        "Maria",
+        "Garcia",
+        None,
+        Some(e),
+        false,
+        true,
+    );
     b.last_mut().kinds.push("duplicate_full_name");
     b.push(ids::EMAIL_NULL, "Walter", "Nomail", None, None, false, true);
     b.last_mut().kinds.push("email_missing");
-    b.push(ids::EMAIL_EMPTY, "Wendy", "Blank", None, Some(String::new()), false, true);
+    b.push(
+        ids::EMAIL_EMPTY,
+        "Wendy",
+        "Blank",
+        None,
+        Some(String::new()),
+        false,
+        true,
+    );
     b.last_mut().kinds.push("email_missing");
     for (id, bad) in ids::EMAIL_INVALID.iter().zip(["n/a", "john.doe@", "x@y"]) {
-        b.push(*id, "Ivan", &format!("Invalid{}", id - 1005), None, Some(bad.into()), false, true);
+        b.push(
+            *id,
+            "Ivan",
+            &format!("Invalid{}", id - 1005),
+            None,
+            Some(bad.into()),
+            false,
+            true,
+        );
         b.last_mut().kinds.push("email_invalid");
     }
     let shared = format!("frontdesk@{d}");
-    b.push(ids::EMAIL_SHARED[0], "Front", "Desk", None, Some(shared.clone()), false, true);
+    b.push(
+        ids::EMAIL_SHARED[0],
+        "Front",
+        "Desk",
+        None,
+        Some(shared.clone()),
+        false,
+        true,
+    );
     b.last_mut().kinds.push("email_shared");
-    b.push(ids::EMAIL_SHARED[1], "Reception", "Temp", None, Some(shared), false, true);
+    b.push(
+        ids::EMAIL_SHARED[1],
+        "Reception",
+        "Temp",
+        None,
+        Some(shared),
+        false,
+        true,
+    );
     b.last_mut().kinds.push("email_shared");
     let e = b.unique_email("Kevin", "Brandt", ids::EMAIL_PADDED);
-    b.push(ids::EMAIL_PADDED, "Kevin", "Brandt", None, Some(format!("  {}  ", e.to_uppercase())), false, true);
+    b.push(
+        ids::EMAIL_PADDED,
+        "Kevin",
+        "Brandt",
+        None,
+        Some(format!("  {}  ", e.to_uppercase())),
+        false,
+        true,
+    );
     b.last_mut().kinds.push("email_upper_padded");
-    b.push(ids::EMAIL_PLUS, "Laura", "Chen", None, Some(format!("laura.chen+helpdesk@{d}")), false, true);
+    b.push(
+        ids::EMAIL_PLUS,
+        "Laura",
+        "Chen",
+        None,
+        Some(format!("laura.chen+helpdesk@{d}")),
+        false,
+        true,
+    );
     b.last_mut().kinds.push("email_plus_address");
     for (i, (f, l, kind)) in SPECIAL.iter().enumerate() {
         let id = ids::SPECIAL_FIRST + i as i64;
         let e = b.unique_email(f, l, id);
-        let full = if *kind == "name_cjk" { format!("{l}{f}") } else { format!("{f} {l}") };
+        let full = if *kind == "name_cjk" {
+            format!("{l}{f}")
+        } else {
+            format!("{f} {l}")
+        };
         b.push(id, f, l, Some(&full), Some(e), false, true);
         b.last_mut().kinds.push(kind);
     }
-    b.push(ids::EMAIL_CASE_TWIN, "Jon", "Smith-Twin", None, Some(format!("JOHN.SMITH@{}", d.to_uppercase())), false, true);
+    b.push(
+        ids::EMAIL_CASE_TWIN,
+        "Jon",
+        "Smith-Twin",
+        None,
+        Some(format!("JOHN.SMITH@{}", d.to_uppercase())),
+        false,
+        true,
+    );
     b.last_mut().kinds.push("email_shared");
     // Random requestors.
     let sentinel_count = (ids::FIRST_RANDOM_REQUESTOR - ids::JOHN_SMITH) as usize;
@@ -293,22 +572,42 @@ pub fn generate(ctx: &Ctx) -> People {
             let (f, l, kind) = *SPECIAL.choose(&mut rng).unwrap_or(&SPECIAL[0]);
             (f, l, Some(kind))
         } else {
-            (FIRST.choose(&mut rng).copied().unwrap_or("A"), LAST.choose(&mut rng).copied().unwrap_or("B"), None)
+            (
+                FIRST.choose(&mut rng).copied().unwrap_or("A"),
+                LAST.choose(&mut rng).copied().unwrap_or("B"),
+                None,
+            )
         };
-        let full = if special == Some("name_cjk") { format!("{l}{f}") } else { format!("{f} {l}") };
+        let full = if special == Some("name_cjk") {
+            format!("{l}{f}")
+        } else {
+            format!("{f} {l}")
+        };
         let clean = b.unique_email(f, l, id);
         let r: f64 = rng.random();
         let (email, kind) = if r < 0.02 {
             (None, Some("email_missing"))
         } else if r < 0.025 {
-            (Some(["n/a", "none", "x@y", "unknown@"][rng.random_range(0..4)].to_string()), Some("email_invalid"))
+            (
+                Some(["n/a", "none", "x@y", "unknown@"][rng.random_range(0..4)].to_string()),
+                Some("email_invalid"),
+            )
         } else if r < 0.045 {
-            (Some(format!(" {} ", clean.to_uppercase())), Some("email_upper_padded"))
+            (
+                Some(format!(" {} ", clean.to_uppercase())),
+                Some("email_upper_padded"),
+            )
         } else if r < 0.055 {
-            (Some(clean.replacen('@', "+it@", 1)), Some("email_plus_address"))
+            (
+                Some(clean.replacen('@', "+it@", 1)),
+                Some("email_plus_address"),
+            )
         } else if r < 0.06 && b.persons.len() > 40 {
             let other = rng.random_range(30..b.persons.len());
-            let e = b.persons[other].email.clone().filter(|e| e.contains('@') && e.contains('.'));
+            let e = b.persons[other]
+                .email
+                .clone()
+                .filter(|e| e.contains('@') && e.contains('.'));
             (e.clone().or(Some(clean)), e.map(|_| "email_shared"))
         } else {
             (Some(clean), None)
@@ -323,16 +622,35 @@ pub fn generate(ctx: &Ctx) -> People {
     }
     let persons = b.persons;
     let techs: Vec<usize> = (0..persons.len()).filter(|&i| persons[i].is_tech).collect();
-    let requestors: Vec<usize> = (0..persons.len()).filter(|&i| persons[i].is_requestor).collect();
-    let group_names = ["Help Desk", "Desktop Support", "Network Team", "Applications", "Facilities"];
+    let requestors: Vec<usize> = (0..persons.len())
+        .filter(|&i| persons[i].is_requestor)
+        .collect();
+    let group_names = [
+        "Help Desk",
+        "Desktop Support",
+        "Network Team",
+        "Applications",
+        "Facilities",
+    ];
     let groups: Vec<(i64, String)> = (0..ctx.scale.groups)
-        .map(|g| (g as i64 + 1, group_names.get(g).map_or_else(|| format!("Support Group {}", g + 1), |s| s.to_string())))
+        .map(|g| {
+            (
+                g as i64 + 1,
+                group_names
+                    .get(g)
+                    .map_or_else(|| format!("Support Group {}", g + 1), |s| s.to_string()),
+            )
+        })
         .collect();
     let mut members = Vec::new();
     for &ti in &techs {
         let p = &persons[ti];
         let mut rng = sub_rng(ctx.seed, "membership", p.id as u64);
-        let g1 = if p.id <= 5 { 1 } else { rng.random_range(1..=groups.len() as i64) };
+        let g1 = if p.id <= 5 {
+            1
+        } else {
+            rng.random_range(1..=groups.len() as i64)
+        };
         members.push((g1, p.id));
         let g2 = rng.random_range(1..=groups.len() as i64);
         if g2 != g1 && rng.random_bool(0.3) {
@@ -342,11 +660,24 @@ pub fn generate(ctx: &Ctx) -> People {
     members.sort_unstable();
     members.dedup();
     let unlisted_techs = vec![ids::BOT, ids::DISABLED_TECH, t];
-    People { persons, techs, requestors, groups, members, unlisted_techs }
+    People {
+        persons,
+        techs,
+        requestors,
+        groups,
+        members,
+        unlisted_techs,
+    }
 }
 
 /// Inserts HDUsers, HDGroups and HDGroupMembers and counts the people dirty-data kinds.
-pub fn insert(conn: &rusqlite::Connection, ctx: &Ctx, defs: &Defs, people: &People, truth: &mut Truth) -> Result<(), GenError> {
+pub fn insert(
+    conn: &rusqlite::Connection,
+    ctx: &Ctx,
+    defs: &Defs,
+    people: &People,
+    truth: &mut Truth,
+) -> Result<(), GenError> {
     let mut ins = Inserter::new(conn, &defs.users)?;
     for p in &people.persons {
         let mut rng = sub_rng(ctx.seed, "person-extra", p.id as u64);
@@ -358,7 +689,12 @@ pub fn insert(conn: &rusqlite::Connection, ctx: &Ctx, defs: &Defs, people: &Peop
             p.first.as_str().into(),
             p.last.as_str().into(),
             V::from(&p.email),
-            format!("(555) {:03}-{:04}", rng.random_range(200..999), rng.random_range(0..9999)).into(),
+            format!(
+                "(555) {:03}-{:04}",
+                rng.random_range(200..999),
+                rng.random_range(0..9999)
+            )
+            .into(),
             p.dept.as_str().into(),
             p.location.as_str().into(),
             p.is_tech.into(),
@@ -398,8 +734,16 @@ pub fn write_admins(ctx: &Ctx, people: &People, truth: &mut Truth) -> Result<(),
         if people.unlisted_techs.contains(&p.id) {
             continue;
         }
-        let email = p.email.as_deref().map(super::truth::normalise_email).unwrap_or_default();
-        let name = if p.last.is_empty() { p.first.clone() } else { format!("{} {}", p.first, p.last) };
+        let email = p
+            .email
+            .as_deref()
+            .map(super::truth::normalise_email)
+            .unwrap_or_default();
+        let name = if p.last.is_empty() {
+            p.first.clone()
+        } else {
+            format!("{} {}", p.first, p.last)
+        };
         admins.push(serde_json::json!({"id": admin_id(p.id), "name": name, "email": email}));
         team.push(admin_id(p.id));
     }

@@ -80,7 +80,9 @@ impl Defs {
 }
 
 fn range(prefix: &str, from: u32, to: u32, ty: &str) -> Vec<ColDef> {
-    (from..=to).map(|i| col(&format!("{prefix}{i}"), ty)).collect()
+    (from..=to)
+        .map(|i| col(&format!("{prefix}{i}"), ty))
+        .collect()
 }
 
 /// Applies the text mode to every varchar/text column of a table.
@@ -114,7 +116,16 @@ fn tasks() -> TableDef {
         col("WorkOrderStatusId", "int"),
         col("STATUS", "varchar(25)"),
     ];
-    for d in ["REQDATE", "OPENDATE", "DUEDATE", "MODIDATE", "ASSNDATE", "RESPONSEDATE", "RESPONDEDDATE", "CLSDDATE"] {
+    for d in [
+        "REQDATE",
+        "OPENDATE",
+        "DUEDATE",
+        "MODIDATE",
+        "ASSNDATE",
+        "RESPONSEDATE",
+        "RESPONDEDDATE",
+        "CLSDDATE",
+    ] {
         cols.push(col(d, "datetime"));
     }
     cols.push(col("COMPLETED", "datetime"));
@@ -159,13 +170,32 @@ pub fn classic(ctx: &Ctx) -> Defs {
         ),
         status: d(
             "WorkOrderStatus",
-            vec![pk("WorkOrderStatusId", "int", 1), col("WorkOrderStatusName", "varchar(255)"), col("StopsClock", "bit")],
+            vec![
+                pk("WorkOrderStatusId", "int", 1),
+                col("WorkOrderStatusName", "varchar(255)"),
+                col("StopsClock", "bit"),
+            ],
         ),
-        wo_type: d("WorkOrderType", vec![pk("WorkOrderTypeId", "int", 1), col("WorkOrderTypeName", "varchar(255)")]),
-        note_type: d("TaskNoteType", vec![pk("TaskNoteTypeId", "int", 1), col("TaskNoteTypeName", "varchar(100)")]),
+        wo_type: d(
+            "WorkOrderType",
+            vec![
+                pk("WorkOrderTypeId", "int", 1),
+                col("WorkOrderTypeName", "varchar(255)"),
+            ],
+        ),
+        note_type: d(
+            "TaskNoteType",
+            vec![
+                pk("TaskNoteTypeId", "int", 1),
+                col("TaskNoteTypeName", "varchar(100)"),
+            ],
+        ),
         note_category: d(
             "TaskNoteCategory",
-            vec![pk("TaskNoteCategoryId", "int", 1), col("TaskNoteCategoryDescr", "varchar(100)")],
+            vec![
+                pk("TaskNoteCategoryId", "int", 1),
+                col("TaskNoteCategoryDescr", "varchar(100)"),
+            ],
         ),
         users: d(
             "HDUsers",
@@ -185,8 +215,14 @@ pub fn classic(ctx: &Ctx) -> Defs {
                 col("CreatedDate", "datetime"),
             ],
         ),
-        groups: d("HDGroups", vec![pk("GroupId", "int", 1), col("GroupName", "varchar(50)")]),
-        members: d("HDGroupMembers", vec![pk("GroupId", "int", 1), pk("UserId", "int", 2)]),
+        groups: d(
+            "HDGroups",
+            vec![pk("GroupId", "int", 1), col("GroupName", "varchar(50)")],
+        ),
+        members: d(
+            "HDGroupMembers",
+            vec![pk("GroupId", "int", 1), pk("UserId", "int", 2)],
+        ),
         assets: d(
             "Assets",
             vec![
@@ -258,11 +294,21 @@ pub fn classic(ctx: &Ctx) -> Defs {
         ),
         sla_policies: d(
             "SLAPolicies",
-            vec![pk("SLAId", "int", 1), col("Name", "varchar(60)"), col("AppliesToPriority", "varchar(50)"), col("IsActive", "bit")],
+            vec![
+                pk("SLAId", "int", 1),
+                col("Name", "varchar(60)"),
+                col("AppliesToPriority", "varchar(50)"),
+                col("IsActive", "bit"),
+            ],
         ),
         sla_targets: d(
             "SLATargets",
-            vec![pk("SLAId", "int", 1), pk("Metric", "varchar(20)", 2), col("TargetMinutes", "int"), col("BusinessHoursOnly", "bit")],
+            vec![
+                pk("SLAId", "int", 1),
+                pk("Metric", "varchar(20)", 2),
+                col("TargetMinutes", "int"),
+                col("BusinessHoursOnly", "bit"),
+            ],
         ),
         bcm: d(
             "BCMRelations",

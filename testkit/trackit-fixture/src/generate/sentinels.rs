@@ -115,7 +115,12 @@ pub const TABLE: &[(i64, &str)] = &[
 
 /// Sentinel WOIDs that exist as TASKS rows.
 pub fn present(_ctx: &Ctx) -> Vec<i64> {
-    TABLE.iter().map(|(w, _)| *w).collect::<std::collections::BTreeSet<_>>().into_iter().collect()
+    TABLE
+        .iter()
+        .map(|(w, _)| *w)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// True when the sentinel's case is actually generated with these arguments.
@@ -156,7 +161,11 @@ fn make_closed(t: &mut Ticket) {
 }
 
 fn person_name(g: &Gen, id: i64) -> Option<String> {
-    g.people.persons.iter().find(|p| p.id == id).map(|p| p.full_name.clone())
+    g.people
+        .persons
+        .iter()
+        .find(|p| p.id == id)
+        .map(|p| p.full_name.clone())
 }
 
 /// Turns an ordinary ticket into the sentinel case of its WOID.
@@ -182,7 +191,7 @@ pub fn apply_ticket(g: &Gen, t: &mut Ticket, rng: &mut ChaCha8Rng) {
         }
         6 => t.dates[d::CLSD] = Some(open - Duration::hours(26)),
         7 => t.dates[d::DUE] = Some(ymd(2099, 12, 31, 9, 0, 0)),
-        8 => t.kinds.push("modidate_before_reqdate"),
+        8 => t.modi_before_req = true,
         9 => {
             make_closed(t);
             t.status_id = None;
@@ -198,7 +207,12 @@ pub fn apply_ticket(g: &Gen, t: &mut Ticket, rng: &mut ChaCha8Rng) {
             make_closed(t);
             t.status = Some("Open".into());
         }
-        14..=18 => t.priority = Some(["high ", "URGENT", "1-Low", "2 - Medium", "Project"][(t.woid - 14) as usize].into()),
+        14..=18 => {
+            t.priority = Some(
+                ["high ", "URGENT", "1-Low", "2 - Medium", "Project"][(t.woid - 14) as usize]
+                    .into(),
+            )
+        }
         19 => t.priority = Some(String::new()),
         20 => t.priority = None,
         21 => set_type(g, t, "_Change Request", "General"),
@@ -234,15 +248,22 @@ pub fn apply_ticket(g: &Gen, t: &mut Ticket, rng: &mut ChaCha8Rng) {
         51 => t.descript = None,
         52 => t.descript = Some(text::html_email(rng, "John Smith")),
         53 => t.descript = Some(text::rtf(rng)),
-        54 => t.descript = Some("The user’s screen shows “Access denied” – again. Café ordered.".into()),
+        54 => {
+            t.descript = Some(
+                "The user’s screen shows “Access denied” – again. Ordered a café crème.".into(),
+            )
+        }
         55 => t.descript = Some("Step 1:\tRestart\r\nStep 2:\tLog in\tagain".into()),
         56 => t.descript = Some("Pasted from log:\0end".into()),
         57 => t.descript = Some("Thanks so much 😀👍 it works".into()),
         58 => t.descript = Some("Printer says: الطابعة لا تعمل — please help. שלום".into()),
         59 => t.descript = Some(text::long_body(rng, 200_000)),
-        60 if g.ctx.scale.tickets >= 10_000 => t.descript = Some(text::long_body(rng, 2 * 1024 * 1024)),
+        60 if g.ctx.scale.tickets >= 10_000 => {
+            t.descript = Some(text::long_body(rng, 2 * 1024 * 1024))
+        }
         61 => {
-            let mut s = "Summary of exactly one hundred characters, the width of TASKS.TASK, ".to_string();
+            let mut s =
+                "Summary of exactly one hundred characters, the width of TASKS.TASK, ".to_string();
             while s.len() < 100 {
                 s.push('x');
             }
@@ -266,7 +287,11 @@ pub fn apply_ticket(g: &Gen, t: &mut Ticket, rng: &mut ChaCha8Rng) {
         _ => {}
     }
     if matches!(t.woid, 57 | 58 | 54 | 55 | 56 | 62) {
-        let k = TABLE.iter().find(|x| x.0 == t.woid).map(|x| x.1).unwrap_or("");
+        let k = TABLE
+            .iter()
+            .find(|x| x.0 == t.woid)
+            .map(|x| x.1)
+            .unwrap_or("");
         t.kinds.push(k);
     }
     if matches!(t.woid, 25 | 27) {
@@ -285,8 +310,17 @@ fn set_type(g: &Gen, t: &mut Ticket, name: &str, sub: &str) {
 
 /// Adds or changes the notes of a sentinel ticket.
 pub fn apply_notes(g: &Gen, t: &Ticket, notes: &mut Vec<Note>, next_id: &mut i64) {
-    let at = notes.last().and_then(|n| n.created).or(t.dates[d::OPEN]).unwrap_or_default() + Duration::minutes(7);
-    let by = Some(g.people.persons[g.people.techs[g.people.techs.len() - 1]].login.clone());
+    let at = notes
+        .last()
+        .and_then(|n| n.created)
+        .or(t.dates[d::OPEN])
+        .unwrap_or_default()
+        + Duration::minutes(7);
+    let by = Some(
+        g.people.persons[g.people.techs[g.people.techs.len() - 1]]
+            .login
+            .clone(),
+    );
     let mut add = |notes: &mut Vec<Note>, mut n: Note| {
         n.id = *next_id;
         *next_id += 1;
@@ -294,18 +328,51 @@ pub fn apply_notes(g: &Gen, t: &Ticket, notes: &mut Vec<Note>, next_id: &mut i64
     };
     match t.woid {
         74 => {
-            let mut n = note(MISSING_WOID, at, by, Some("Note of a deleted work order".into()), 2);
+            let mut n = note(
+                MISSING_WOID,
+                at,
+                by,
+                Some("Note of a deleted work order".into()),
+                2,
+            );
             n.woid = Some(MISSING_WOID);
             add(notes, n);
         }
-        75 => add(notes, note(t.woid, at, by, Some("Note with a type id missing from TaskNoteType".into()), 99)),
-        76 => add(notes, note(t.woid, at, Some("former.tech".into()), Some("Written by a deleted account".into()), 2)),
+        75 => add(
+            notes,
+            note(
+                t.woid,
+                at,
+                by,
+                Some("Note with a type id missing from TaskNoteType".into()),
+                99,
+            ),
+        ),
+        76 => add(
+            notes,
+            note(
+                t.woid,
+                at,
+                Some("former.tech".into()),
+                Some("Written by a deleted account".into()),
+                2,
+            ),
+        ),
         77 => {
             let mut k = 0;
             while notes.len() < 200 {
                 k += 1;
                 let text = format!("Follow-up #{k}: still waiting on the vendor.");
-                add(notes, note(t.woid, at + Duration::minutes(k * 13), by.clone(), Some(text), 2));
+                add(
+                    notes,
+                    note(
+                        t.woid,
+                        at + Duration::minutes(k * 13),
+                        by.clone(),
+                        Some(text),
+                        2,
+                    ),
+                );
             }
         }
         95 => {
@@ -321,7 +388,13 @@ pub fn apply_notes(g: &Gen, t: &Ticket, notes: &mut Vec<Note>, next_id: &mut i64
             add(notes, n);
         }
         96 => {
-            let mut n = note(t.woid, at, by, Some("Private: user's manager asked us not to share this.".into()), 2);
+            let mut n = note(
+                t.woid,
+                at,
+                by,
+                Some("Private: user's manager asked us not to share this.".into()),
+                2,
+            );
             n.private = Some(true);
             add(notes, n);
         }

@@ -6,8 +6,8 @@ use rand_chacha::ChaCha8Rng;
 
 /// The 27 characters Windows-1252 maps into 0x80–0x9F.
 const CP1252_HIGH: &[char] = &[
-    '€', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 'Ž', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š',
-    '›', 'œ', 'ž', 'Ÿ',
+    '€', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 'Ž', '‘', '’', '“', '”', '•', '–',
+    '—', '˜', '™', 'š', '›', 'œ', 'ž', 'Ÿ',
 ];
 
 /// True when Windows-1252 can represent `c`.
@@ -22,7 +22,11 @@ pub fn cp1252_lossy(s: &str) -> Option<String> {
     if s.chars().all(cp1252_ok) {
         return None;
     }
-    Some(s.chars().map(|c| if cp1252_ok(c) { c } else { '?' }).collect())
+    Some(
+        s.chars()
+            .map(|c| if cp1252_ok(c) { c } else { '?' })
+            .collect(),
+    )
 }
 
 /// Truncates `s` in place to at most `max` characters.
@@ -36,11 +40,60 @@ pub fn truncate_chars(s: &mut String, max: usize) {
 }
 
 const WORDS: &[&str] = &[
-    "printer", "network", "password", "reset", "laptop", "monitor", "outlook", "email", "vpn", "access", "share",
-    "drive", "folder", "error", "message", "screen", "keyboard", "mouse", "docking", "station", "license", "update",
-    "install", "software", "server", "slow", "cannot", "login", "account", "locked", "phone", "voicemail", "badge",
-    "scanner", "toner", "jam", "wifi", "connection", "dropped", "application", "crash", "report", "payroll", "excel",
-    "word", "calendar", "meeting", "room", "projector", "backup", "restore", "file", "deleted", "permissions",
+    "printer",
+    "network",
+    "password",
+    "reset",
+    "laptop",
+    "monitor",
+    "outlook",
+    "email",
+    "vpn",
+    "access",
+    "share",
+    "drive",
+    "folder",
+    "error",
+    "message",
+    "screen",
+    "keyboard",
+    "mouse",
+    "docking",
+    "station",
+    "license",
+    "update",
+    "install",
+    "software",
+    "server",
+    "slow",
+    "cannot",
+    "login",
+    "account",
+    "locked",
+    "phone",
+    "voicemail",
+    "badge",
+    "scanner",
+    "toner",
+    "jam",
+    "wifi",
+    "connection",
+    "dropped",
+    "application",
+    "crash",
+    "report",
+    "payroll",
+    "excel",
+    "word",
+    "calendar",
+    "meeting",
+    "room",
+    "projector",
+    "backup",
+    "restore",
+    "file",
+    "deleted",
+    "permissions",
 ];
 
 const SUBJECTS: &[&str] = &[
@@ -69,7 +122,11 @@ const SUBJECTS: &[&str] = &[
 /// A ticket summary (TASK), short and plain.
 pub fn subject(rng: &mut ChaCha8Rng) -> String {
     let base = SUBJECTS.choose(rng).copied().unwrap_or("Help");
-    if rng.random_bool(0.3) { format!("{base} - {}", WORDS.choose(rng).copied().unwrap_or("")) } else { base.into() }
+    if rng.random_bool(0.3) {
+        format!("{base} - {}", WORDS.choose(rng).copied().unwrap_or(""))
+    } else {
+        base.into()
+    }
 }
 
 /// `n` random words separated by spaces.

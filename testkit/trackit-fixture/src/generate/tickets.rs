@@ -17,7 +17,9 @@ use rand_chacha::ChaCha8Rng;
 
 /// The last moment of generated activity (fixed, so output never depends on the clock).
 pub fn end() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2024, 6, 28).and_then(|d| d.and_hms_opt(17, 30, 0)).unwrap_or_default()
+    NaiveDate::from_ymd_opt(2024, 6, 28)
+        .and_then(|d| d.and_hms_opt(17, 30, 0))
+        .unwrap_or_default()
 }
 
 /// Seconds covered by the tickets (3 years for 10k tickets, 12 for 100k).
@@ -32,13 +34,19 @@ pub fn epoch(ctx: &Ctx) -> NaiveDateTime {
 
 /// A fixed date-time.
 pub fn ymd(y: i32, m: u32, d: u32, h: u32, mi: u32, s: u32) -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(y, m, d).and_then(|d| d.and_hms_opt(h, mi, s)).unwrap_or_default()
+    NaiveDate::from_ymd_opt(y, m, d)
+        .and_then(|d| d.and_hms_opt(h, mi, s))
+        .unwrap_or_default()
 }
 
 /// Formats a datetime as FORMAT.md stores it: `YYYY-MM-DD HH:MM:SS[.fff]`.
 pub fn dt(t: NaiveDateTime) -> String {
     let ms = t.and_utc().timestamp_subsec_millis();
-    if ms == 0 { t.format("%Y-%m-%d %H:%M:%S").to_string() } else { format!("{}.{ms:03}", t.format("%Y-%m-%d %H:%M:%S")) }
+    if ms == 0 {
+        t.format("%Y-%m-%d %H:%M:%S").to_string()
+    } else {
+        format!("{}.{ms:03}", t.format("%Y-%m-%d %H:%M:%S"))
+    }
 }
 
 /// One work order, values as stored in `dbo.TASKS` (after [`Ticket::fit`]).
@@ -78,6 +86,8 @@ pub struct Ticket {
     pub assetname: Option<String>,
     pub memo: Option<String>,
     pub costcenter: Option<String>,
+    /// Set MODIDATE two days before REQDATE once notes are known (dirty case).
+    pub modi_before_req: bool,
     /// Dirty-data kinds recorded when they were made (those not visible from the row alone).
     pub kinds: Vec<&'static str>,
 }
@@ -148,10 +158,10 @@ impl Ticket {
         }
         fit_opt(&mut self.costcenter, 20, false);
         for body in [&mut self.descript, &mut self.note, &mut self.memo] {
-            if let (Some(s), true) = (body.as_mut(), cp) {
-                if let Some(l) = cp1252_lossy(s) {
-                    *s = l;
-                }
+            if let (Some(s), true) = (body.as_mut(), cp)
+                && let Some(l) = cp1252_lossy(s)
+            {
+                *s = l;
             }
         }
     }
@@ -159,7 +169,8 @@ impl Ticket {
     /// True when the status id is Closed or Completed.
     pub fn is_closed(&self) -> bool {
         self.status_id.is_some_and(|s| CLOSED_IDS.contains(&s))
-            || (self.status_id.is_none() && matches!(self.status.as_deref(), Some("Closed" | "Completed")))
+            || (self.status_id.is_none()
+                && matches!(self.status.as_deref(), Some("Closed" | "Completed")))
     }
 
     fn row(&self) -> Vec<V> {
@@ -233,12 +244,21 @@ impl Plan {
         for &s in sentinels.iter().chain(&regular) {
             exists[s as usize] = true;
         }
-        Self { sentinels, regular, gaps, exists }
+        Self {
+            sentinels,
+            regular,
+            gaps,
+            exists,
+        }
     }
 
     /// True when a TASKS row has this WOID.
     pub fn exists(&self, woid: i64) -> bool {
-        usize::try_from(woid).ok().and_then(|i| self.exists.get(i)).copied().unwrap_or(false)
+        usize::try_from(woid)
+            .ok()
+            .and_then(|i| self.exists.get(i))
+            .copied()
+            .unwrap_or(false)
     }
 }
 
@@ -264,7 +284,9 @@ impl Gen<'_> {
         let techs = &self.people.techs;
         loop {
             let i = techs[rng.random_range(0..techs.len())];
-            if self.people.persons[i].is_active && self.people.persons[i].id != super::people::ids::BOT {
+            if self.people.persons[i].is_active
+                && self.people.persons[i].id != super::people::ids::BOT
+            {
                 return i;
             }
         }
@@ -278,14 +300,18 @@ impl Gen<'_> {
     }
 
     fn status_name(&self, id: i64) -> Option<String> {
-        self.statuses.iter().find(|s| s.0 == id).map(|s| s.1.clone())
+        self.statuses
+            .iter()
+            .find(|s| s.0 == id)
+            .map(|s| s.1.clone())
     }
 
     /// An ordinary ticket at position `frac` (0..1) of the timeline.
     pub fn base(&self, woid: i64, frac: f64, rng: &mut ChaCha8Rng) -> Ticket {
         let ctx = self.ctx;
         let span = span_secs(ctx) as f64;
-        let mut open = epoch(ctx) + Duration::seconds((span * (0.3 * frac + 0.7 * frac.sqrt())) as i64);
+        let mut open =
+            epoch(ctx) + Duration::seconds((span * (0.3 * frac + 0.7 * frac.sqrt())) as i64);
         open += Duration::seconds(rng.random_range(0..3600));
         let closed = rng.random_bool(0.9);
         let status_id = if closed {
@@ -309,11 +335,27 @@ impl Gen<'_> {
             task: Some(text::subject(rng)),
             descript: Some(text::plain_crlf(rng, lines)),
             request: Some(req.full_name.clone()),
-            respons: Some(if rng.random_bool(0.8) { tech.full_name.clone() } else { tech.login.clone() }),
+            respons: Some(if rng.random_bool(0.8) {
+                tech.full_name.clone()
+            } else {
+                tech.login.clone()
+            }),
             dept: Some(req.dept.clone()),
-            priority: Some(["Low", "Medium", "High", "Urgent"][[0, 1, 1, 1, 2, 2, 3][rng.random_range(0..7)]].into()),
-            wo_type2: lookups::subtypes(&type_name).choose(rng).map(|s| s.to_string()).filter(|_| rng.random_bool(0.85)),
-            wo_type3: rng.random_bool(0.3).then(|| lookups::WOTYPE3.choose(rng).copied().unwrap_or("Other").into()),
+            priority: Some(
+                ["Low", "Medium", "High", "Urgent"][[0, 1, 1, 1, 2, 2, 3][rng.random_range(0..7)]]
+                    .into(),
+            ),
+            wo_type2: lookups::subtypes(&type_name)
+                .choose(rng)
+                .map(|s| s.to_string())
+                .filter(|_| rng.random_bool(0.85)),
+            wo_type3: rng.random_bool(0.3).then(|| {
+                lookups::WOTYPE3
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or("Other")
+                    .into()
+            }),
             wo_type: Some(type_name),
             type_id: Some(type_id),
             status_id: Some(status_id),
@@ -334,46 +376,85 @@ impl Gen<'_> {
             t.dates[d::COMPLETED] = Some(close);
             t.clsd_by = Some(tech.full_name.clone());
             let mins = (close - open).num_minutes();
-            t.elapsetime = Some(format!("{}d {:02}:{:02}", mins / 1440, (mins % 1440) / 60, mins % 60));
+            t.elapsetime = Some(format!(
+                "{}d {:02}:{:02}",
+                mins / 1440,
+                (mins % 1440) / 60,
+                mins % 60
+            ));
             t.elapsemin = Some(mins);
             t.hours = Some(f64::from(rng.random_range(1..40u8)) * 0.25);
             t.note = Some(format!("Resolved: {}", text::plain_crlf(rng, 1)));
         }
-        t.lookups[0] = rng.random_bool(0.7).then(|| ["Phone", "Email", "Walk-in", "Web Portal"][rng.random_range(0..4)].into());
-        t.lookups[1] = rng.random_bool(0.5).then(|| ["Tier 1", "Tier 2", "Tier 3"][rng.random_range(0..3)].into());
-        t.lookups[2] = rng.random_bool(0.3).then(|| ["Building A", "Building B", "Annex"][rng.random_range(0..3)].into());
+        t.lookups[0] = rng
+            .random_bool(0.7)
+            .then(|| ["Phone", "Email", "Walk-in", "Web Portal"][rng.random_range(0..4)].into());
+        t.lookups[1] = rng
+            .random_bool(0.5)
+            .then(|| ["Tier 1", "Tier 2", "Tier 3"][rng.random_range(0..3)].into());
+        t.lookups[2] = rng
+            .random_bool(0.3)
+            .then(|| ["Building A", "Building B", "Annex"][rng.random_range(0..3)].into());
         for l in &mut t.lookups[3..] {
             *l = rng.random_bool(0.1).then(|| text::words(rng, 2));
         }
         t.wo_text[0] = rng.random_bool(0.1).then(|| text::words(rng, 2));
         for (i, v) in t.wo_text.iter_mut().enumerate().skip(1) {
-            *v = rng.random_bool(0.1).then(|| format!("PO-{}{:05}", i, rng.random_range(0..99_999)));
+            *v = rng
+                .random_bool(0.1)
+                .then(|| format!("PO-{}{:05}", i, rng.random_range(0..99_999)));
         }
-        t.wo_num1 = rng.random_bool(0.1).then(|| f64::from(rng.random_range(0..4000u16)) * 0.5);
+        t.wo_num1 = rng
+            .random_bool(0.1)
+            .then(|| f64::from(rng.random_range(0..4000u16)) * 0.5);
         t.wo_int1 = rng.random_bool(0.1).then(|| rng.random_range(0..500));
         for v in &mut t.wo_date {
-            *v = rng.random_bool(0.05).then(|| open + Duration::days(rng.random_range(-30..60)));
+            *v = rng
+                .random_bool(0.05)
+                .then(|| open + Duration::days(rng.random_range(-30..60)));
         }
         if rng.random_bool(0.3) && !self.assets.names.is_empty() {
             t.assetname = self.assets.names.choose(rng).cloned();
         }
         t.memo = rng.random_bool(0.03).then(|| text::plain_crlf(rng, 1));
-        t.costcenter = rng.random_bool(0.6).then(|| format!("CC-{:04}", rng.random_range(1000..9999)));
+        t.costcenter = rng
+            .random_bool(0.6)
+            .then(|| format!("CC-{:04}", rng.random_range(1000..9999)));
         t
     }
 
     /// Notes of a ticket: usually an 'Incident Description' repeating DESCRIPT, then about three more.
-    pub fn notes(&self, t: &Ticket, rng: &mut ChaCha8Rng, next_id: &mut i64, dirty: bool) -> Vec<Note> {
+    pub fn notes(
+        &self,
+        t: &Ticket,
+        rng: &mut ChaCha8Rng,
+        next_id: &mut i64,
+        dirty: bool,
+    ) -> Vec<Note> {
         let mut notes = Vec::new();
-        let mut time = t.dates[d::OPEN].unwrap_or_else(end) + Duration::seconds(rng.random_range(0..120));
+        let mut time =
+            t.dates[d::OPEN].unwrap_or_else(end) + Duration::seconds(rng.random_range(0..120));
         let requestor = t.request.clone();
         let mut push = |notes: &mut Vec<Note>, n: Note| {
             notes.push(Note { id: *next_id, ..n });
             *next_id += 1;
         };
         if rng.random_bool(0.9) {
-            let by = if rng.random_bool(0.5) { requestor.clone() } else { t.responded_by.clone() };
-            push(&mut notes, note(t.woid, time, by, t.descript.clone(), note_types::INCIDENT_DESCRIPTION));
+            let by = if rng.random_bool(0.5) {
+                requestor.clone()
+            } else {
+                t.responded_by.clone()
+            };
+            push(
+                &mut notes,
+                note(
+                    t.woid,
+                    time,
+                    by,
+                    t.descript.clone(),
+                    note_types::INCIDENT_DESCRIPTION,
+                ),
+            );
         }
         let mut extra = 0;
         while rng.random_bool(0.69) && extra < 30 {
@@ -383,7 +464,14 @@ impl Gen<'_> {
             time += Duration::minutes(rng.random_range(10..2 * 1440));
             let tech = &self.people.persons[self.tech(rng)];
             let (ty, by) = match rng.random_range(0..10) {
-                0..=5 => (note_types::TECHNICIAN, if rng.random_bool(0.7) { tech.login.clone() } else { tech.full_name.clone() }),
+                0..=5 => (
+                    note_types::TECHNICIAN,
+                    if rng.random_bool(0.7) {
+                        tech.login.clone()
+                    } else {
+                        tech.full_name.clone()
+                    },
+                ),
                 6..=7 => (note_types::EMAIL, requestor.clone().unwrap_or_default()),
                 8 => (note_types::STATUS_CHANGE, tech.login.clone()),
                 _ => (note_types::PHONE, tech.login.clone()),
@@ -392,12 +480,23 @@ impl Gen<'_> {
             let mut n = note(t.woid, time, Some(by), Some(body), ty);
             n.private = Some(ty == note_types::TECHNICIAN && rng.random_bool(0.25));
             n.activity = rng.random_bool(0.1).then(|| "Research".into());
-            n.category_id = rng.random_bool(0.3).then(|| rng.random_range(1..=self.ctx.scale.note_categories as i64));
+            n.category_id = rng
+                .random_bool(0.3)
+                .then(|| rng.random_range(1..=self.ctx.scale.note_categories as i64));
             push(&mut notes, n);
         }
         if t.is_closed() {
             time += Duration::minutes(rng.random_range(1..60));
-            push(&mut notes, note(t.woid, time, t.clsd_by.clone(), t.note.clone(), note_types::RESOLUTION));
+            push(
+                &mut notes,
+                note(
+                    t.woid,
+                    time,
+                    t.clsd_by.clone(),
+                    t.note.clone(),
+                    note_types::RESOLUTION,
+                ),
+            );
         }
         // Dirty notes: missing type, unknown author, orphan.
         for n in notes.iter_mut().filter(|_| dirty) {
@@ -405,10 +504,15 @@ impl Gen<'_> {
                 n.type_id = Some(note_types::MISSING);
             }
             if rng.random_bool(0.02) {
-                n.created_by = Some(["SYSTEM", "import_svc", "former.tech", "tt_admin_old"][rng.random_range(0..4)].into());
+                n.created_by = Some(
+                    ["SYSTEM", "import_svc", "former.tech", "tt_admin_old"][rng.random_range(0..4)]
+                        .into(),
+                );
             }
             if rng.random_bool(0.005) {
-                n.woid = self.plan.gaps[1.min(self.plan.gaps.len() - 1)..].choose(rng).copied();
+                n.woid = self.plan.gaps[1.min(self.plan.gaps.len() - 1)..]
+                    .choose(rng)
+                    .copied();
             }
         }
         notes
@@ -416,7 +520,13 @@ impl Gen<'_> {
 }
 
 /// A note with the common fields set.
-pub fn note(woid: i64, at: NaiveDateTime, by: Option<String>, text: Option<String>, ty: i64) -> Note {
+pub fn note(
+    woid: i64,
+    at: NaiveDateTime,
+    by: Option<String>,
+    text: Option<String>,
+    ty: i64,
+) -> Note {
     Note {
         woid: Some(woid),
         created: Some(at),
@@ -460,12 +570,29 @@ fn dirty(g: &Gen, t: &mut Ticket, frac: f64, rng: &mut ChaCha8Rng) {
     if frac < 0.2 {
         t.status_id = None;
     } else if p(rng, 0.01) {
-        t.status_id = Some(if p(rng, 0.5) { 0 } else { [104, 105, 999][rng.random_range(0..3)] });
+        t.status_id = Some(if p(rng, 0.5) {
+            0
+        } else {
+            [104, 105, 999][rng.random_range(0..3)]
+        });
     } else if p(rng, 0.01) {
-        t.status = Some(if closed { "Open".into() } else { "Closed".into() });
+        t.status = Some(if closed {
+            "Open".into()
+        } else {
+            "Closed".into()
+        });
     }
     let pr: f64 = rng.random();
-    let messy = ["high ", "URGENT", "1-Low", "2 - Medium", "Project", "Change Request", "Ongoing Support", "High"];
+    let messy = [
+        "high ",
+        "URGENT",
+        "1-Low",
+        "2 - Medium",
+        "Project",
+        "Change Request",
+        "Ongoing Support",
+        "High",
+    ];
     if pr < 0.12 {
         t.priority = Some(messy[rng.random_range(0..messy.len())].into());
     } else if pr < 0.13 {
@@ -486,7 +613,10 @@ fn dirty(g: &Gen, t: &mut Ticket, frac: f64, rng: &mut ChaCha8Rng) {
     let r: f64 = rng.random();
     if r < 0.03 {
         let n = g.people.persons[g.requestor(rng)].full_name.clone();
-        t.request = Some(format!("{} (contractor)", n.chars().rev().collect::<String>()));
+        t.request = Some(format!(
+            "{} (contractor)",
+            n.chars().rev().collect::<String>()
+        ));
     } else if r < 0.04 {
         let person = &g.people.persons[g.requestor(rng)];
         t.request = Some(if p(rng, 0.5) {
@@ -499,13 +629,22 @@ fn dirty(g: &Gen, t: &mut Ticket, frac: f64, rng: &mut ChaCha8Rng) {
     if p(rng, 0.07) {
         t.respons = None;
     } else if !closed && p(rng, 0.03) {
-        t.respons = g.people.persons.iter().find(|p| !p.is_active).map(|p| p.full_name.clone());
+        t.respons = g
+            .people
+            .persons
+            .iter()
+            .find(|p| !p.is_active)
+            .map(|p| p.full_name.clone());
     } else if p(rng, 0.03) {
         t.respons = Some("helpdeskbot".into());
     }
     body_flavour(t, rng);
     if p(rng, 0.02) {
-        t.wo_text[0] = Some(format!("#{} Top 10 FY{}", rng.random_range(1..11), rng.random_range(15..24)));
+        t.wo_text[0] = Some(format!(
+            "#{} Top 10 FY{}",
+            rng.random_range(1..11),
+            rng.random_range(15..24)
+        ));
     }
     if t.assetname.is_some() {
         let r: f64 = rng.random();
@@ -537,7 +676,7 @@ fn dirty(g: &Gen, t: &mut Ticket, frac: f64, rng: &mut ChaCha8Rng) {
         }
     }
     if modi_before_req {
-        t.kinds.push("modidate_before_reqdate");
+        t.modi_before_req = true;
     }
 }
 
@@ -550,12 +689,27 @@ fn body_flavour(t: &mut Ticket, rng: &mut ChaCha8Rng) {
         x if x < 0.135 => (Some(" \r\n\t  ".into()), None),
         x if x < 0.14 => (Some(String::new()), None),
         x if x < 0.15 => (None, None),
-        x if x < 0.17 => (Some("The user’s screen shows “Access denied” – again. Café ordered.".into()), Some("body_cp1252_punctuation")),
-        x if x < 0.19 => (Some("Step 1:\tRestart\r\nStep 2:\tLog in\tagain".into()), Some("body_tabs")),
+        x if x < 0.17 => (
+            Some("The user’s screen shows “Access denied” – again. Ordered a café crème.".into()),
+            Some("body_cp1252_punctuation"),
+        ),
+        x if x < 0.19 => (
+            Some("Step 1:\tRestart\r\nStep 2:\tLog in\tagain".into()),
+            Some("body_tabs"),
+        ),
         x if x < 0.191 => (Some("Pasted from log:\0end".into()), Some("body_nul")),
-        x if x < 0.193 => (Some("Thanks so much 😀👍 it works".into()), Some("body_emoji")),
-        x if x < 0.195 => (Some("Printer says: الطابعة لا تعمل — please help. שלום".into()), Some("body_rtl")),
-        x if x < 0.198 => (Some("Status <none> shown; a < b so the report is empty".into()), Some("body_fake_markup")),
+        x if x < 0.193 => (
+            Some("Thanks so much 😀👍 it works".into()),
+            Some("body_emoji"),
+        ),
+        x if x < 0.195 => (
+            Some("Printer says: الطابعة لا تعمل — please help. שלום".into()),
+            Some("body_rtl"),
+        ),
+        x if x < 0.198 => (
+            Some("Status <none> shown; a < b so the report is empty".into()),
+            Some("body_fake_markup"),
+        ),
         _ => return,
     };
     t.descript = body;
@@ -574,7 +728,14 @@ pub fn insert_all(
     truth: &mut Truth,
 ) -> Result<(), GenError> {
     let plan = Plan::new(ctx);
-    let g = Gen { ctx, people, assets, plan: &plan, statuses: lookups::statuses(ctx), types: lookups::types(ctx) };
+    let g = Gen {
+        ctx,
+        people,
+        assets,
+        plan: &plan,
+        statuses: lookups::statuses(ctx),
+        types: lookups::types(ctx),
+    };
     let mut tasks = Inserter::new(conn, &defs.tasks)?;
     let mut notes_ins = Inserter::new(conn, &defs.task_note)?;
     let mut att = AttachState::new(conn, ctx, defs)?;
@@ -582,7 +743,11 @@ pub fn insert_all(
     let mut next_note = 1;
     let cp = ctx.cp1252();
     let n_regular = plan.regular.len().max(1) as f64;
-    let all = plan.sentinels.iter().map(|&w| (w, None)).chain(plan.regular.iter().enumerate().map(|(i, &w)| (w, Some(i))));
+    let all = plan
+        .sentinels
+        .iter()
+        .map(|&w| (w, None))
+        .chain(plan.regular.iter().enumerate().map(|(i, &w)| (w, Some(i))));
     for (woid, idx) in all {
         let mut rng = sub_rng(ctx.seed, "ticket", woid as u64);
         let frac = idx.map_or(0.5 + woid as f64 / 400.0, |i| (i as f64 + 0.5) / n_regular);
@@ -598,8 +763,11 @@ pub fn insert_all(
             sentinels::apply_notes(&g, &t, &mut notes, &mut next_note);
         }
         let last = notes.iter().filter_map(|n| n.created).max();
-        t.dates[d::MODI] = [last, t.dates[d::CLSD], t.dates[d::OPEN]].into_iter().flatten().max();
-        if t.kinds.contains(&"modidate_before_reqdate") {
+        t.dates[d::MODI] = [last, t.dates[d::CLSD], t.dates[d::OPEN]]
+            .into_iter()
+            .flatten()
+            .max();
+        if t.modi_before_req {
             t.dates[d::MODI] = t.dates[d::REQ].map(|r| r - Duration::days(2));
         }
         classifier.ticket(&t, truth);
@@ -618,7 +786,11 @@ pub fn insert_all(
 fn note_row(n: &Note, cp: bool) -> Vec<V> {
     let text = match &n.text {
         None => V::Null,
-        Some(Ok(s)) => V::T(if cp { cp1252_lossy(s).unwrap_or_else(|| s.clone()) } else { s.clone() }),
+        Some(Ok(s)) => V::T(if cp {
+            cp1252_lossy(s).unwrap_or_else(|| s.clone())
+        } else {
+            s.clone()
+        }),
         Some(Err(b)) => V::B(b.clone()),
     };
     vec![
