@@ -1,1 +1,292 @@
-//! placeholder
+//! `ti-extract`: stage 1 of the Track-It! → Intercom migration (DESIGN.md §4–§5, issue 6). Reads a SQL Server
+//! database read-only and writes either a discovery (`discover`: inventory and scope, no data) or a verified
+//! extract bundle (`run`: every table and view as Parquet, large cells and file-share attachments in `blobs/`).
+//!
+//! Modules: [`connect`] (connection string, password from the environment), [`queries`] (every SQL template),
+//! [`inventory`] (Q2–Q7), [`types`] (SQL Server → Arrow), [`dump`] (keyset pages → Parquet parts), [`lob`]
+//! (large cells in windows), [`attachments`], [`resume`], [`progress`], [`report`], [`discover`].
+
+pub mod attachments;
+pub mod cells;
+pub mod connect;
+pub mod discover;
+pub mod dump;
+pub mod error;
+pub mod inventory;
+pub mod lob;
+pub mod progress;
+pub mod queries;
+pub mod report;
+pub mod resume;
+pub mod types;
+
+pub use error::ExtractError;
+
+use connect::Source;
+use inventory::{Inventory, ObjectInfo};
+use std::path::{Path, PathBuf};
+use ti_shared::bundle::{BundleKind, BundleWriter, Manifest, Producer, SourceInfo, layout};
+use ti_shared::config::PipelineConfig;
+use ti_shared::report::{Report, ReportRow};
+
+/// Options of `ti-extract run`.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Overrides `[source] connection_string`.
+    pub connection_string: Option<String>,
+    /// File-share attachments to copy into the bundle.
+    pub attachments_dir: Option<PathBuf>,
+    /// Only objects whose `schema.object` (or `object`) matches one of these globs (`*`, `?`; case-insensitive);
+    /// empty = all.
+    pub tables: Vec<String>,
+    /// Skip views even when `[extract] include_views` is true.
+    pub no_views: bool,
+    /// Continue an interrupted bundle in `out`.
+    pub resume: bool,
+    /// The bundle directory.
+    pub out: PathBuf,
+    /// No progress bars.
+    pub quiet: bool,
+}
+
+/// What `run` produced.
+#[derive(Debug)]
+pub struct RunSummary {
+    /// The finished manifest.
+    pub manifest: Manifest,
+    /// Rows per table with timings (printed).
+    pub report: Report,
+    /// The bundle's report.
+    pub extract_report: report::ExtractReport,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExtractError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| ExtractError::Io {
+            path: "tokio runtime".into(),
+            source,
+        })
+}
+
+fn source(cfg: &PipelineConfig, conn: Option<&str>) -> Result<Source, ExtractError> {
+    let conn = conn.unwrap_or(&cfg.source.connection_string);
+    let password = std::env::var(&cfg.source.password_env).ok();
+    let source = Source::prepare(conn, password, &cfg.source.password_env)?;
+    if source.info.plaintext {
+        tracing::warn!(
+            "encrypt=DANGER_PLAINTEXT: the connection to {} is not encrypted (acceptable for a test fixture only)",
+            source.info.server
+        );
+    }
+    Ok(source)
+}
+
+/// Case-insensitive glob match with `*` and `?`.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) => a == b && go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    go(&p, &t)
+}
+
+fn selected(obj: &ObjectInfo, opts: &RunOptions, include_views: bool) -> bool {
+    if obj.is_view() && (!include_views || opts.no_views) {
+        return false;
+    }
+    opts.tables.is_empty()
+        || opts
+            .tables
+            .iter()
+            .any(|g| glob_match(g, &obj.full_name()) || glob_match(g, &obj.name))
+}
+
+/// `ti-extract discover`: writes `inventory.json`, `discovery.json` and `discovery.md` into `out`.
+///
+/// # Errors
+/// Connection, query or file errors.
+pub fn discover(
+    cfg: &PipelineConfig,
+    conn: Option<&str>,
+    out: &Path,
+) -> Result<discover::Discovery, ExtractError> {
+    let rt = runtime()?;
+    let source = source(cfg, conn)?;
+    let nolock = cfg.extract.isolation == "nolock";
+    let (inv, d) = rt.block_on(async {
+        let mut client = source.connect().await?;
+        let (inv, _) = inventory::read(&mut client, nolock).await?;
+        let d = discover::discover(&mut client, &inv, nolock).await?;
+        Ok::<_, ExtractError>((inv, d))
+    })?;
+    let io = |p: &Path| {
+        let path = p.display().to_string();
+        move |source| ExtractError::Io { path, source }
+    };
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let write = |name: &str, bytes: Vec<u8>| {
+        let p = out.join(name);
+        std::fs::write(&p, bytes).map_err(io(&p))
+    };
+    let json = |v: &dyn erased::Json| v.to_pretty();
+    write(layout::INVENTORY, json(&inv))?;
+    write("discovery.json", json(&d))?;
+    write("discovery.md", discover::markdown(&d, &inv).into_bytes())?;
+    Ok(d)
+}
+
+mod erased {
+    /// Pretty JSON of any serialisable value, newline-terminated.
+    pub trait Json {
+        fn to_pretty(&self) -> Vec<u8>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_pretty(&self) -> Vec<u8> {
+            let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+            v.push(b'\n');
+            v
+        }
+    }
+}
+
+/// `ti-extract run`: dumps the database into a verified extract bundle at `opts.out`.
+///
+/// # Errors
+/// Connection errors, a table failing after its retries, bundle or Parquet write errors. The bundle is then
+/// left without a manifest (incomplete) and `--resume` continues it.
+pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, ExtractError> {
+    let rt = runtime()?;
+    let source = source(cfg, opts.connection_string.as_deref())?;
+    let nolock = cfg.extract.isolation == "nolock";
+    let (mut inv, snapshot, client) = rt.block_on(async {
+        let mut client = source.connect().await?;
+        let (inv, snapshot) = inventory::read(&mut client, nolock).await?;
+        Ok::<(Inventory, inventory::Snapshot, connect::SqlClient), ExtractError>((
+            inv, snapshot, client,
+        ))
+    })?;
+    inventory::check_reserved(&inv)?;
+    let producer = Producer {
+        name: "ti-extract".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let (writer, state) = if opts.resume {
+        (
+            BundleWriter::reopen(&opts.out, BundleKind::Extract, producer)?,
+            resume::ResumeState::load(&opts.out)?,
+        )
+    } else {
+        (
+            BundleWriter::create(&opts.out, BundleKind::Extract, producer)?,
+            resume::ResumeState::default(),
+        )
+    };
+    let default_collation = inv.server.collation.clone();
+    let mut dumper = dump::Dumper::new(
+        &rt,
+        &source,
+        &writer,
+        &cfg.extract,
+        default_collation,
+        state,
+    );
+    dumper.client = Some(client);
+    let progress = progress::Progress::new(opts.quiet);
+    let mut printed = Report::new("table");
+    let mut tables = Vec::new();
+    for i in 0..inv.objects.len() {
+        if !selected(&inv.objects[i], opts, cfg.extract.include_views) {
+            continue;
+        }
+        let obj = inv.objects[i].clone();
+        let read_before = dumper.rows_read;
+        let tp = progress.table(&obj.full_name(), obj.row_count);
+        let st = dumper.dump(&obj, &tp)?;
+        tp.finish(st.rows());
+        let bytes: u64 = (0..st.part_rows.len())
+            .filter_map(|p| std::fs::metadata(writer.path(&dump::part_path(&obj, p))).ok())
+            .map(|m| m.len())
+            .sum();
+        inv.objects[i].extracted_rows = Some(st.rows());
+        printed.add(ReportRow {
+            name: obj.full_name(),
+            read: dumper.rows_read - read_before,
+            written: st.rows(),
+            rejected: st.raw_cells,
+            secs: tp.secs(),
+            ..ReportRow::default()
+        });
+        tables.push(report::TableReport::new(
+            obj.full_name(),
+            obj.object_type.clone(),
+            obj.row_count,
+            &st,
+            bytes,
+        ));
+    }
+    drop(dumper);
+    let attachments = match &opts.attachments_dir {
+        Some(dir) => {
+            let folders: Vec<String> = inv
+                .objects
+                .iter()
+                .filter(|o| {
+                    o.extracted_rows.is_some()
+                        && o.columns
+                            .iter()
+                            .any(|c| attachments::PATH_COLUMNS.contains(&c.name.as_str()))
+                })
+                .map(|o| o.folder.clone())
+                .collect();
+            let paths = attachments::db_paths(writer.root(), &folders)?;
+            Some(attachments::copy(&writer, dir, &paths)?)
+        }
+        None => None,
+    };
+    let extract_report = report::ExtractReport {
+        tables,
+        attachments,
+    };
+    writer.write_json(layout::INVENTORY, &inv)?;
+    writer.write_json(report::REPORT_JSON, &extract_report)?;
+    writer.remove(resume::STATE_FILE)?;
+    let snapshot_time = if snapshot.server_time.is_empty() {
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    } else {
+        snapshot.server_time
+    };
+    writer.set_source(SourceInfo {
+        server: source.info.server.clone(),
+        database: inv.server.database.clone(),
+        snapshot_time,
+    });
+    writer.set_config_digest(&cfg.digest());
+    let manifest = writer.finish()?;
+    Ok(RunSummary {
+        manifest,
+        report: printed,
+        extract_report,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+
+    #[test]
+    fn globs_match_case_insensitively() {
+        assert!(glob_match("dbo.task*", "dbo.TaskNote"));
+        assert!(glob_match("TASKS", "tasks"));
+        assert!(glob_match("*.v?ASKS_BROWSE", "dbo.vTASKS_BROWSE"));
+        assert!(!glob_match("dbo.TASKS", "dbo.TASKS2"));
+    }
+}

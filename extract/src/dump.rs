@@ -1,0 +1,544 @@
+//! Dumping one table or view: rows stream from tiberius into Arrow builders and out as Parquet parts
+//! (`part-NNNNN.parquet`, one zstd row group each), so memory holds one row group at most.
+//!
+//! - A table whose primary key is one integer column is read in keyset pages (Q8, Q9); a page never crosses a
+//!   row-group boundary, so part boundaries do not depend on where a run was interrupted, and the last key of
+//!   each committed part is the restart point for retries and `--resume`.
+//! - Anything else (no key, a composite or non-integer key, a view) is one ordered scan (Q10); a retry or a
+//!   resume restarts it. Cells over the in-row threshold of such tables stay in the Parquet cell (there is no
+//!   single key to fetch them by), and the report says so.
+//! - A row group closes at `row_group_rows` rows or [`MAX_GROUP_BYTES`] of buffered data.
+
+use crate::connect::{Source, SqlClient};
+use crate::error::ExtractError;
+use crate::inventory::{ColumnInfo, ObjectInfo};
+use crate::lob::{self, LobCell};
+use crate::progress::TableProgress;
+use crate::queries;
+use crate::resume::{MAX_RAW_LISTED, RawCell, ResumeState, TableState};
+use crate::types::buffer::{ColumnBuffer, Pushed};
+use crate::types::{ColKind, kind_of, schema};
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use futures_util::TryStreamExt;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use std::sync::Arc;
+use std::time::Instant;
+use ti_shared::bundle::BundleWriter;
+use ti_shared::config::ExtractConfig;
+use tiberius::{ColumnData, ToSql};
+
+/// A row group closes once this many bytes of cell data are buffered (DESIGN.md §4: about 64 MiB).
+pub const MAX_GROUP_BYTES: usize = 64 << 20;
+
+/// Everything a table dump needs.
+pub struct Dumper<'a> {
+    /// The runtime that drives tiberius (the dump itself is synchronous).
+    pub rt: &'a tokio::runtime::Runtime,
+    /// How to (re)connect.
+    pub source: &'a Source,
+    /// The open connection; `None` after a failure, reopened on the next attempt.
+    pub client: Option<SqlClient>,
+    /// The bundle being written.
+    pub writer: &'a BundleWriter,
+    /// `[extract]`.
+    pub cfg: &'a ExtractConfig,
+    /// Database default collation (for columns without one).
+    pub default_collation: String,
+    /// Resume state, saved after each part.
+    pub state: ResumeState,
+    /// Rows read from the server in this process (retries included), for the printed report.
+    pub rows_read: u64,
+    started: Instant,
+    throttled_rows: u64,
+}
+
+/// How a table is read.
+enum Plan {
+    /// Keyset pages on this integer key column (index into the columns).
+    Keyset(usize),
+    /// One ordered scan by these columns.
+    Scan(Vec<String>),
+}
+
+fn plan(obj: &ObjectInfo) -> Plan {
+    if !obj.is_view()
+        && obj.primary_key.len() == 1
+        && let Some(i) = obj
+            .columns
+            .iter()
+            .position(|c| c.name == obj.primary_key[0])
+        && matches!(
+            kind_of(&obj.columns[i]),
+            ColKind::U8 | ColKind::I16 | ColKind::I32 | ColKind::I64
+        )
+    {
+        return Plan::Keyset(i);
+    }
+    if !obj.primary_key.is_empty() && !obj.is_view() {
+        return Plan::Scan(obj.primary_key.clone());
+    }
+    let orderable = |c: &&ColumnInfo| {
+        !matches!(
+            c.data_type.as_str(),
+            "text"
+                | "ntext"
+                | "image"
+                | "xml"
+                | "sql_variant"
+                | "geography"
+                | "geometry"
+                | "hierarchyid"
+        ) && c.max_length != Some(-1)
+    };
+    Plan::Scan(
+        obj.columns
+            .iter()
+            .filter(orderable)
+            .map(|c| c.name.clone())
+            .collect(),
+    )
+}
+
+/// Rows buffered for the current row group, with the large cells still to fetch.
+struct Group {
+    buffers: Vec<ColumnBuffer>,
+    rows: usize,
+    pending: Vec<(usize, usize, i64, i64)>, // (row in group, column, key, length)
+}
+
+impl Group {
+    fn bytes(&self) -> usize {
+        self.buffers.iter().map(ColumnBuffer::approx_bytes).sum()
+    }
+}
+
+impl<'a> Dumper<'a> {
+    /// A dumper over `writer` continuing `state`.
+    pub fn new(
+        rt: &'a tokio::runtime::Runtime,
+        source: &'a Source,
+        writer: &'a BundleWriter,
+        cfg: &'a ExtractConfig,
+        default_collation: String,
+        state: ResumeState,
+    ) -> Self {
+        Dumper {
+            rt,
+            source,
+            client: None,
+            writer,
+            cfg,
+            default_collation,
+            state,
+            rows_read: 0,
+            started: Instant::now(),
+            throttled_rows: 0,
+        }
+    }
+
+    fn client(&mut self) -> Result<&mut SqlClient, ExtractError> {
+        if self.client.is_none() {
+            self.client = Some(self.rt.block_on(self.source.connect())?);
+        }
+        Ok(self.client.as_mut().expect("just connected"))
+    }
+
+    /// Dumps `obj` into its folder, retrying a dropped connection or a server error up to `retries` times from
+    /// the last committed part. Returns the table's final state.
+    ///
+    /// # Errors
+    /// The last error once the retries are used up; bundle and Parquet write errors at once.
+    pub fn dump(
+        &mut self,
+        obj: &ObjectInfo,
+        progress: &TableProgress,
+    ) -> Result<TableState, ExtractError> {
+        let name = obj.full_name();
+        let mut attempts = 0u32;
+        loop {
+            let st = self.state.tables.entry(name.clone()).or_default().clone();
+            if st.done {
+                self.restore_rows(obj, &st);
+                return Ok(st);
+            }
+            self.drop_stale_parts(obj, &st)?;
+            let result = match plan(obj) {
+                Plan::Keyset(k) => self.keyset(obj, k, st, progress),
+                Plan::Scan(order) => self.scan(obj, &order, progress),
+            };
+            match result {
+                Ok(st) => return Ok(st),
+                Err(e) if e.is_transient() && attempts < self.cfg.retries => {
+                    attempts += 1;
+                    tracing::warn!(
+                        "{name}: {e}; retry {attempts} of {} from the last complete part",
+                        self.cfg.retries
+                    );
+                    self.client = None;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// After `reopen`, finished parts have no row counts: put them back from the state.
+    fn restore_rows(&self, obj: &ObjectInfo, st: &TableState) {
+        for (i, rows) in st.part_rows.iter().enumerate() {
+            self.writer.set_rows(&part_path(obj, i), Some(*rows));
+        }
+    }
+
+    /// Removes parts on disk beyond the committed ones (written just before a kill) and restores row counts.
+    fn drop_stale_parts(&self, obj: &ObjectInfo, st: &TableState) -> Result<(), ExtractError> {
+        self.restore_rows(obj, st);
+        let dir = self.writer.path(&obj.folder);
+        let Ok(items) = std::fs::read_dir(&dir) else {
+            return Ok(());
+        };
+        for item in items.flatten() {
+            let file = item.file_name().to_string_lossy().into_owned();
+            let index = file
+                .strip_prefix("part-")
+                .and_then(|s| s.strip_suffix(".parquet"))
+                .and_then(|n| n.parse::<usize>().ok());
+            if index.is_some_and(|i| i >= st.part_rows.len()) {
+                self.writer.remove(&format!("{}/{file}", obj.folder))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn new_group(&self, obj: &ObjectInfo) -> Group {
+        Group {
+            buffers: obj
+                .columns
+                .iter()
+                .map(|c| ColumnBuffer::new(c, &self.default_collation))
+                .collect(),
+            rows: 0,
+            pending: Vec::new(),
+        }
+    }
+
+    fn keyset(
+        &mut self,
+        obj: &ObjectInfo,
+        key: usize,
+        mut st: TableState,
+        progress: &TableProgress,
+    ) -> Result<TableState, ExtractError> {
+        let table = queries::table_ref(&obj.schema, &obj.name, self.cfg.isolation == "nolock");
+        let key_name = &obj.columns[key].name;
+        let first =
+            queries::q8_first_page(&queries::select_list(&obj.columns, 2), &table, key_name);
+        let next = queries::q9_next_page(&queries::select_list(&obj.columns, 3), &table, key_name);
+        let schema = Arc::new(schema(&obj.columns, &self.default_collation));
+        let threshold = i64::try_from(self.cfg.lob_inline_max_bytes).unwrap_or(i64::MAX);
+        let page_rows = self.cfg.page_rows.max(1) as usize;
+        let group_rows = self.cfg.row_group_rows.max(1) as usize;
+        let mut group = self.new_group(obj);
+        let mut cursor = st.last_key;
+        progress.set_position(st.rows());
+        loop {
+            let want = page_rows.min(group_rows - group.rows) as i64;
+            let (sql, params): (&str, Vec<&dyn ToSql>) = match &cursor {
+                None => (&first, vec![&want, &threshold]),
+                Some(k) => (&next, vec![&want, k, &threshold]),
+            };
+            let what = obj.full_name();
+            let before = group.rows;
+            let mut last = cursor;
+            {
+                let rt = self.rt;
+                let client = self.client()?;
+                rt.block_on(async {
+                    let stream = client
+                        .query(sql, &params)
+                        .await
+                        .map_err(ExtractError::query(&what))?;
+                    let mut rows = stream.into_row_stream();
+                    while let Some(row) =
+                        rows.try_next().await.map_err(ExtractError::query(&what))?
+                    {
+                        let cells: Vec<ColumnData<'static>> = row.into_iter().collect();
+                        let k = cells
+                            .get(result_index(&obj.columns, key))
+                            .and_then(crate::cells::int);
+                        last = k;
+                        push_row(
+                            obj,
+                            &mut group,
+                            &mut st,
+                            cells,
+                            k.map_or_else(String::new, |k| format!("{key_name}={k}")),
+                            k,
+                        )?;
+                    }
+                    Ok::<(), ExtractError>(())
+                })?;
+            }
+            let got = group.rows - before;
+            self.rows_read += got as u64;
+            cursor = last;
+            self.fetch_lobs(obj, &table, key_name, &mut group, &mut st)?;
+            progress.inc(got as u64);
+            let end = (got as i64) < want;
+            if group.rows >= group_rows
+                || group.bytes() >= MAX_GROUP_BYTES
+                || (end && (group.rows > 0 || st.part_rows.is_empty()))
+            {
+                self.flush(obj, &schema, &mut group, &mut st, cursor, progress)?;
+            }
+            self.throttle(got as u64);
+            if end {
+                break;
+            }
+        }
+        st.done = true;
+        self.save(obj, &st)?;
+        Ok(st)
+    }
+
+    fn scan(
+        &mut self,
+        obj: &ObjectInfo,
+        order: &[String],
+        progress: &TableProgress,
+    ) -> Result<TableState, ExtractError> {
+        // A scan restarts from nothing: forget its parts.
+        for i in 0..self
+            .state
+            .tables
+            .get(&obj.full_name())
+            .map_or(0, |s| s.part_rows.len())
+        {
+            self.writer.remove(&part_path(obj, i))?;
+        }
+        let mut st = TableState::default();
+        self.save(obj, &st)?;
+        let table = queries::table_ref(&obj.schema, &obj.name, self.cfg.isolation == "nolock");
+        let sql = queries::q10_scan(&queries::select_list(&obj.columns, 1), &table, order);
+        let schema = Arc::new(schema(&obj.columns, &self.default_collation));
+        let group_rows = self.cfg.row_group_rows.max(1) as usize;
+        let no_threshold = i64::MAX;
+        let mut group = self.new_group(obj);
+        let what = obj.full_name();
+        let mut ordinal = 0u64;
+        let mut client = match self.client.take() {
+            Some(c) => c,
+            None => self.rt.block_on(self.source.connect())?,
+        };
+        let rt = self.rt;
+        let result = rt.block_on(async {
+            let stream = client
+                .query(sql.as_str(), &[&no_threshold])
+                .await
+                .map_err(ExtractError::query(&what))?;
+            let mut rows = stream.into_row_stream();
+            while let Some(row) = rows.try_next().await.map_err(ExtractError::query(&what))? {
+                ordinal += 1;
+                let cells: Vec<ColumnData<'static>> = row.into_iter().collect();
+                push_row(
+                    obj,
+                    &mut group,
+                    &mut st,
+                    cells,
+                    format!("row {ordinal}"),
+                    None,
+                )?;
+                self.rows_read += 1;
+                progress.inc(1);
+                if group.rows >= group_rows || group.bytes() >= MAX_GROUP_BYTES {
+                    self.flush(obj, &schema, &mut group, &mut st, None, progress)?;
+                }
+                if ordinal.is_multiple_of(1000) {
+                    self.throttle(1000);
+                }
+            }
+            Ok::<(), ExtractError>(())
+        });
+        self.client = Some(client);
+        result?;
+        if group.rows > 0 || st.part_rows.is_empty() {
+            self.flush(obj, &schema, &mut group, &mut st, None, progress)?;
+        }
+        st.done = true;
+        self.save(obj, &st)?;
+        Ok(st)
+    }
+
+    fn fetch_lobs(
+        &mut self,
+        obj: &ObjectInfo,
+        table: &str,
+        key: &str,
+        group: &mut Group,
+        st: &mut TableState,
+    ) -> Result<(), ExtractError> {
+        let pending = std::mem::take(&mut group.pending);
+        for (row, col, key_value, length) in pending {
+            let cell = LobCell {
+                table,
+                column: &obj.columns[col].name,
+                key,
+                key_value,
+                length,
+                text: group.buffers[col].text_encoding(),
+            };
+            let (rt, writer, chunk) = (self.rt, self.writer, self.cfg.lob_chunk_bytes);
+            let stored = lob::store(rt, self.client()?, writer, &cell, chunk)?;
+            if stored.lossy {
+                st.raw_cells += 1;
+                if st.raw_samples.len() < MAX_RAW_LISTED {
+                    st.raw_samples.push(RawCell {
+                        column: cell.column.to_string(),
+                        row: format!("{key}={key_value}"),
+                        bytes: length as u64,
+                        head_hex: format!(
+                            "(in blob {}; undecodable bytes replaced with U+FFFD)",
+                            stored.blob.blake3
+                        ),
+                    });
+                }
+            }
+            st.lob_cells += 1;
+            group.buffers[col].set_blob(row, stored.blob.blake3, stored.blob.bytes as i64);
+        }
+        Ok(())
+    }
+
+    fn flush(
+        &mut self,
+        obj: &ObjectInfo,
+        schema: &SchemaRef,
+        group: &mut Group,
+        st: &mut TableState,
+        last_key: Option<i64>,
+        progress: &TableProgress,
+    ) -> Result<(), ExtractError> {
+        let rows = group.rows as u64;
+        let arrays: Vec<_> = group
+            .buffers
+            .iter_mut()
+            .flat_map(ColumnBuffer::finish)
+            .collect();
+        group.rows = 0;
+        let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+        let rel = part_path(obj, st.part_rows.len());
+        let sink = self.writer.create_file(&rel)?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_max_row_group_row_count(Some(group_rows_limit(rows)))
+            .build();
+        let mut w = ArrowWriter::try_new(sink, schema.clone(), Some(props))?;
+        w.write(&batch)?;
+        let sink = w.into_inner()?;
+        let entry = self.writer.commit(sink, Some(rows))?;
+        progress.add_bytes(entry.bytes);
+        st.part_rows.push(rows);
+        st.last_key = last_key;
+        self.save(obj, st)?;
+        progress.part_done(&rel, rows);
+        Ok(())
+    }
+
+    fn save(&mut self, obj: &ObjectInfo, st: &TableState) -> Result<(), ExtractError> {
+        self.state.tables.insert(obj.full_name(), st.clone());
+        self.state.save(self.writer.root())
+    }
+
+    /// Sleeps as needed to stay under `max_rows_per_second` (0 = unlimited).
+    fn throttle(&mut self, rows: u64) {
+        let max = self.cfg.max_rows_per_second;
+        if max == 0 {
+            return;
+        }
+        self.throttled_rows += rows;
+        let due = std::time::Duration::from_secs_f64(self.throttled_rows as f64 / max as f64);
+        let elapsed = self.started.elapsed();
+        if due > elapsed {
+            std::thread::sleep(due - elapsed);
+        }
+    }
+}
+
+fn group_rows_limit(rows: u64) -> usize {
+    usize::try_from(rows.max(1)).unwrap_or(usize::MAX)
+}
+
+/// Bundle path of part `index` of `obj`.
+pub fn part_path(obj: &ObjectInfo, index: usize) -> String {
+    format!("{}/part-{index:05}.parquet", obj.folder)
+}
+
+/// Index of source column `col` in the result row (LOB columns are followed by their `__bytes` item).
+fn result_index(columns: &[ColumnInfo], col: usize) -> usize {
+    col + columns[..col].iter().filter(|c| c.is_lob()).count()
+}
+
+/// Pushes one result row into the group; `row` names it in reports, `key` is its key (keyset tables).
+fn push_row(
+    obj: &ObjectInfo,
+    group: &mut Group,
+    st: &mut TableState,
+    cells: Vec<ColumnData<'static>>,
+    row: String,
+    key: Option<i64>,
+) -> Result<(), ExtractError> {
+    let mut it = cells.into_iter();
+    let index = group.rows;
+    for (i, col) in obj.columns.iter().enumerate() {
+        let data = it.next().ok_or_else(|| {
+            ExtractError::Data(format!("{}: the row has too few columns", obj.full_name()))
+        })?;
+        let lob_len = if col.is_lob() {
+            it.next().as_ref().and_then(crate::cells::int)
+        } else {
+            None
+        };
+        let raw_bytes = match (&data, kind_of(col)) {
+            (ColumnData::Binary(Some(b)), ColKind::Text { .. }) => {
+                Some((b.len() as u64, hex_head(b)))
+            }
+            _ => None,
+        };
+        let pushed: Pushed = group.buffers[i]
+            .push(data, lob_len)
+            .map_err(|e| ExtractError::Data(format!("{}: {e}", obj.full_name())))?;
+        if pushed.raw {
+            st.raw_cells += 1;
+            if st.raw_samples.len() < MAX_RAW_LISTED
+                && let Some((bytes, head_hex)) = raw_bytes
+            {
+                st.raw_samples.push(RawCell {
+                    column: col.name.clone(),
+                    row: row.clone(),
+                    bytes,
+                    head_hex,
+                });
+            }
+        }
+        st.rounded += u64::from(pushed.rounded);
+        st.as_text += u64::from(pushed.as_text);
+        if let Some(len) = pushed.lob_pending {
+            match key {
+                Some(k) => group.pending.push((index, i, k, len)),
+                None => {
+                    return Err(ExtractError::Data(format!(
+                        "{}: a large cell without a key to fetch it by",
+                        obj.full_name()
+                    )));
+                }
+            }
+        }
+    }
+    group.rows += 1;
+    Ok(())
+}
+
+fn hex_head(bytes: &[u8]) -> String {
+    bytes.iter().take(32).map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,70 @@
+//! Errors of the extract stage. `main.rs` maps them to exit codes: [`ExtractError::Usage`] → 2, everything else
+//! → 1 (ti_shared::cli::exit).
+
+use ti_shared::bundle::BundleError;
+
+/// Why an extract or discovery stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// The user's to fix: missing connection string, bad flag, inline password, reserved column name.
+    #[error("{0}")]
+    Usage(String),
+    /// The server could not be reached or refused the login. Never holds the password.
+    #[error(
+        "cannot connect to SQL Server {server}, database {database:?}, user {user:?}: {reason}"
+    )]
+    Connect {
+        /// Server as written in the connection string.
+        server: String,
+        /// Database name.
+        database: String,
+        /// Login name.
+        user: String,
+        /// tiberius's or the OS's message.
+        reason: String,
+    },
+    /// A query failed (after the retries, for table dumps).
+    #[error("{what}: {source}")]
+    Query {
+        /// What was being read (`inventory: columns`, `dbo.TASKS`).
+        what: String,
+        /// tiberius's error.
+        source: tiberius::error::Error,
+    },
+    /// A value or result did not have the expected shape.
+    #[error("{0}")]
+    Data(String),
+    /// Writing the bundle failed.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// Writing Parquet failed.
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// Building Arrow arrays failed.
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// A local file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+impl ExtractError {
+    /// Wraps a tiberius error with what was being read.
+    pub fn query(what: impl Into<String>) -> impl FnOnce(tiberius::error::Error) -> ExtractError {
+        let what = what.into();
+        move |source| ExtractError::Query { what, source }
+    }
+
+    /// True for errors worth retrying a table for: a dropped connection or a server error mid-result.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ExtractError::Query { .. } | ExtractError::Connect { .. }
+        )
+    }
+}

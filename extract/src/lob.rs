@@ -1,0 +1,166 @@
+//! Large cells to `blobs/`: a cell over the in-row threshold is read in `SUBSTRING` windows of at most
+//! `lob_chunk_bytes` (Q12), its length known from the page's `DATALENGTH` item, and streamed into the bundle
+//! through a bounded channel, so a 300 MB attachment never sits in memory whole (at most three windows do).
+//!
+//! Binary cells are stored as they are. Character cells are stored as UTF-8 text, decoded window by window with
+//! a streaming decoder of the column's code page (or UTF-16LE); undecodable sequences become U+FFFD and are
+//! counted (the caller reports them).
+
+use crate::connect::SqlClient;
+use crate::error::ExtractError;
+use crate::queries;
+use crate::types::text::TextEncoding;
+use futures_util::TryStreamExt;
+use std::io::Read;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use ti_shared::bundle::{BlobRef, BundleWriter};
+use tiberius::ColumnData;
+
+/// A [`Read`] over chunks arriving through a channel.
+struct ChannelReader {
+    rx: Receiver<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos >= self.current.len() {
+            match self.rx.recv() {
+                Ok(chunk) => {
+                    self.current = chunk;
+                    self.pos = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// One large cell to fetch.
+#[derive(Debug, Clone)]
+pub struct LobCell<'a> {
+    /// `[schema].[object]` with its hint.
+    pub table: &'a str,
+    /// Column name.
+    pub column: &'a str,
+    /// Key column name.
+    pub key: &'a str,
+    /// Key value of the row.
+    pub key_value: i64,
+    /// `DATALENGTH` of the cell, bytes.
+    pub length: i64,
+    /// `Some` for character columns: decode into UTF-8.
+    pub text: Option<TextEncoding>,
+}
+
+/// Result of storing one large cell.
+#[derive(Debug, Clone)]
+pub struct StoredLob {
+    /// The blob.
+    pub blob: BlobRef,
+    /// Character cells: some bytes could not be decoded (replaced with U+FFFD).
+    pub lossy: bool,
+}
+
+async fn window(
+    client: &mut SqlClient,
+    sql: &str,
+    key: i64,
+    offset: i64,
+    len: i64,
+) -> Result<Vec<u8>, ExtractError> {
+    let what = "LOB window";
+    let stream = client
+        .query(sql, &[&key, &offset, &len])
+        .await
+        .map_err(ExtractError::query(what))?;
+    let rows: Vec<tiberius::Row> = stream
+        .into_row_stream()
+        .try_collect()
+        .await
+        .map_err(ExtractError::query(what))?;
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or_else(|| ExtractError::Data(format!("{what}: the row is gone")))?;
+    match row.into_iter().next() {
+        Some(ColumnData::Binary(Some(b))) => Ok(b.into_owned()),
+        Some(ColumnData::Binary(None)) | None => Ok(Vec::new()),
+        Some(ColumnData::String(Some(s))) => Ok(s.into_owned().into_bytes()),
+        Some(_) => Err(ExtractError::Data(format!("{what}: unexpected value type"))),
+    }
+}
+
+/// Streams one large cell into `blobs/`.
+///
+/// # Errors
+/// A failed window query or a bundle write error.
+pub fn store(
+    rt: &tokio::runtime::Runtime,
+    client: &mut SqlClient,
+    writer: &BundleWriter,
+    cell: &LobCell<'_>,
+    chunk_bytes: u64,
+) -> Result<StoredLob, ExtractError> {
+    let sql = queries::q12_lob_window(cell.table, cell.column, cell.key);
+    let chunk = i64::try_from(chunk_bytes.max(1)).unwrap_or(i64::MAX);
+    let (tx, rx): (SyncSender<Vec<u8>>, Receiver<Vec<u8>>) = sync_channel(1);
+    let mut decoder = cell
+        .text
+        .map(|t| t.encoding().new_decoder_without_bom_handling());
+    let mut lossy = false;
+    std::thread::scope(|s| {
+        let handle = s.spawn(move || {
+            writer.add_blob_from(ChannelReader {
+                rx,
+                current: Vec::new(),
+                pos: 0,
+            })
+        });
+        let mut offset = 1i64;
+        let mut fetched: Result<(), ExtractError> = Ok(());
+        while offset <= cell.length {
+            let len = chunk.min(cell.length - offset + 1);
+            let bytes = match rt.block_on(window(client, &sql, cell.key_value, offset, len)) {
+                Ok(b) => b,
+                Err(e) => {
+                    fetched = Err(e);
+                    break;
+                }
+            };
+            if bytes.is_empty() {
+                break;
+            }
+            offset += bytes.len() as i64;
+            let last = offset > cell.length;
+            let out = match &mut decoder {
+                Some(d) => {
+                    let mut text = String::with_capacity(
+                        d.max_utf8_buffer_length(bytes.len()).unwrap_or(bytes.len()),
+                    );
+                    let (_, _, had_errors) = d.decode_to_string(&bytes, &mut text, last);
+                    lossy |= had_errors;
+                    text.into_bytes()
+                }
+                None => bytes,
+            };
+            if tx.send(out).is_err() {
+                break;
+            }
+        }
+        drop(tx);
+        let stored = handle
+            .join()
+            .map_err(|_| ExtractError::Data("blob writer thread panicked".into()))?;
+        fetched?;
+        Ok(StoredLob {
+            blob: stored?,
+            lossy,
+        })
+    })
+}

@@ -1,0 +1,175 @@
+//! Every SQL statement `ti-extract` sends, as templates (docs/extract-queries.md, Q1–Q12). Nothing else in the
+//! crate builds SQL text. The forms run on SQL Server 2008 R2 and later: keyset pagination with `TOP (@P1)`,
+//! no `OFFSET … FETCH`, no `STRING_AGG`, no `TRY_CONVERT`, no `CONCAT`. Identifiers are bracket-quoted with `]`
+//! doubled; values, and numbers that shape a query, are `@Pn` parameters sent through `sp_executesql`.
+//!
+//! Read-only by construction: the only statements are `SET` options (Q1) and `SELECT`s.
+
+use crate::inventory::ColumnInfo;
+use crate::types::{ColKind, kind_of};
+
+/// Q1: session options, sent once per connection as a batch.
+pub const Q1_SESSION: &str =
+    "SET NOCOUNT ON; SET TEXTSIZE 2147483647; SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
+
+/// Q2: server facts (one row).
+pub const Q2_SERVER: &str = "SELECT @@VERSION AS [version], DB_NAME() AS [database_name], \
+CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS [product_version], \
+CAST(SERVERPROPERTY('Collation') AS nvarchar(128)) AS [collation], SYSDATETIMEOFFSET() AS [now]";
+
+/// Q3: the server's time zone (SQL Server 2019+; error 195 on older servers, recorded as unknown).
+pub const Q3_TIME_ZONE: &str = "SELECT CURRENT_TIMEZONE() AS [time_zone]";
+
+/// Q4: tables and views.
+pub const Q4_OBJECTS: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM INFORMATION_SCHEMA.TABLES ORDER BY TABLE_SCHEMA, TABLE_NAME";
+
+/// Q5: columns of every table and view.
+pub const Q5_COLUMNS: &str = "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, DATA_TYPE, \
+CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, IS_NULLABLE, COLLATION_NAME \
+FROM INFORMATION_SCHEMA.COLUMNS ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION";
+
+/// Q6: primary-key columns in key order.
+pub const Q6_PRIMARY_KEYS: &str = "SELECT kcu.TABLE_SCHEMA, kcu.TABLE_NAME, kcu.COLUMN_NAME, kcu.ORDINAL_POSITION \
+FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS AS tc JOIN INFORMATION_SCHEMA.KEY_COLUMN_USAGE AS kcu \
+ON tc.CONSTRAINT_NAME = kcu.CONSTRAINT_NAME AND tc.TABLE_SCHEMA = kcu.TABLE_SCHEMA AND tc.TABLE_NAME = kcu.TABLE_NAME \
+WHERE tc.CONSTRAINT_TYPE = 'PRIMARY KEY' ORDER BY kcu.TABLE_SCHEMA, kcu.TABLE_NAME, kcu.ORDINAL_POSITION";
+
+/// A bracket-quoted identifier: `[name]` with every `]` doubled.
+pub fn ident(name: &str) -> String {
+    format!("[{}]", name.replace(']', "]]"))
+}
+
+/// `[schema].[object]`, followed by ` WITH (NOLOCK)` when `nolock` (config `isolation = "nolock"`).
+pub fn table_ref(schema: &str, object: &str, nolock: bool) -> String {
+    let hint = if nolock { " WITH (NOLOCK)" } else { "" };
+    format!("{}.{}{hint}", ident(schema), ident(object))
+}
+
+/// Q7: row count of one object.
+pub fn q7_count(table: &str) -> String {
+    format!("SELECT COUNT_BIG(*) AS [rows] FROM {table}")
+}
+
+/// The `<select list>` of Q8–Q10: one item per source column in ordinal order, aliased to its name; character
+/// types cast to `varbinary(max)`, money to `decimal(19,4)`, LOB types followed by `DATALENGTH(..) AS [c__bytes]`
+/// and nulled above the in-row threshold, which is parameter `@P<threshold_param>`.
+pub fn select_list(columns: &[ColumnInfo], threshold_param: usize) -> String {
+    let mut items = Vec::with_capacity(columns.len());
+    for col in columns {
+        let c = ident(&col.name);
+        let kind = kind_of(col);
+        let cell = match kind {
+            ColKind::Text { .. } => format!("CAST({c} AS varbinary(max))"),
+            ColKind::Decimal { money: true, .. } => format!("CAST({c} AS decimal(19,4))"),
+            _ => c.clone(),
+        };
+        if col.is_lob() {
+            let bin = if matches!(kind, ColKind::Binary) {
+                c.clone()
+            } else {
+                format!("CAST({c} AS varbinary(max))")
+            };
+            items.push(format!(
+                "CASE WHEN DATALENGTH({c}) > @P{threshold_param} THEN NULL ELSE {bin} END AS {c}"
+            ));
+            items.push(format!(
+                "DATALENGTH({c}) AS {}",
+                ident(&format!("{}__bytes", col.name))
+            ));
+        } else {
+            items.push(format!("{cell} AS {c}"));
+        }
+    }
+    items.join(", ")
+}
+
+/// Q8: the first keyset page (`@P1` = rows; the select list's threshold is `@P2`).
+pub fn q8_first_page(list: &str, table: &str, key: &str) -> String {
+    format!(
+        "SELECT TOP (@P1) {list} FROM {table} ORDER BY {}",
+        ident(key)
+    )
+}
+
+/// Q9: the next keyset page (`@P1` = rows, `@P2` = last key read; the select list's threshold is `@P3`).
+pub fn q9_next_page(list: &str, table: &str, key: &str) -> String {
+    let k = ident(key);
+    format!("SELECT TOP (@P1) {list} FROM {table} WHERE {k} > @P2 ORDER BY {k}")
+}
+
+/// Q10: one ordered scan (no key, a composite key, or a view; the select list's threshold is `@P1`). With no
+/// orderable column the `ORDER BY` is left out.
+pub fn q10_scan(list: &str, table: &str, order: &[String]) -> String {
+    if order.is_empty() {
+        format!("SELECT {list} FROM {table}")
+    } else {
+        let cols: Vec<String> = order.iter().map(|c| ident(c)).collect();
+        format!("SELECT {list} FROM {table} ORDER BY {}", cols.join(", "))
+    }
+}
+
+/// Q11: the length in bytes of one LOB cell (`@P1` = key).
+pub fn q11_lob_length(table: &str, column: &str, key: &str) -> String {
+    format!(
+        "SELECT DATALENGTH({}) AS [len] FROM {table} WHERE {} = @P1",
+        ident(column),
+        ident(key)
+    )
+}
+
+/// Q12: one window of a LOB cell (`@P1` = key, `@P2` = 1-based byte offset, `@P3` = length in bytes).
+pub fn q12_lob_window(table: &str, column: &str, key: &str) -> String {
+    format!(
+        "SELECT SUBSTRING(CAST({} AS varbinary(max)), @P2, @P3) AS [chunk] FROM {table} WHERE {} = @P1",
+        ident(column),
+        ident(key)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(name: &str, ty: &str, len: Option<i64>) -> ColumnInfo {
+        ColumnInfo {
+            name: name.into(),
+            data_type: ty.into(),
+            max_length: len,
+            precision: None,
+            scale: None,
+            nullable: true,
+            collation: None,
+        }
+    }
+
+    #[test]
+    fn identifiers_are_bracketed_and_escaped() {
+        assert_eq!(ident("a]b"), "[a]]b]");
+        assert_eq!(
+            table_ref("_SMDBA_", "Ticket Notes", true),
+            "[_SMDBA_].[Ticket Notes] WITH (NOLOCK)"
+        );
+    }
+
+    #[test]
+    fn select_list_casts_text_money_and_guards_lobs() {
+        let cols = vec![
+            col("WOID", "int", None),
+            col("TASK", "varchar", Some(100)),
+            col("Cost", "money", None),
+            col("NOTE", "text", Some(2_147_483_647)),
+        ];
+        let list = select_list(&cols, 3);
+        assert_eq!(
+            list,
+            "[WOID] AS [WOID], CAST([TASK] AS varbinary(max)) AS [TASK], CAST([Cost] AS decimal(19,4)) AS [Cost], \
+CASE WHEN DATALENGTH([NOTE]) > @P3 THEN NULL ELSE CAST([NOTE] AS varbinary(max)) END AS [NOTE], \
+DATALENGTH([NOTE]) AS [NOTE__bytes]"
+        );
+        let q = q9_next_page("x", "[dbo].[TASKS]", "WOID");
+        assert_eq!(
+            q,
+            "SELECT TOP (@P1) x FROM [dbo].[TASKS] WHERE [WOID] > @P2 ORDER BY [WOID]"
+        );
+    }
+}
