@@ -93,7 +93,14 @@ impl Catalog {
         let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for r in rows {
             let (schema, name) = r?;
-            objects.insert(key(&schema, &name), Object { schema, name, columns: Vec::new() });
+            objects.insert(
+                key(&schema, &name),
+                Object {
+                    schema,
+                    name,
+                    columns: Vec::new(),
+                },
+            );
         }
         let mut st = conn.prepare(
             "SELECT schema_name, object_name, column_name, data_type, max_length, precision, scale, is_nullable, \
@@ -101,16 +108,28 @@ impl Catalog {
         )?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
-            let (s, o, c, dt): (String, String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-            let coll = r.get::<_, Option<String>>(8)?.map_or(collation, |n| Collation::from_name(&n));
-            let ty = SqlType::from_catalog(&dt, r.get(4)?, r.get(5)?, r.get(6)?, coll)
-                .ok_or_else(|| CatalogError::Invalid(format!("{s}.{o}.{c}: unknown data_type '{dt}'")))?;
-            let obj = objects
-                .get_mut(&key(&s, &o))
-                .ok_or_else(|| CatalogError::Invalid(format!("_ti_columns names unknown object {s}.{o}")))?;
-            obj.columns.push(CatColumn { name: c, ty, nullable: r.get::<_, i64>(7)? != 0 });
+            let (s, o, c, dt): (String, String, String, String) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let coll = r
+                .get::<_, Option<String>>(8)?
+                .map_or(collation, |n| Collation::from_name(&n));
+            let ty = SqlType::from_catalog(&dt, r.get(4)?, r.get(5)?, r.get(6)?, coll).ok_or_else(
+                || CatalogError::Invalid(format!("{s}.{o}.{c}: unknown data_type '{dt}'")),
+            )?;
+            let obj = objects.get_mut(&key(&s, &o)).ok_or_else(|| {
+                CatalogError::Invalid(format!("_ti_columns names unknown object {s}.{o}"))
+            })?;
+            obj.columns.push(CatColumn {
+                name: c,
+                ty,
+                nullable: r.get::<_, i64>(7)? != 0,
+            });
         }
-        Ok(Catalog { facts, collation, objects })
+        Ok(Catalog {
+            facts,
+            collation,
+            objects,
+        })
     }
 
     /// Looks an object up (case-insensitively, like a CI collation).
@@ -135,7 +154,11 @@ pub struct InfoView {
 pub fn info_view(name: &str, cat: &Catalog) -> Option<InfoView> {
     let sysname = SqlType::NVarChar(Len::N(128), cat.collation);
     let vc = |n: u16| SqlType::VarChar(Len::N(n), cat.collation);
-    let col = |name: &str, ty: SqlType, nullable: bool| CatColumn { name: name.into(), ty, nullable };
+    let col = |name: &str, ty: SqlType, nullable: bool| CatColumn {
+        name: name.into(),
+        ty,
+        nullable,
+    };
     let db = sql_str(&cat.facts.name);
     let dcoll = sql_str(&cat.facts.collation_name);
     let (sql, columns) = match name.to_ascii_uppercase().as_str() {
@@ -186,7 +209,11 @@ pub fn info_view(name: &str, cat: &Catalog) -> Option<InfoView> {
                 col("TABLE_NAME", sysname, false),
                 col("COLUMN_NAME", sysname, true),
                 col("ORDINAL_POSITION", SqlType::Int, true),
-                col("COLUMN_DEFAULT", SqlType::NVarChar(Len::N(4000), cat.collation), true),
+                col(
+                    "COLUMN_DEFAULT",
+                    SqlType::NVarChar(Len::N(4000), cat.collation),
+                    true,
+                ),
                 col("IS_NULLABLE", vc(3), true),
                 col("DATA_TYPE", sysname, true),
                 col("CHARACTER_MAXIMUM_LENGTH", SqlType::Int, true),

@@ -42,7 +42,9 @@ pub struct Faults {
 
 /// A malformed `--fault`.
 #[derive(Debug, thiserror::Error)]
-#[error("bad --fault '{0}': expected delay-ms=N, drop-after-rows=N[:table][@times], error-after-rows=N[:table][@times] or refuse-logins=N")]
+#[error(
+    "bad --fault '{0}': expected delay-ms=N, drop-after-rows=N[:table][@times], error-after-rows=N[:table][@times] or refuse-logins=N"
+)]
 pub struct FaultError(pub String);
 
 impl Faults {
@@ -68,7 +70,11 @@ impl Faults {
                         None => (v, None),
                     };
                     f.rows.push(RowFault {
-                        kind: if k == "drop-after-rows" { RowFaultKind::Drop } else { RowFaultKind::Error },
+                        kind: if k == "drop-after-rows" {
+                            RowFaultKind::Drop
+                        } else {
+                            RowFaultKind::Error
+                        },
                         after: n.parse().map_err(|_| bad())?,
                         table,
                         remaining: AtomicU64::new(times),
@@ -82,7 +88,9 @@ impl Faults {
 
     /// True when this connection must be refused (consumes one refusal).
     pub fn refuse_login(&self) -> bool {
-        self.refuse_logins.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+        self.refuse_logins
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     /// The row fault armed for a result reading `tables` (`schema.object`), if any: (index, kind, rows before it).
@@ -104,8 +112,10 @@ impl Faults {
 
     /// Consumes one of the fault's `times`; false when it is used up (then it does not fire).
     pub fn fire(&self, index: usize) -> bool {
-        self.rows
-            .get(index)
-            .is_some_and(|r| r.remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok())
+        self.rows.get(index).is_some_and(|r| {
+            r.remaining
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        })
     }
 }

@@ -11,7 +11,9 @@ use rusqlite::{Connection, Error};
 
 fn form(s: &str) -> ByteForm {
     if let Some(label) = s.strip_prefix("cp:") {
-        ByteForm::CodePage(encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::WINDOWS_1252))
+        ByteForm::CodePage(
+            encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::WINDOWS_1252),
+        )
     } else if s == "utf16" {
         ByteForm::Utf16
     } else if let Some(n) = s.strip_prefix("fixed:") {
@@ -59,7 +61,9 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
             (ValueRef::Null, _) => Value::Null,
             (_, ByteForm::Fixed(n)) => Value::Integer(n as i64),
             (ValueRef::Blob(b), _) => Value::Integer(b.len() as i64),
-            (ValueRef::Text(t), ByteForm::CodePage(e)) if e == encoding_rs::UTF_8 || t.is_ascii() => {
+            (ValueRef::Text(t), ByteForm::CodePage(e))
+                if e == encoding_rs::UTF_8 || t.is_ascii() =>
+            {
                 Value::Integer(t.len() as i64)
             }
             (ValueRef::Text(t), ByteForm::Utf16) => {
@@ -72,7 +76,9 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
         let f = form_of(ctx, 3)?;
         let (start, len): (i64, i64) = (ctx.get(1)?, ctx.get(2)?);
         if len < 0 {
-            return Err(user_err("Invalid length parameter passed to the substring function.".into()));
+            return Err(user_err(
+                "Invalid length parameter passed to the substring function.".into(),
+            ));
         }
         // SQL Server: characters start..start+len-1, clipped to 1..
         let from = start.max(1);

@@ -69,7 +69,9 @@ pub fn parse_login7(d: &[u8]) -> Result<Login7, &'static str> {
     let u16_at = |o: usize| u16::from_le_bytes([d[o], d[o + 1]]) as usize;
     let field = |o: usize| -> Result<Vec<u8>, &'static str> {
         let (off, chars) = (u16_at(o), u16_at(o + 2));
-        d.get(off..off + chars * 2).map(<[u8]>::to_vec).ok_or("LOGIN7 field out of range")
+        d.get(off..off + chars * 2)
+            .map(<[u8]>::to_vec)
+            .ok_or("LOGIN7 field out of range")
     };
     let text = |b: &[u8]| super::values::utf16_to_string(b);
     let mut pw = field(44)?;
@@ -92,10 +94,24 @@ pub fn parse_login7(d: &[u8]) -> Result<Login7, &'static str> {
 pub fn login_ok(database: &str, coll: &Collation, packet_size: u32, version: [u8; 4]) -> Vec<u8> {
     let mut out = Vec::new();
     tokens::envchange_str(1, database, "master", &mut out);
-    tokens::message(0xAB, 5701, 2, 0, &format!("Changed database context to '{database}'."), &mut out);
+    tokens::message(
+        0xAB,
+        5701,
+        2,
+        0,
+        &format!("Changed database context to '{database}'."),
+        &mut out,
+    );
     tokens::envchange_collation(coll.bytes(), &mut out);
     tokens::envchange_str(2, "us_english", "", &mut out);
-    tokens::message(0xAB, 5703, 1, 0, "Changed language setting to us_english.", &mut out);
+    tokens::message(
+        0xAB,
+        5703,
+        1,
+        0,
+        "Changed language setting to us_english.",
+        &mut out,
+    );
     tokens::loginack(version, &mut out);
     tokens::envchange_str(4, &packet_size.to_string(), "4096", &mut out);
     tokens::done(0xFD, 0, 0, 0, &mut out);
@@ -105,7 +121,14 @@ pub fn login_ok(database: &str, coll: &Collation, packet_size: u32, version: [u8
 /// The token stream of a failed login: ERROR 18456 class 14, DONE with the error bit.
 pub fn login_failed(user: &str) -> Vec<u8> {
     let mut out = Vec::new();
-    tokens::message(0xAA, 18456, 1, 14, &format!("Login failed for user '{user}'."), &mut out);
+    tokens::message(
+        0xAA,
+        18456,
+        1,
+        14,
+        &format!("Login failed for user '{user}'."),
+        &mut out,
+    );
     tokens::done(0xFD, tokens::DONE_ERROR, 0, 0, &mut out);
     out
 }
@@ -121,7 +144,14 @@ pub fn bad_database(db: &str, user: &str) -> Vec<u8> {
         &format!("Cannot open database \"{db}\" requested by the login. The login failed."),
         &mut out,
     );
-    tokens::message(0xAA, 18456, 1, 14, &format!("Login failed for user '{user}'."), &mut out);
+    tokens::message(
+        0xAA,
+        18456,
+        1,
+        14,
+        &format!("Login failed for user '{user}'."),
+        &mut out,
+    );
     tokens::done(0xFD, tokens::DONE_ERROR, 0, 0, &mut out);
     out
 }

@@ -57,7 +57,10 @@ pub struct ServeArgs {
 /// # Errors
 /// The file cannot be opened.
 pub fn open_db(path: &Path) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
     functions::register(&conn)?;
     Ok(conn)
 }
@@ -77,7 +80,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let password = std::env::var(&args.password_env).unwrap_or_else(|_| "fixture".to_string());
     let log: Box<dyn Fn(&str) + Send + Sync> = match &args.log {
         Some(p) => {
-            let f = std::fs::OpenOptions::new().create(true).append(true).open(p)?;
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)?;
             let f = Mutex::new(f);
             Box::new(move |line: &str| {
                 if let Ok(mut f) = f.lock() {
@@ -87,15 +93,31 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         None => Box::new(|line: &str| eprintln!("{line}")),
     };
-    let shared = Arc::new(Shared { catalog, faults, log });
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let shared = Arc::new(Shared {
+        catalog,
+        faults,
+        log,
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
-        let listener = TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+        let listener = TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("binding {}", args.listen))?;
         let addr = listener.local_addr()?;
-        anyhow::ensure!(addr.ip().is_loopback(), "refusing to listen on non-loopback address {addr}");
+        anyhow::ensure!(
+            addr.ip().is_loopback(),
+            "refusing to listen on non-loopback address {addr}"
+        );
         println!("listening on {addr}");
         std::io::stdout().flush()?;
-        let cfg = Arc::new(ConnConfig { db: args.db.clone(), user: args.user.clone(), password });
+        let cfg = Arc::new(ConnConfig {
+            db: args.db.clone(),
+            user: args.user.clone(),
+            password,
+        });
         loop {
             let (sock, _) = listener.accept().await?;
             let (shared, cfg) = (shared.clone(), cfg.clone());
@@ -114,7 +136,11 @@ struct ConnConfig {
     password: String,
 }
 
-async fn handle(mut sock: TcpStream, shared: Arc<Shared>, cfg: Arc<ConnConfig>) -> anyhow::Result<()> {
+async fn handle(
+    mut sock: TcpStream,
+    shared: Arc<Shared>,
+    cfg: Arc<ConnConfig>,
+) -> anyhow::Result<()> {
     if shared.faults.refuse_login() {
         (shared.log)("fault: refusing a connection");
         return Ok(());
@@ -122,13 +148,23 @@ async fn handle(mut sock: TcpStream, shared: Arc<Shared>, cfg: Arc<ConnConfig>) 
     sock.set_nodelay(true)?;
     let mut pw = PacketWriter::new(4096);
     // PRELOGIN
-    let Some(Message { ty, .. }) = read_message(&mut sock).await? else { return Ok(()) };
-    anyhow::ensure!(ty == packet::PRELOGIN, "expected PRELOGIN, got packet type {ty:#x}");
+    let Some(Message { ty, .. }) = read_message(&mut sock).await? else {
+        return Ok(());
+    };
+    anyhow::ensure!(
+        ty == packet::PRELOGIN,
+        "expected PRELOGIN, got packet type {ty:#x}"
+    );
     pw.write(&mut sock, &login::prelogin_reply()).await?;
     pw.finish(&mut sock).await?;
     // LOGIN7
-    let Some(Message { ty, data }) = read_message(&mut sock).await? else { return Ok(()) };
-    anyhow::ensure!(ty == packet::LOGIN7, "expected LOGIN7 (encryption is not supported), got packet type {ty:#x}");
+    let Some(Message { ty, data }) = read_message(&mut sock).await? else {
+        return Ok(());
+    };
+    anyhow::ensure!(
+        ty == packet::LOGIN7,
+        "expected LOGIN7 (encryption is not supported), got packet type {ty:#x}"
+    );
     let l = login::parse_login7(&data).map_err(anyhow::Error::msg)?;
     let facts = &shared.catalog.facts;
     let reply = if l.user != cfg.user || l.password != cfg.password {
@@ -137,9 +173,16 @@ async fn handle(mut sock: TcpStream, shared: Arc<Shared>, cfg: Arc<ConnConfig>) 
     } else if !l.database.is_empty() && !l.database.eq_ignore_ascii_case(&facts.name) {
         Err(login::bad_database(&l.database, &l.user))
     } else {
-        let size = if l.packet_size == 0 { 4096 } else { l.packet_size.clamp(512, 32767) };
+        let size = if l.packet_size == 0 {
+            4096
+        } else {
+            l.packet_size.clamp(512, 32767)
+        };
         let v = version_bytes(&facts.product_version);
-        Ok((login::login_ok(&facts.name, &shared.catalog.collation, size, v), size))
+        Ok((
+            login::login_ok(&facts.name, &shared.catalog.collation, size, v),
+            size,
+        ))
     };
     let size = match reply {
         Err(bytes) => {
@@ -167,8 +210,11 @@ async fn handle(mut sock: TcpStream, shared: Arc<Shared>, cfg: Arc<ConnConfig>) 
     let reader = tokio::spawn(async move {
         while let Ok(Some(m)) = read_message(&mut rd).await {
             let msg = match m.ty {
-                packet::SQL_BATCH => rpc::decode_batch(&m.data).map_or_else(|e| Incoming::Bad(e.0), Incoming::Request),
-                packet::RPC => rpc::decode_rpc(&m.data).map_or_else(|e| Incoming::Bad(e.0), Incoming::Request),
+                packet::SQL_BATCH => rpc::decode_batch(&m.data)
+                    .map_or_else(|e| Incoming::Bad(e.0), Incoming::Request),
+                packet::RPC => {
+                    rpc::decode_rpc(&m.data).map_or_else(|e| Incoming::Bad(e.0), Incoming::Request)
+                }
                 packet::ATTENTION => {
                     attn.store(true, Ordering::SeqCst);
                     Incoming::Attention
@@ -197,5 +243,10 @@ async fn handle(mut sock: TcpStream, shared: Arc<Shared>, cfg: Arc<ConnConfig>) 
 fn version_bytes(v: &str) -> [u8; 4] {
     let p: Vec<u32> = v.split('.').filter_map(|x| x.parse().ok()).collect();
     let build = p.get(2).copied().unwrap_or(0) as u16;
-    [p.first().copied().unwrap_or(10) as u8, p.get(1).copied().unwrap_or(50) as u8, (build >> 8) as u8, build as u8]
+    [
+        p.first().copied().unwrap_or(10) as u8,
+        p.get(1).copied().unwrap_or(50) as u8,
+        (build >> 8) as u8,
+        build as u8,
+    ]
 }

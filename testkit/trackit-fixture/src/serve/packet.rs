@@ -41,23 +41,34 @@ pub async fn read_message<R: AsyncRead + Unpin>(r: &mut R) -> std::io::Result<Op
         let mut hdr = [0u8; 8];
         match r.read_exact(&mut hdr).await {
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && ty.is_none() => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && ty.is_none() => {
+                return Ok(None);
+            }
             Err(e) => return Err(e),
         }
         let len = u16::from_be_bytes([hdr[2], hdr[3]]) as usize;
         if len < 8 {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "packet length < 8"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "packet length < 8",
+            ));
         }
         let start = data.len();
         data.resize(start + len - 8, 0);
         r.read_exact(&mut data[start..]).await?;
         if data.len() > MAX_MESSAGE {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "message too large"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "message too large",
+            ));
         }
         // An Attention may arrive on its own in the middle of nothing else; its type wins.
         ty.get_or_insert(hdr[0]);
         if hdr[1] & 0x01 != 0 {
-            return Ok(Some(Message { ty: ty.unwrap_or(hdr[0]), data }));
+            return Ok(Some(Message {
+                ty: ty.unwrap_or(hdr[0]),
+                data,
+            }));
         }
     }
 }
@@ -72,7 +83,11 @@ pub struct PacketWriter {
 impl PacketWriter {
     /// A writer for the negotiated packet size (512..=32767).
     pub fn new(packet_size: usize) -> Self {
-        PacketWriter { packet_size: packet_size.clamp(512, 32767), buf: Vec::new(), packet_id: 1 }
+        PacketWriter {
+            packet_size: packet_size.clamp(512, 32767),
+            buf: Vec::new(),
+            packet_id: 1,
+        }
     }
 
     /// Changes the packet size (after LOGIN7 negotiated it).
@@ -84,7 +99,11 @@ impl PacketWriter {
     ///
     /// # Errors
     /// Socket write errors.
-    pub async fn write<W: AsyncWrite + Unpin>(&mut self, w: &mut W, bytes: &[u8]) -> std::io::Result<()> {
+    pub async fn write<W: AsyncWrite + Unpin>(
+        &mut self,
+        w: &mut W,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
         self.buf.extend_from_slice(bytes);
         let payload = self.packet_size - 8;
         if self.buf.len() > payload {

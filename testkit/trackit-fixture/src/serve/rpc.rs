@@ -39,7 +39,10 @@ struct Cur<'a> {
 
 impl<'a> Cur<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], BadRequest> {
-        let s = self.d.get(self.p..self.p + n).ok_or_else(|| BadRequest("truncated".into()))?;
+        let s = self
+            .d
+            .get(self.p..self.p + n)
+            .ok_or_else(|| BadRequest("truncated".into()))?;
         self.p += n;
         Ok(s)
     }
@@ -81,7 +84,11 @@ pub fn decode_batch(d: &[u8]) -> Result<Request, BadRequest> {
     if rest.len() % 2 != 0 {
         return Err(BadRequest("odd-length batch text".into()));
     }
-    Ok(Request { sql: utf16_to_string(rest), params: Vec::new(), rpc: false })
+    Ok(Request {
+        sql: utf16_to_string(rest),
+        params: Vec::new(),
+        rpc: false,
+    })
 }
 
 /// Decodes an RPC payload; only `sp_executesql` (by id 10 or by name) is supported.
@@ -95,12 +102,18 @@ pub fn decode_rpc(d: &[u8]) -> Result<Request, BadRequest> {
     if name_len == 0xFFFF {
         let id = c.u16()?;
         if id != 10 {
-            return Err(BadRequest(format!("RPC proc id {id} is not supported (only sp_executesql = 10)")));
+            return Err(BadRequest(format!(
+                "RPC proc id {id} is not supported (only sp_executesql = 10)"
+            )));
         }
     } else {
         let name = utf16_to_string(c.take(name_len as usize * 2)?);
-        if !name.eq_ignore_ascii_case("sp_executesql") && !name.eq_ignore_ascii_case("sys.sp_executesql") {
-            return Err(BadRequest(format!("RPC procedure '{name}' is not supported")));
+        if !name.eq_ignore_ascii_case("sp_executesql")
+            && !name.eq_ignore_ascii_case("sys.sp_executesql")
+        {
+            return Err(BadRequest(format!(
+                "RPC procedure '{name}' is not supported"
+            )));
         }
     }
     let _flags = c.u16()?;
@@ -116,14 +129,20 @@ pub fn decode_rpc(d: &[u8]) -> Result<Request, BadRequest> {
         raw.push(decode_param(&mut c, name)?);
     }
     let mut it = raw.into_iter();
-    let stmt = it.next().ok_or_else(|| BadRequest("sp_executesql without @stmt".into()))?;
+    let stmt = it
+        .next()
+        .ok_or_else(|| BadRequest("sp_executesql without @stmt".into()))?;
     let sql = match stmt.value {
         Value::Text(t) => t,
         _ => return Err(BadRequest("@stmt is not a string".into())),
     };
     let _decl = it.next();
     let params = it.collect();
-    Ok(Request { sql, params, rpc: true })
+    Ok(Request {
+        sql,
+        params,
+        rpc: true,
+    })
 }
 
 fn decode_param(c: &mut Cur<'_>, name: String) -> Result<Param, BadRequest> {
@@ -145,7 +164,11 @@ fn decode_param(c: &mut Cur<'_>, name: String) -> Result<Param, BadRequest> {
                 a[..b.len()].copy_from_slice(b);
                 let v = i64::from_le_bytes(a);
                 let shift = 64 - 8 * b.len() as u32;
-                if shift == 64 { 0 } else { (v << shift) >> shift }
+                if shift == 64 {
+                    0
+                } else {
+                    (v << shift) >> shift
+                }
             };
             match (ty, len) {
                 (_, 0) => (SqlType::Int, Value::Null),
@@ -154,14 +177,26 @@ fn decode_param(c: &mut Cur<'_>, name: String) -> Result<Param, BadRequest> {
                 (0x26, 4) => (SqlType::Int, Value::Integer(int(&b))),
                 (0x26, 8) => (SqlType::BigInt, Value::Integer(int(&b))),
                 (0x68, _) => (SqlType::Bit, Value::Integer(i64::from(b[0] != 0))),
-                (0x6D, 4) => (SqlType::Real, Value::Real(f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64)),
-                (0x6D, 8) => (SqlType::Float, Value::Real(f64::from_le_bytes(b.try_into().unwrap_or([0; 8])))),
+                (0x6D, 4) => (
+                    SqlType::Real,
+                    Value::Real(f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64),
+                ),
+                (0x6D, 8) => (
+                    SqlType::Float,
+                    Value::Real(f64::from_le_bytes(b.try_into().unwrap_or([0; 8]))),
+                ),
                 (0x6E, 8) => {
                     let hi = i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64;
                     let lo = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as i64;
-                    (SqlType::Money, Value::Text(format_decimal(((hi << 32) | lo) as i128, 4)))
+                    (
+                        SqlType::Money,
+                        Value::Text(format_decimal(((hi << 32) | lo) as i128, 4)),
+                    )
                 }
-                (0x6E, 4) => (SqlType::SmallMoney, Value::Text(format_decimal(int(&b) as i128, 4))),
+                (0x6E, 4) => (
+                    SqlType::SmallMoney,
+                    Value::Text(format_decimal(int(&b) as i128, 4)),
+                ),
                 _ => return Err(BadRequest(format!("bad length {len} for type {ty:#x}"))),
             }
         }
@@ -184,7 +219,10 @@ fn decode_param(c: &mut Cur<'_>, name: String) -> Result<Param, BadRequest> {
                     b[6],
                     b[8],
                     b[9],
-                    b[10..].iter().map(|x| format!("{x:02X}")).collect::<String>()
+                    b[10..]
+                        .iter()
+                        .map(|x| format!("{x:02X}"))
+                        .collect::<String>()
                 );
                 (SqlType::Guid, Value::Text(s))
             } else {
@@ -204,7 +242,10 @@ fn decode_param(c: &mut Cur<'_>, name: String) -> Result<Param, BadRequest> {
                 let m = fixed(c, len - 1)?;
                 a[..m.len().min(16)].copy_from_slice(&m[..m.len().min(16)]);
                 let v = u128::from_le_bytes(a) as i128;
-                (SqlType::Decimal(p, s), Value::Text(format_decimal(if sign == 0 { -v } else { v }, s)))
+                (
+                    SqlType::Decimal(p, s),
+                    Value::Text(format_decimal(if sign == 0 { -v } else { v }, s)),
+                )
             }
         }
         0xE7 | 0xA7 | 0xEF | 0xAF | 0xA5 | 0xAD => {
@@ -212,11 +253,23 @@ fn decode_param(c: &mut Cur<'_>, name: String) -> Result<Param, BadRequest> {
             let coll = if matches!(ty, 0xE7 | 0xA7 | 0xEF | 0xAF) {
                 let b = c.take(5)?;
                 let info = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                if info == 0 { default_coll } else { Collation { info, sort_id: b[4], ..default_coll } }
+                if info == 0 {
+                    default_coll
+                } else {
+                    Collation {
+                        info,
+                        sort_id: b[4],
+                        ..default_coll
+                    }
+                }
             } else {
                 default_coll
             };
-            let bytes = if max == 0xFFFF { read_plp(c)? } else { read_u16_len(c)? };
+            let bytes = if max == 0xFFFF {
+                read_plp(c)?
+            } else {
+                read_u16_len(c)?
+            };
             let l = if max == 0xFFFF { Len::Max } else { Len::N(max) };
             let st = match ty {
                 0xE7 | 0xEF => SqlType::NVarChar(l, coll),
@@ -226,7 +279,9 @@ fn decode_param(c: &mut Cur<'_>, name: String) -> Result<Param, BadRequest> {
             let value = match (bytes, ty) {
                 (None, _) => Value::Null,
                 (Some(b), 0xE7 | 0xEF) => Value::Text(utf16_to_string(&b)),
-                (Some(b), 0xA7 | 0xAF) => Value::Text(coll.encoding.decode_without_bom_handling(&b).0.into_owned()),
+                (Some(b), 0xA7 | 0xAF) => {
+                    Value::Text(coll.encoding.decode_without_bom_handling(&b).0.into_owned())
+                }
                 (Some(b), _) => Value::Blob(b),
             };
             (st, value)
@@ -234,19 +289,36 @@ fn decode_param(c: &mut Cur<'_>, name: String) -> Result<Param, BadRequest> {
         0xF1 => {
             let schema = c.u8()?;
             if schema != 0 {
-                return Err(BadRequest("xml schema collections are not supported".into()));
+                return Err(BadRequest(
+                    "xml schema collections are not supported".into(),
+                ));
             }
             let b = read_plp(c)?;
-            (SqlType::Xml, b.map_or(Value::Null, |b| Value::Text(utf16_to_string(&b))))
+            (
+                SqlType::Xml,
+                b.map_or(Value::Null, |b| Value::Text(utf16_to_string(&b))),
+            )
         }
         0x28 | 0x29 | 0x2A | 0x2B | 0x6F => return decode_temporal(c, ty, name),
-        other => return Err(BadRequest(format!("parameter type {other:#x} is not supported"))),
+        other => {
+            return Err(BadRequest(format!(
+                "parameter type {other:#x} is not supported"
+            )));
+        }
     };
-    Ok(Param { name, value, ty: st })
+    Ok(Param {
+        name,
+        value,
+        ty: st,
+    })
 }
 
 fn decode_temporal(c: &mut Cur<'_>, ty: u8, name: String) -> Result<Param, BadRequest> {
-    let scale = if matches!(ty, 0x29 | 0x2A | 0x2B) { c.u8()? } else { 0 };
+    let scale = if matches!(ty, 0x29 | 0x2A | 0x2B) {
+        c.u8()?
+    } else {
+        0
+    };
     if ty == 0x6F {
         let _max = c.u8()?;
     }
@@ -261,7 +333,11 @@ fn decode_temporal(c: &mut Cur<'_>, ty: u8, name: String) -> Result<Param, BadRe
         _ => SqlType::DateTime,
     };
     if len == 0 {
-        return Ok(Param { name, value: Value::Null, ty: st });
+        return Ok(Param {
+            name,
+            value: Value::Null,
+            ty: st,
+        });
     }
     let le = |s: &[u8]| {
         let mut a = [0u8; 8];
@@ -277,27 +353,52 @@ fn decode_temporal(c: &mut Cur<'_>, ty: u8, name: String) -> Result<Param, BadRe
     let text = match ty {
         0x28 => date_text(le(&b[..3]) as i64),
         0x29 => time_text(nanos(&b[..tl])),
-        0x2A => format!("{} {}", date_text(le(&b[tl..tl + 3]) as i64), time_text(nanos(&b[..tl]))),
+        0x2A => format!(
+            "{} {}",
+            date_text(le(&b[tl..tl + 3]) as i64),
+            time_text(nanos(&b[..tl]))
+        ),
         0x2B => {
             let off = i16::from_le_bytes([b[tl + 3], b[tl + 4]]) as i64;
             let utc = le(&b[tl..tl + 3]) as i128 * 86_400_000_000_000 + nanos(&b[..tl]) as i128;
             let local = utc + off as i128 * 60_000_000_000;
-            let (d, n) = (local.div_euclid(86_400_000_000_000), local.rem_euclid(86_400_000_000_000));
+            let (d, n) = (
+                local.div_euclid(86_400_000_000_000),
+                local.rem_euclid(86_400_000_000_000),
+            );
             let sign = if off < 0 { '-' } else { '+' };
-            format!("{} {} {sign}{:02}:{:02}", date_text(d as i64), time_text(n as u64), off.abs() / 60, off.abs() % 60)
+            format!(
+                "{} {} {sign}{:02}:{:02}",
+                date_text(d as i64),
+                time_text(n as u64),
+                off.abs() / 60,
+                off.abs() % 60
+            )
         }
         _ if len == 4 => {
             let days = u16::from_le_bytes([b[0], b[1]]) as i64;
             let mins = u16::from_le_bytes([b[2], b[3]]) as u64;
-            format!("{} {}", date_text(days + 693_595), time_text(mins * 60_000_000_000))
+            format!(
+                "{} {}",
+                date_text(days + 693_595),
+                time_text(mins * 60_000_000_000)
+            )
         }
         _ => {
             let days = i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64;
             let ticks = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as u64;
-            format!("{} {}", date_text(days + 693_595), time_text(ticks * 10_000_000 / 3))
+            format!(
+                "{} {}",
+                date_text(days + 693_595),
+                time_text(ticks * 10_000_000 / 3)
+            )
         }
     };
-    Ok(Param { name, value: Value::Text(text), ty: st })
+    Ok(Param {
+        name,
+        value: Value::Text(text),
+        ty: st,
+    })
 }
 
 /// `YYYY-MM-DD` of days since 0001-01-01.
@@ -319,12 +420,20 @@ fn time_text(n: u64) -> String {
     let s = n / 1_000_000_000;
     let frac = n % 1_000_000_000 / 100;
     let base = format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
-    if frac == 0 { base } else { format!("{base}.{}", format!("{frac:07}").trim_end_matches('0')) }
+    if frac == 0 {
+        base
+    } else {
+        format!("{base}.{}", format!("{frac:07}").trim_end_matches('0'))
+    }
 }
 
 fn read_u16_len(c: &mut Cur<'_>) -> Result<Option<Vec<u8>>, BadRequest> {
     let len = c.u16()?;
-    if len == 0xFFFF { Ok(None) } else { Ok(Some(c.take(len as usize)?.to_vec())) }
+    if len == 0xFFFF {
+        Ok(None)
+    } else {
+        Ok(Some(c.take(len as usize)?.to_vec()))
+    }
 }
 
 fn read_plp(c: &mut Cur<'_>) -> Result<Option<Vec<u8>>, BadRequest> {

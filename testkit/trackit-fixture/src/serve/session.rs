@@ -62,7 +62,9 @@ impl Out<'_> {
     fn flush(&mut self) -> Result<(), Gone> {
         if !self.buf.is_empty() {
             let b = std::mem::replace(&mut self.buf, Vec::with_capacity(FLUSH_AT + 1024));
-            self.tx.blocking_send(Outgoing::Bytes(b)).map_err(|_| Gone)?;
+            self.tx
+                .blocking_send(Outgoing::Bytes(b))
+                .map_err(|_| Gone)?;
         }
         Ok(())
     }
@@ -73,18 +75,34 @@ impl Out<'_> {
 }
 
 /// Runs a session until the reader hangs up or the writer goes away.
-pub fn run(conn: Connection, shared: Arc<Shared>, rx: Receiver<Incoming>, tx: Sender<Outgoing>, attn: Arc<AtomicBool>) {
+pub fn run(
+    conn: Connection,
+    shared: Arc<Shared>,
+    rx: Receiver<Incoming>,
+    tx: Sender<Outgoing>,
+    attn: Arc<AtomicBool>,
+) {
     let mut nocount = false;
-    let mut out = Out { tx: &tx, buf: Vec::with_capacity(FLUSH_AT + 1024) };
+    let mut out = Out {
+        tx: &tx,
+        buf: Vec::with_capacity(FLUSH_AT + 1024),
+    };
     while let Ok(msg) = rx.recv() {
         if shared.faults.delay_ms > 0 {
             std::thread::sleep(std::time::Duration::from_millis(shared.faults.delay_ms));
         }
         let res = match msg {
-            Incoming::Request(req) => run_request(&conn, &shared, &req, &mut nocount, &attn, &mut out),
+            Incoming::Request(req) => {
+                run_request(&conn, &shared, &req, &mut nocount, &attn, &mut out)
+            }
             Incoming::Bad(why) => {
                 (shared.log)(&format!("bad request: {why}"));
-                tokens::error(102, 16, &format!("Incorrect syntax near 'request'. ({why})"), &mut out.buf);
+                tokens::error(
+                    102,
+                    16,
+                    &format!("Incorrect syntax near 'request'. ({why})"),
+                    &mut out.buf,
+                );
                 tokens::done(0xFD, DONE_ERROR, 0, 0, &mut out.buf);
                 out.end()
             }
@@ -123,7 +141,11 @@ fn run_request(
         let last = i + 1 == stmts.len();
         let mut line = text.split_whitespace().collect::<Vec<_>>().join(" ");
         if !req.params.is_empty() {
-            let ps: Vec<String> = req.params.iter().map(|p| format!("{}={}", p.name, short(&p.value))).collect();
+            let ps: Vec<String> = req
+                .params
+                .iter()
+                .map(|p| format!("{}={}", p.name, short(&p.value)))
+                .collect();
             line.push_str(&format!(" /* {} */", ps.join(", ")));
         }
         (shared.log)(&format!("stmt: {line}"));
@@ -136,21 +158,23 @@ fn run_request(
                 }
                 tokens::done(tok, more, 0xB9, 0, &mut out.buf);
             }
-            Ok(Stmt::Select(sel)) => match stream_select(conn, shared, req, &sel, *nocount, attn, out)? {
-                Streamed::Rows(n) => {
-                    let st = if *nocount { more } else { more | DONE_COUNT };
-                    tokens::done(tok, st, 0xC1, n, &mut out.buf);
+            Ok(Stmt::Select(sel)) => {
+                match stream_select(conn, shared, req, &sel, *nocount, attn, out)? {
+                    Streamed::Rows(n) => {
+                        let st = if *nocount { more } else { more | DONE_COUNT };
+                        tokens::done(tok, st, 0xC1, n, &mut out.buf);
+                    }
+                    Streamed::Cancelled => {
+                        tokens::done(0xFD, DONE_ATTN, 0xC1, 0, &mut out.buf);
+                        return out.end();
+                    }
+                    Streamed::Failed(e, n) => {
+                        tokens::error(e.number, e.class, &e.message, &mut out.buf);
+                        tokens::done(tok, more | DONE_ERROR | DONE_COUNT, 0xC1, n, &mut out.buf);
+                        failed = true;
+                    }
                 }
-                Streamed::Cancelled => {
-                    tokens::done(0xFD, DONE_ATTN, 0xC1, 0, &mut out.buf);
-                    return out.end();
-                }
-                Streamed::Failed(e, n) => {
-                    tokens::error(e.number, e.class, &e.message, &mut out.buf);
-                    tokens::done(tok, more | DONE_ERROR | DONE_COUNT, 0xC1, n, &mut out.buf);
-                    failed = true;
-                }
-            },
+            }
             Err(e) => {
                 (shared.log)(&format!("error: {} {}", e.number, e.message));
                 tokens::error(e.number, e.class, &e.message, &mut out.buf);
@@ -167,7 +191,13 @@ fn run_request(
     }
     if req.rpc {
         tokens::return_status(if failed { -6 } else { 0 }, &mut out.buf);
-        tokens::done(0xFE, if failed { DONE_ERROR } else { 0 }, 0xE0, 0, &mut out.buf);
+        tokens::done(
+            0xFE,
+            if failed { DONE_ERROR } else { 0 },
+            0xE0,
+            0,
+            &mut out.buf,
+        );
     } else if failed {
         tokens::done(0xFD, DONE_ERROR, 0, 0, &mut out.buf);
     }
@@ -181,7 +211,13 @@ fn short(v: &rusqlite::types::Value) -> String {
         Value::Integer(i) => i.to_string(),
         Value::Real(f) => f.to_string(),
         Value::Text(t) => format!("'{}'", t.chars().take(60).collect::<String>()),
-        Value::Blob(b) => format!("0x{}", b.iter().take(30).map(|x| format!("{x:02X}")).collect::<String>()),
+        Value::Blob(b) => format!(
+            "0x{}",
+            b.iter()
+                .take(30)
+                .map(|x| format!("{x:02X}"))
+                .collect::<String>()
+        ),
     }
 }
 

@@ -7,8 +7,9 @@ use super::rpc::Param;
 use super::sqlexpr::nocase;
 use super::types::Column;
 use sqlparser::ast::{
-    Distinct, GroupByExpr, JoinConstraint, JoinOperator, ObjectName, OrderByKind, OrderBySort, Query, SelectItem,
-    SelectItemQualifiedWildcardKind, SetExpr, Statement, TableFactor, TableWithJoins, TopQuantity,
+    Distinct, GroupByExpr, JoinConstraint, JoinOperator, ObjectName, OrderByKind, OrderBySort,
+    Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement, TableFactor,
+    TableWithJoins, TopQuantity,
 };
 use sqlparser::dialect::MsSqlDialect;
 use sqlparser::parser::Parser;
@@ -28,7 +29,11 @@ pub struct SqlError {
 impl SqlError {
     /// An error at severity 16.
     pub fn new(number: i32, message: String) -> SqlError {
-        SqlError { number, class: 16, message }
+        SqlError {
+            number,
+            class: 16,
+            message,
+        }
     }
     /// Error 102 naming the offending text.
     pub fn syntax(near: &str) -> SqlError {
@@ -131,7 +136,10 @@ pub fn split_batch(sql: &str) -> Vec<String> {
         }
     }
     out.push(cur);
-    out.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    out.into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Translates one statement of a batch.
@@ -139,9 +147,16 @@ pub fn split_batch(sql: &str) -> Vec<String> {
 /// # Errors
 /// Any [`SqlError`]: syntax (102), unknown objects (208) and columns (207), writes (3906), unsupported functions.
 pub fn translate(text: &str, cat: &Catalog, params: &[Param]) -> Result<Stmt, SqlError> {
-    let words: Vec<String> = text.split_whitespace().take(3).map(str::to_ascii_uppercase).collect();
+    let words: Vec<String> = text
+        .split_whitespace()
+        .take(3)
+        .map(str::to_ascii_uppercase)
+        .collect();
     if words.first().map(String::as_str) == Some("SET") {
-        let nocount = match (words.get(1).map(String::as_str), words.get(2).map(String::as_str)) {
+        let nocount = match (
+            words.get(1).map(String::as_str),
+            words.get(2).map(String::as_str),
+        ) {
             (Some("NOCOUNT"), Some("ON")) => Some(true),
             (Some("NOCOUNT"), Some("OFF")) => Some(false),
             (Some(_), _) => None,
@@ -151,7 +166,11 @@ pub fn translate(text: &str, cat: &Catalog, params: &[Param]) -> Result<Stmt, Sq
     }
     let stmts = Parser::parse_sql(&MsSqlDialect {}, text).map_err(|e| {
         let m = e.to_string();
-        let near = m.split("found: ").nth(1).map_or("", |r| r.split(" at Line").next().unwrap_or(r)).to_string();
+        let near = m
+            .split("found: ")
+            .nth(1)
+            .map_or("", |r| r.split(" at Line").next().unwrap_or(r))
+            .to_string();
         SqlError::syntax(if near.is_empty() { text } else { &near })
     })?;
     let [stmt] = stmts.as_slice() else {
@@ -159,30 +178,54 @@ pub fn translate(text: &str, cat: &Catalog, params: &[Param]) -> Result<Stmt, Sq
     };
     match stmt {
         Statement::Query(q) => {
-            let mut t = Translator { cat, params, sources: Vec::new(), tables: Vec::new() };
+            let mut t = Translator {
+                cat,
+                params,
+                sources: Vec::new(),
+                tables: Vec::new(),
+            };
             let (sql, columns) = t.query(q)?;
-            Ok(Stmt::Select(Select { sql, columns, tables: t.tables }))
+            Ok(Stmt::Select(Select {
+                sql,
+                columns,
+                tables: t.tables,
+            }))
         }
-        Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) | Statement::CreateTable(_) => {
-            Err(SqlError::new(
-                3906,
-                format!("Failed to update database \"{}\" because the database is read-only.", cat.facts.name),
-            ))
-        }
-        other => Err(SqlError::syntax(other.to_string().split_whitespace().next().unwrap_or(""))),
+        Statement::Insert(_)
+        | Statement::Update(_)
+        | Statement::Delete(_)
+        | Statement::CreateTable(_) => Err(SqlError::new(
+            3906,
+            format!(
+                "Failed to update database \"{}\" because the database is read-only.",
+                cat.facts.name
+            ),
+        )),
+        other => Err(SqlError::syntax(
+            other.to_string().split_whitespace().next().unwrap_or(""),
+        )),
     }
 }
 
 impl Translator<'_> {
     /// Translates a query: returns the SQLite text and the result columns.
     fn query(&mut self, q: &Query) -> Result<(String, Vec<Column>), SqlError> {
-        if q.with.is_some() || q.limit_clause.is_some() || q.fetch.is_some() || !q.locks.is_empty() || q.for_clause.is_some() {
+        if q.with.is_some()
+            || q.limit_clause.is_some()
+            || q.fetch.is_some()
+            || !q.locks.is_empty()
+            || q.for_clause.is_some()
+        {
             return Err(SqlError::syntax(&q.to_string()));
         }
         let SetExpr::Select(s) = q.body.as_ref() else {
             return Err(SqlError::syntax(&q.body.to_string()));
         };
-        if s.into.is_some() || s.having.is_some() || !s.lateral_views.is_empty() || s.top_before_distinct && s.distinct.is_some() {
+        if s.into.is_some()
+            || s.having.is_some()
+            || !s.lateral_views.is_empty()
+            || s.top_before_distinct && s.distinct.is_some()
+        {
             return Err(SqlError::syntax(&s.to_string()));
         }
         let mut from_sql = Vec::new();
@@ -196,25 +239,48 @@ impl Translator<'_> {
                 SelectItem::UnnamedExpr(e) => {
                     let t = self.expr(e)?;
                     let name = t.column.clone().unwrap_or_default();
-                    items.push(if name.is_empty() { t.sql.clone() } else { format!("{} AS {}", t.sql, sql_ident(&name)) });
-                    columns.push(Column { name, ty: t.ty, nullable: t.nullable, table: t.table });
+                    items.push(if name.is_empty() {
+                        t.sql.clone()
+                    } else {
+                        format!("{} AS {}", t.sql, sql_ident(&name))
+                    });
+                    columns.push(Column {
+                        name,
+                        ty: t.ty,
+                        nullable: t.nullable,
+                        table: t.table,
+                    });
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
                     let t = self.expr(expr)?;
                     items.push(format!("{} AS {}", t.sql, sql_ident(&alias.value)));
-                    columns.push(Column { name: alias.value.clone(), ty: t.ty, nullable: t.nullable, table: t.table });
+                    columns.push(Column {
+                        name: alias.value.clone(),
+                        ty: t.ty,
+                        nullable: t.nullable,
+                        table: t.table,
+                    });
                 }
                 SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => {
                     let qual = match item {
-                        SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(n), _) => {
-                            Some(n.0.last().and_then(|p| p.as_ident()).map(|i| i.value.clone()).unwrap_or_default())
-                        }
+                        SelectItem::QualifiedWildcard(
+                            SelectItemQualifiedWildcardKind::ObjectName(n),
+                            _,
+                        ) => Some(
+                            n.0.last()
+                                .and_then(|p| p.as_ident())
+                                .map(|i| i.value.clone())
+                                .unwrap_or_default(),
+                        ),
                         SelectItem::QualifiedWildcard(..) => return Err(SqlError::syntax("*")),
                         _ => None,
                     };
                     let mut any = false;
                     for src in &self.sources {
-                        if qual.as_ref().is_some_and(|q| !q.eq_ignore_ascii_case(&src.alias)) {
+                        if qual
+                            .as_ref()
+                            .is_some_and(|q| !q.eq_ignore_ascii_case(&src.alias))
+                        {
                             continue;
                         }
                         any = true;
@@ -229,7 +295,10 @@ impl Translator<'_> {
                         }
                     }
                     if !any {
-                        return Err(SqlError::new(263, "Must specify table to select from.".into()));
+                        return Err(SqlError::new(
+                            263,
+                            "Must specify table to select from.".into(),
+                        ));
                     }
                 }
                 _ => return Err(SqlError::syntax(&item.to_string())),
@@ -252,7 +321,8 @@ impl Translator<'_> {
         match &s.group_by {
             GroupByExpr::Expressions(list, mods) if mods.is_empty() => {
                 if !list.is_empty() {
-                    let g: Result<Vec<_>, _> = list.iter().map(|e| self.expr(e).map(|t| t.sql)).collect();
+                    let g: Result<Vec<_>, _> =
+                        list.iter().map(|e| self.expr(e).map(|t| t.sql)).collect();
                     sql.push_str(" GROUP BY ");
                     sql.push_str(&g?.join(", "));
                 }
@@ -266,13 +336,18 @@ impl Translator<'_> {
             let mut parts = Vec::new();
             for o in list {
                 let alias_hit = match &o.expr {
-                    sqlparser::ast::Expr::Identifier(id) => {
-                        columns.iter().position(|c| c.name.eq_ignore_ascii_case(&id.value) && !c.name.is_empty())
-                    }
+                    sqlparser::ast::Expr::Identifier(id) => columns
+                        .iter()
+                        .position(|c| c.name.eq_ignore_ascii_case(&id.value) && !c.name.is_empty()),
                     _ => None,
                 };
                 let mut p = match alias_hit {
-                    Some(i) if matches!(s.projection[..].get(i), Some(SelectItem::ExprWithAlias { .. })) => {
+                    Some(i)
+                        if matches!(
+                            s.projection[..].get(i),
+                            Some(SelectItem::ExprWithAlias { .. })
+                        ) =>
+                    {
                         format!("{}{}", sql_ident(&columns[i].name), nocase(&columns[i].ty))
                     }
                     _ => {
@@ -299,7 +374,9 @@ impl Translator<'_> {
             }
             match &top.quantity {
                 Some(TopQuantity::Constant(n)) => sql.push_str(&format!(" LIMIT {n}")),
-                Some(TopQuantity::Expr(e)) => sql.push_str(&format!(" LIMIT {}", self.expr(e)?.sql)),
+                Some(TopQuantity::Expr(e)) => {
+                    sql.push_str(&format!(" LIMIT {}", self.expr(e)?.sql))
+                }
                 None => return Err(SqlError::syntax("TOP")),
             }
         }
@@ -317,7 +394,9 @@ impl Translator<'_> {
             };
             let rel = self.factor(&j.relation)?;
             match c {
-                JoinConstraint::On(e) => sql.push_str(&format!(" {kw} {rel} ON {}", self.expr(e)?.sql)),
+                JoinConstraint::On(e) => {
+                    sql.push_str(&format!(" {kw} {rel} ON {}", self.expr(e)?.sql))
+                }
                 JoinConstraint::None => sql.push_str(&format!(" {kw} {rel}")),
                 _ => return Err(SqlError::syntax("JOIN")),
             }
@@ -327,13 +406,25 @@ impl Translator<'_> {
 
     fn factor(&mut self, f: &TableFactor) -> Result<String, SqlError> {
         match f {
-            TableFactor::Table { name, alias, args: None, with_hints, version: None, partitions, .. }
-                if partitions.is_empty() =>
-            {
+            TableFactor::Table {
+                name,
+                alias,
+                args: None,
+                with_hints,
+                version: None,
+                partitions,
+                ..
+            } if partitions.is_empty() => {
                 for h in with_hints {
                     let h = h.to_string().to_ascii_uppercase();
-                    if !matches!(h.as_str(), "NOLOCK" | "READUNCOMMITTED" | "READCOMMITTED" | "READPAST") {
-                        return Err(SqlError::new(321, format!("\"{h}\" is not a recognized table hints option.")));
+                    if !matches!(
+                        h.as_str(),
+                        "NOLOCK" | "READUNCOMMITTED" | "READCOMMITTED" | "READPAST"
+                    ) {
+                        return Err(SqlError::new(
+                            321,
+                            format!("\"{h}\" is not a recognized table hints option."),
+                        ));
                     }
                 }
                 if let Some(a) = alias {
@@ -342,39 +433,73 @@ impl Translator<'_> {
                     }
                 }
                 let (schema, object) = self.resolve_name(name)?;
-                let alias_name = alias.as_ref().map_or(object.clone(), |a| a.name.value.clone());
+                let alias_name = alias
+                    .as_ref()
+                    .map_or(object.clone(), |a| a.name.value.clone());
                 if schema.eq_ignore_ascii_case("INFORMATION_SCHEMA") {
                     let v = info_view(&object, self.cat).ok_or_else(|| invalid_object(name))?;
-                    self.sources.push(Source { alias: alias_name.clone(), columns: v.columns, table: None });
+                    self.sources.push(Source {
+                        alias: alias_name.clone(),
+                        columns: v.columns,
+                        table: None,
+                    });
                     return Ok(format!("({}) AS {}", v.sql, sql_ident(&alias_name)));
                 }
                 if object.starts_with("_ti_") {
                     return Err(invalid_object(name));
                 }
-                let obj = self.cat.object(&schema, &object).ok_or_else(|| invalid_object(name))?;
+                let obj = self
+                    .cat
+                    .object(&schema, &object)
+                    .ok_or_else(|| invalid_object(name))?;
                 self.tables.push(format!("{}.{}", obj.schema, obj.name));
                 self.sources.push(Source {
                     alias: alias_name.clone(),
                     columns: obj.columns.clone(),
                     table: Some((obj.schema.clone(), obj.name.clone())),
                 });
-                Ok(format!("{} AS {}", sql_ident(&format!("{}.{}", obj.schema, obj.name)), sql_ident(&alias_name)))
+                Ok(format!(
+                    "{} AS {}",
+                    sql_ident(&format!("{}.{}", obj.schema, obj.name)),
+                    sql_ident(&alias_name)
+                ))
             }
-            TableFactor::Derived { lateral: false, subquery, alias: Some(alias), .. } if alias.columns.is_empty() => {
-                let mut inner = Translator { cat: self.cat, params: self.params, sources: Vec::new(), tables: Vec::new() };
+            TableFactor::Derived {
+                lateral: false,
+                subquery,
+                alias: Some(alias),
+                ..
+            } if alias.columns.is_empty() => {
+                let mut inner = Translator {
+                    cat: self.cat,
+                    params: self.params,
+                    sources: Vec::new(),
+                    tables: Vec::new(),
+                };
                 let (sql, cols) = inner.query(subquery)?;
                 self.tables.extend(inner.tables);
                 if cols.iter().any(|c| c.name.is_empty()) {
                     return Err(SqlError::new(
                         8155,
-                        format!("No column name was specified for a column of '{}'.", alias.name.value),
+                        format!(
+                            "No column name was specified for a column of '{}'.",
+                            alias.name.value
+                        ),
                     ));
                 }
                 let columns = cols
                     .iter()
-                    .map(|c| CatColumn { name: c.name.clone(), ty: c.ty, nullable: c.nullable })
+                    .map(|c| CatColumn {
+                        name: c.name.clone(),
+                        ty: c.ty,
+                        nullable: c.nullable,
+                    })
                     .collect();
-                self.sources.push(Source { alias: alias.name.value.clone(), columns, table: None });
+                self.sources.push(Source {
+                    alias: alias.name.value.clone(),
+                    columns,
+                    table: None,
+                });
                 Ok(format!("({sql}) AS {}", sql_ident(&alias.name.value)))
             }
             TableFactor::Derived { alias: None, .. } => Err(SqlError::new(
@@ -387,14 +512,26 @@ impl Translator<'_> {
 
     /// `[db].[schema].[object]`, `[schema].[object]` or `[object]` (schema dbo).
     fn resolve_name(&self, name: &ObjectName) -> Result<(String, String), SqlError> {
-        let parts: Vec<&str> =
-            name.0.iter().map(|p| p.as_ident().map(|i| i.value.as_str()).ok_or_else(|| invalid_object(name))).collect::<Result<_, _>>()?;
+        let parts: Vec<&str> = name
+            .0
+            .iter()
+            .map(|p| {
+                p.as_ident()
+                    .map(|i| i.value.as_str())
+                    .ok_or_else(|| invalid_object(name))
+            })
+            .collect::<Result<_, _>>()?;
         match parts.as_slice() {
             [o] => Ok(("dbo".into(), (*o).into())),
             [s, o] => Ok(((*s).into(), (*o).into())),
-            [db, s, o] if db.eq_ignore_ascii_case(&self.cat.facts.name) => {
-                Ok((if s.is_empty() { "dbo".into() } else { (*s).into() }, (*o).into()))
-            }
+            [db, s, o] if db.eq_ignore_ascii_case(&self.cat.facts.name) => Ok((
+                if s.is_empty() {
+                    "dbo".into()
+                } else {
+                    (*s).into()
+                },
+                (*o).into(),
+            )),
             _ => Err(invalid_object(name)),
         }
     }
@@ -402,7 +539,11 @@ impl Translator<'_> {
 
 /// Error 208 naming the object as written (without brackets), like SQL Server.
 fn invalid_object(name: &ObjectName) -> SqlError {
-    let plain: Vec<String> = name.0.iter().map(|p| p.as_ident().map_or(p.to_string(), |i| i.value.clone())).collect();
+    let plain: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| p.as_ident().map_or(p.to_string(), |i| i.value.clone()))
+        .collect();
     SqlError::new(208, format!("Invalid object name '{}'.", plain.join(".")))
 }
 
@@ -412,7 +553,9 @@ mod tests {
 
     #[test]
     fn splits_batches() {
-        assert_eq!(split_batch("SET NOCOUNT ON; SELECT ';' AS [a;b] -- x;y\n; "), vec!["SET NOCOUNT ON", "SELECT ';' AS [a;b] \n"
-            .trim()]);
+        assert_eq!(
+            split_batch("SET NOCOUNT ON; SELECT ';' AS [a;b] -- x;y\n; "),
+            vec!["SET NOCOUNT ON", "SELECT ';' AS [a;b] \n".trim()]
+        );
     }
 }

@@ -20,14 +20,16 @@ pub const SERVER_NAME: &str = "TRACKIT-FIXTURE";
 pub fn b_varchar(s: &str, out: &mut Vec<u8>) {
     let u: Vec<u16> = s.encode_utf16().take(255).collect();
     out.push(u.len() as u8);
-    u.iter().for_each(|c| out.extend_from_slice(&c.to_le_bytes()));
+    u.iter()
+        .for_each(|c| out.extend_from_slice(&c.to_le_bytes()));
 }
 
 /// Appends a US_VARCHAR (u16 length in characters, UTF-16LE).
 pub fn us_varchar(s: &str, out: &mut Vec<u8>) {
     let u: Vec<u16> = s.encode_utf16().take(65535).collect();
     out.extend_from_slice(&(u.len() as u16).to_le_bytes());
-    u.iter().for_each(|c| out.extend_from_slice(&c.to_le_bytes()));
+    u.iter()
+        .for_each(|c| out.extend_from_slice(&c.to_le_bytes()));
 }
 
 /// COLMETADATA for a result set.

@@ -19,15 +19,41 @@ impl Collation {
     /// Windows-1252 with LCID 0x0409 (the realistic default for Track-It! databases).
     pub fn from_name(name: &str) -> Collation {
         let upper = name.to_ascii_uppercase();
-        let ci = if upper.contains("_CI") { 0x0010_0000 } else { 0 };
-        let ai = if upper.contains("_AI") { 0x0020_0000 } else { 0 };
+        let ci = if upper.contains("_CI") {
+            0x0010_0000
+        } else {
+            0
+        };
+        let ai = if upper.contains("_AI") {
+            0x0020_0000
+        } else {
+            0
+        };
         // SQL Server sets IgnoreKana and IgnoreWidth unless _KS/_WS is given.
-        let kana = if upper.contains("_KS") { 0 } else { 0x0040_0000 };
-        let width = if upper.contains("_WS") { 0 } else { 0x0080_0000 };
+        let kana = if upper.contains("_KS") {
+            0
+        } else {
+            0x0040_0000
+        };
+        let width = if upper.contains("_WS") {
+            0
+        } else {
+            0x0080_0000
+        };
         let flags = ci | ai | kana | width;
         if upper.starts_with("SQL_LATIN1_GENERAL_CP1_") {
-            let sort = if upper.contains("_CI_AS") { 52 } else if upper.contains("_CS_AS") { 51 } else { 54 };
-            return Collation { info: 0x0409 | flags, sort_id: sort, encoding: encoding_rs::WINDOWS_1252 };
+            let sort = if upper.contains("_CI_AS") {
+                52
+            } else if upper.contains("_CS_AS") {
+                51
+            } else {
+                54
+            };
+            return Collation {
+                info: 0x0409 | flags,
+                sort_id: sort,
+                encoding: encoding_rs::WINDOWS_1252,
+            };
         }
         let version: u32 = if upper.contains("_140_") {
             3
@@ -47,8 +73,16 @@ impl Collation {
         } else {
             (0x0409, encoding_rs::WINDOWS_1252)
         };
-        let (utf8_flag, enc) = if upper.contains("_UTF8") { (0x0400_0000, encoding_rs::UTF_8) } else { (0, enc) };
-        Collation { info: lcid | flags | utf8_flag | (version << 28), sort_id: 0, encoding: enc }
+        let (utf8_flag, enc) = if upper.contains("_UTF8") {
+            (0x0400_0000, encoding_rs::UTF_8)
+        } else {
+            (0, enc)
+        };
+        Collation {
+            info: lcid | flags | utf8_flag | (version << 28),
+            sort_id: 0,
+            encoding: enc,
+        }
     }
 
     /// The 5 bytes TDS sends for this collation.
@@ -188,15 +222,22 @@ impl SqlType {
     pub fn is_max(&self) -> bool {
         matches!(
             self,
-            SqlType::VarChar(Len::Max, _) | SqlType::NVarChar(Len::Max, _) | SqlType::VarBinary(Len::Max) | SqlType::Xml
+            SqlType::VarChar(Len::Max, _)
+                | SqlType::NVarChar(Len::Max, _)
+                | SqlType::VarBinary(Len::Max)
+                | SqlType::Xml
         )
     }
 
     /// True for character and binary types (anything DATALENGTH/SUBSTRING measure in stored bytes).
     pub fn byte_form(&self) -> ByteForm {
         match *self {
-            SqlType::Char(_, c) | SqlType::VarChar(_, c) | SqlType::Text(c) => ByteForm::CodePage(c.encoding),
-            SqlType::NChar(..) | SqlType::NVarChar(..) | SqlType::NText(_) | SqlType::Xml => ByteForm::Utf16,
+            SqlType::Char(_, c) | SqlType::VarChar(_, c) | SqlType::Text(c) => {
+                ByteForm::CodePage(c.encoding)
+            }
+            SqlType::NChar(..) | SqlType::NVarChar(..) | SqlType::NText(_) | SqlType::Xml => {
+                ByteForm::Utf16
+            }
             SqlType::Binary(_) | SqlType::VarBinary(_) | SqlType::Image => ByteForm::Raw,
             other => ByteForm::Fixed(other.fixed_size()),
         }

@@ -27,9 +27,10 @@ pub fn is_null(v: &ValueRef<'_>) -> bool {
 /// Appends the NULL encoding of `col` (only for ROW; NBCROW leaves NULLs out).
 pub fn write_null(col: &Column, out: &mut Vec<u8>) {
     match col.ty {
-        SqlType::VarChar(Len::Max, _) | SqlType::NVarChar(Len::Max, _) | SqlType::VarBinary(Len::Max) | SqlType::Xml => {
-            out.extend_from_slice(&u64::MAX.to_le_bytes())
-        }
+        SqlType::VarChar(Len::Max, _)
+        | SqlType::NVarChar(Len::Max, _)
+        | SqlType::VarBinary(Len::Max)
+        | SqlType::Xml => out.extend_from_slice(&u64::MAX.to_le_bytes()),
         SqlType::Char(..)
         | SqlType::VarChar(..)
         | SqlType::NChar(..)
@@ -46,7 +47,11 @@ pub fn write_null(col: &Column, out: &mut Vec<u8>) {
 /// # Errors
 /// [`ConvError`] when the stored cell does not fit the column type.
 pub fn write_value(col: &Column, v: &ValueRef<'_>, out: &mut Vec<u8>) -> Result<(), ConvError> {
-    let err = |detail: String| ConvError { column: col.name.clone(), ty: col.ty.name(), detail };
+    let err = |detail: String| ConvError {
+        column: col.name.clone(),
+        ty: col.ty.name(),
+        detail,
+    };
     let n = col.nullable;
     match col.ty {
         SqlType::TinyInt => int_out(n, &to_i64(v).map_err(err)?.to_le_bytes()[..1], out),
@@ -57,7 +62,8 @@ pub fn write_value(col: &Column, v: &ValueRef<'_>, out: &mut Vec<u8>) -> Result<
         SqlType::Real => int_out(n, &(to_f64(v).map_err(err)? as f32).to_le_bytes(), out),
         SqlType::Float => int_out(n, &to_f64(v).map_err(err)?.to_le_bytes(), out),
         SqlType::Money | SqlType::SmallMoney => {
-            let units = parse_decimal(&cell_text(v), 4).ok_or_else(|| err("not a decimal".into()))?;
+            let units =
+                parse_decimal(&cell_text(v), 4).ok_or_else(|| err("not a decimal".into()))?;
             if col.ty == SqlType::Money {
                 let x = i64::try_from(units).map_err(|_| err("out of range".into()))?;
                 let mut b = [0u8; 8];
@@ -80,7 +86,8 @@ pub fn write_value(col: &Column, v: &ValueRef<'_>, out: &mut Vec<u8>) -> Result<
             out.extend_from_slice(&x.unsigned_abs().to_le_bytes()[..nb]);
         }
         SqlType::DateTime => {
-            let (days, nanos) = parse_datetime(&text_of(v).map_err(err)?).ok_or_else(|| err("bad datetime".into()))?;
+            let (days, nanos) = parse_datetime(&text_of(v).map_err(err)?)
+                .ok_or_else(|| err("bad datetime".into()))?;
             let mut ticks = ((nanos as u128 * 300 + 500_000_000) / 1_000_000_000) as u64;
             let mut d = days - DAYS_1900;
             if ticks >= 300 * 86_400 {
@@ -93,7 +100,8 @@ pub fn write_value(col: &Column, v: &ValueRef<'_>, out: &mut Vec<u8>) -> Result<
             int_out(n, &b, out);
         }
         SqlType::SmallDateTime => {
-            let (days, nanos) = parse_datetime(&text_of(v).map_err(err)?).ok_or_else(|| err("bad datetime".into()))?;
+            let (days, nanos) = parse_datetime(&text_of(v).map_err(err)?)
+                .ok_or_else(|| err("bad datetime".into()))?;
             let mins = ((nanos + 30_000_000_000) / 60_000_000_000) as u16;
             let mut b = [0u8; 4];
             b[..2].copy_from_slice(&((days - DAYS_1900) as u16).to_le_bytes());
@@ -101,7 +109,8 @@ pub fn write_value(col: &Column, v: &ValueRef<'_>, out: &mut Vec<u8>) -> Result<
             int_out(n, &b, out);
         }
         SqlType::Date => {
-            let (days, _) = parse_datetime(&text_of(v).map_err(err)?).ok_or_else(|| err("bad date".into()))?;
+            let (days, _) =
+                parse_datetime(&text_of(v).map_err(err)?).ok_or_else(|| err("bad date".into()))?;
             out.push(3);
             out.extend_from_slice(&(days as u32).to_le_bytes()[..3]);
         }
@@ -112,24 +121,31 @@ pub fn write_value(col: &Column, v: &ValueRef<'_>, out: &mut Vec<u8>) -> Result<
             write_time(nanos, s, out);
         }
         SqlType::DateTime2(s) => {
-            let (days, nanos) = parse_datetime(&text_of(v).map_err(err)?).ok_or_else(|| err("bad datetime2".into()))?;
+            let (days, nanos) = parse_datetime(&text_of(v).map_err(err)?)
+                .ok_or_else(|| err("bad datetime2".into()))?;
             out.push(time_bytes(s) + 3);
             write_time(nanos, s, out);
             out.extend_from_slice(&(days as u32).to_le_bytes()[..3]);
         }
         SqlType::DateTimeOffset(s) => {
             let t = text_of(v).map_err(err)?;
-            let (days, nanos, off) = parse_dto(&t).ok_or_else(|| err("bad datetimeoffset".into()))?;
+            let (days, nanos, off) =
+                parse_dto(&t).ok_or_else(|| err("bad datetimeoffset".into()))?;
             // Convert local wall time to UTC.
-            let total = days as i128 * 86_400_000_000_000 + nanos as i128 - off as i128 * 60_000_000_000;
-            let (ud, un) = (total.div_euclid(86_400_000_000_000), total.rem_euclid(86_400_000_000_000));
+            let total =
+                days as i128 * 86_400_000_000_000 + nanos as i128 - off as i128 * 60_000_000_000;
+            let (ud, un) = (
+                total.div_euclid(86_400_000_000_000),
+                total.rem_euclid(86_400_000_000_000),
+            );
             out.push(time_bytes(s) + 5);
             write_time(un as u64, s, out);
             out.extend_from_slice(&(ud as u32).to_le_bytes()[..3]);
             out.extend_from_slice(&off.to_le_bytes());
         }
         SqlType::Guid => {
-            let g = parse_guid(&text_of(v).map_err(err)?).ok_or_else(|| err("bad uniqueidentifier".into()))?;
+            let g = parse_guid(&text_of(v).map_err(err)?)
+                .ok_or_else(|| err("bad uniqueidentifier".into()))?;
             out.push(16);
             out.extend_from_slice(&g);
         }
@@ -222,7 +238,11 @@ pub fn encode_cp(t: &str, enc: &'static encoding_rs::Encoding) -> Vec<u8> {
     for ch in t.chars() {
         let s = ch.encode_utf8(&mut buf);
         let (b, _, bad) = enc.encode(s);
-        if bad { out.push(b'?') } else { out.extend_from_slice(&b) }
+        if bad {
+            out.push(b'?')
+        } else {
+            out.extend_from_slice(&b)
+        }
     }
     out
 }
@@ -232,7 +252,10 @@ pub fn decode_cp(b: &[u8], form: ByteForm) -> String {
     match form {
         ByteForm::CodePage(enc) => enc.decode_without_bom_handling(b).0.into_owned(),
         ByteForm::Utf16 => {
-            let units: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+            let units: Vec<u16> = b
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
             String::from_utf16_lossy(&units)
         }
         _ => String::from_utf8_lossy(b).into_owned(),
@@ -260,7 +283,10 @@ fn to_i64(v: &ValueRef<'_>) -> Result<i64, String> {
     match v {
         ValueRef::Integer(i) => Ok(*i),
         ValueRef::Real(f) if f.fract() == 0.0 => Ok(*f as i64),
-        ValueRef::Text(t) => std::str::from_utf8(t).ok().and_then(|s| s.trim().parse().ok()).ok_or("not an integer".into()),
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or("not an integer".into()),
         other => Err(format!("expected INTEGER, found {:?}", other.data_type())),
     }
 }
@@ -269,7 +295,10 @@ fn to_f64(v: &ValueRef<'_>) -> Result<f64, String> {
     match v {
         ValueRef::Integer(i) => Ok(*i as f64),
         ValueRef::Real(f) => Ok(*f),
-        ValueRef::Text(t) => std::str::from_utf8(t).ok().and_then(|s| s.trim().parse().ok()).ok_or("not a float".into()),
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or("not a float".into()),
         other => Err(format!("expected REAL, found {:?}", other.data_type())),
     }
 }
@@ -304,10 +333,18 @@ pub fn parse_decimal(t: &str, scale: u8) -> Option<i128> {
 pub fn format_decimal(v: i128, scale: u8) -> String {
     let digits = v.unsigned_abs().to_string();
     let s = scale as usize;
-    let padded = if digits.len() <= s { format!("{}{}", "0".repeat(s + 1 - digits.len()), digits) } else { digits };
+    let padded = if digits.len() <= s {
+        format!("{}{}", "0".repeat(s + 1 - digits.len()), digits)
+    } else {
+        digits
+    };
     let (ip, fp) = padded.split_at(padded.len() - s);
     let sign = if v < 0 { "-" } else { "" };
-    if s == 0 { format!("{sign}{ip}") } else { format!("{sign}{ip}.{fp}") }
+    if s == 0 {
+        format!("{sign}{ip}")
+    } else {
+        format!("{sign}{ip}.{fp}")
+    }
 }
 
 /// Days from 0001-01-01 to 1900-01-01.
@@ -338,7 +375,11 @@ fn num(s: &str) -> Option<i64> {
 pub fn parse_time(t: &str) -> Option<u64> {
     let (hms, frac) = t.split_once('.').unwrap_or((t, ""));
     let mut it = hms.split(':');
-    let (h, m, s) = (num(it.next()?)?, num(it.next()?)?, num(it.next().unwrap_or("0"))?);
+    let (h, m, s) = (
+        num(it.next()?)?,
+        num(it.next()?)?,
+        num(it.next().unwrap_or("0"))?,
+    );
     if h > 23 || m > 59 || s > 59 || frac.len() > 9 || (!frac.is_empty() && num(frac).is_none()) {
         return None;
     }
@@ -412,7 +453,10 @@ mod tests {
 
     #[test]
     fn decimals_round_and_format() {
-        assert_eq!(parse_decimal("-922337203685477.5808", 4), Some(-9_223_372_036_854_775_808));
+        assert_eq!(
+            parse_decimal("-922337203685477.5808", 4),
+            Some(-9_223_372_036_854_775_808)
+        );
         assert_eq!(parse_decimal("1.23456", 4), Some(12346));
         assert_eq!(format_decimal(-12346, 4), "-1.2346");
         assert_eq!(format_decimal(1, 38), format!("0.{}1", "0".repeat(37)));
@@ -423,7 +467,10 @@ mod tests {
     fn dates() {
         assert_eq!(parse_datetime("1900-01-01 00:00:00"), Some((DAYS_1900, 0)));
         assert_eq!(parse_datetime("0001-01-01"), Some((0, 0)));
-        assert_eq!(parse_dto("2020-12-09 01:30:00 +02:00").map(|x| x.2), Some(120));
+        assert_eq!(
+            parse_dto("2020-12-09 01:30:00 +02:00").map(|x| x.2),
+            Some(120)
+        );
     }
 
     #[test]

@@ -25,15 +25,45 @@ pub struct Col(
     pub Option<&'static str>,
 );
 
-pub fn create_table(conn: &Connection, schema: &str, name: &str, kind: &str, cols: &[Col], pk: &[&str]) {
-    let defs: Vec<String> = cols.iter().map(|c| format!("\"{}\" \"{}\"", c.0, c.1)).collect();
-    conn.execute_batch(&format!("CREATE TABLE \"{schema}.{name}\" ({});", defs.join(", "))).unwrap();
-    conn.execute("INSERT INTO _ti_objects VALUES (?1, ?2, ?3)", params![schema, name, kind]).unwrap();
+pub fn create_table(
+    conn: &Connection,
+    schema: &str,
+    name: &str,
+    kind: &str,
+    cols: &[Col],
+    pk: &[&str],
+) {
+    let defs: Vec<String> = cols
+        .iter()
+        .map(|c| format!("\"{}\" \"{}\"", c.0, c.1))
+        .collect();
+    conn.execute_batch(&format!(
+        "CREATE TABLE \"{schema}.{name}\" ({});",
+        defs.join(", ")
+    ))
+    .unwrap();
+    conn.execute(
+        "INSERT INTO _ti_objects VALUES (?1, ?2, ?3)",
+        params![schema, name, kind],
+    )
+    .unwrap();
     for (i, c) in cols.iter().enumerate() {
         let pk_ord = pk.iter().position(|p| *p == c.0).map(|p| p as i64 + 1);
         conn.execute(
             "INSERT INTO _ti_columns VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![schema, name, i as i64 + 1, c.0, c.2, c.3, c.4, c.5, c.6 as i64, c.7, pk_ord],
+            params![
+                schema,
+                name,
+                i as i64 + 1,
+                c.0,
+                c.2,
+                c.3,
+                c.4,
+                c.5,
+                c.6 as i64,
+                c.7,
+                pk_ord
+            ],
         )
         .unwrap();
     }
@@ -76,32 +106,194 @@ pub fn golden_db(dir: &Path, tasks: i64, time_zone: Option<&str>) -> PathBuf {
         Col("b", "bit", "bit", None, None, None, true, None),
         Col("r", "real", "real", None, None, None, true, None),
         Col("f", "float", "float", None, None, None, true, None),
-        Col("d38", "text", "decimal", None, Some(38), Some(38), true, None),
-        Col("d194", "text", "decimal", None, Some(19), Some(4), true, None),
-        Col("n380", "text", "numeric", None, Some(38), Some(0), true, None),
+        Col(
+            "d38",
+            "text",
+            "decimal",
+            None,
+            Some(38),
+            Some(38),
+            true,
+            None,
+        ),
+        Col(
+            "d194",
+            "text",
+            "decimal",
+            None,
+            Some(19),
+            Some(4),
+            true,
+            None,
+        ),
+        Col(
+            "n380",
+            "text",
+            "numeric",
+            None,
+            Some(38),
+            Some(0),
+            true,
+            None,
+        ),
         Col("m", "text", "money", None, None, None, true, None),
         Col("sm", "text", "smallmoney", None, None, None, true, None),
         Col("dt", "datetime", "datetime", None, None, None, true, None),
-        Col("sdt", "smalldatetime", "smalldatetime", None, None, None, true, None),
+        Col(
+            "sdt",
+            "smalldatetime",
+            "smalldatetime",
+            None,
+            None,
+            None,
+            true,
+            None,
+        ),
         Col("da", "date", "date", None, None, None, true, None),
         Col("tm", "time(7)", "time", None, None, Some(7), true, None),
-        Col("dt2", "datetime2(7)", "datetime2", None, None, Some(7), true, None),
-        Col("dto", "datetimeoffset(7)", "datetimeoffset", None, None, Some(7), true, None),
-        Col("dto0", "datetimeoffset(0)", "datetimeoffset", None, None, Some(0), true, None),
-        Col("g", "uniqueidentifier", "uniqueidentifier", None, None, None, true, None),
+        Col(
+            "dt2",
+            "datetime2(7)",
+            "datetime2",
+            None,
+            None,
+            Some(7),
+            true,
+            None,
+        ),
+        Col(
+            "dto",
+            "datetimeoffset(7)",
+            "datetimeoffset",
+            None,
+            None,
+            Some(7),
+            true,
+            None,
+        ),
+        Col(
+            "dto0",
+            "datetimeoffset(0)",
+            "datetimeoffset",
+            None,
+            None,
+            Some(0),
+            true,
+            None,
+        ),
+        Col(
+            "g",
+            "uniqueidentifier",
+            "uniqueidentifier",
+            None,
+            None,
+            None,
+            true,
+            None,
+        ),
         Col("c", "char(10)", "char", Some(10), None, None, true, None),
-        Col("vc", "varchar(50)", "varchar", Some(50), None, None, true, None),
-        Col("vu", "varchar(50)", "varchar", Some(50), None, None, true, utf8),
-        Col("vmax", "varchar(max)", "varchar", Some(-1), None, None, true, None),
-        Col("tx", "text", "text", Some(2_147_483_647), None, None, true, None),
+        Col(
+            "vc",
+            "varchar(50)",
+            "varchar",
+            Some(50),
+            None,
+            None,
+            true,
+            None,
+        ),
+        Col(
+            "vu",
+            "varchar(50)",
+            "varchar",
+            Some(50),
+            None,
+            None,
+            true,
+            utf8,
+        ),
+        Col(
+            "vmax",
+            "varchar(max)",
+            "varchar",
+            Some(-1),
+            None,
+            None,
+            true,
+            None,
+        ),
+        Col(
+            "tx",
+            "text",
+            "text",
+            Some(2_147_483_647),
+            None,
+            None,
+            true,
+            None,
+        ),
         Col("nc", "nchar(5)", "nchar", Some(5), None, None, true, None),
-        Col("nv", "nvarchar(50)", "nvarchar", Some(50), None, None, true, None),
-        Col("nvmax", "nvarchar(max)", "nvarchar", Some(-1), None, None, true, None),
-        Col("ntx", "ntext", "ntext", Some(1_073_741_823), None, None, true, None),
+        Col(
+            "nv",
+            "nvarchar(50)",
+            "nvarchar",
+            Some(50),
+            None,
+            None,
+            true,
+            None,
+        ),
+        Col(
+            "nvmax",
+            "nvarchar(max)",
+            "nvarchar",
+            Some(-1),
+            None,
+            None,
+            true,
+            None,
+        ),
+        Col(
+            "ntx",
+            "ntext",
+            "ntext",
+            Some(1_073_741_823),
+            None,
+            None,
+            true,
+            None,
+        ),
         Col("bn", "binary(4)", "binary", Some(4), None, None, true, None),
-        Col("vb", "varbinary(50)", "varbinary", Some(50), None, None, true, None),
-        Col("vbmax", "varbinary(max)", "varbinary", Some(-1), None, None, true, None),
-        Col("img", "image", "image", Some(2_147_483_647), None, None, true, None),
+        Col(
+            "vb",
+            "varbinary(50)",
+            "varbinary",
+            Some(50),
+            None,
+            None,
+            true,
+            None,
+        ),
+        Col(
+            "vbmax",
+            "varbinary(max)",
+            "varbinary",
+            Some(-1),
+            None,
+            None,
+            true,
+            None,
+        ),
+        Col(
+            "img",
+            "image",
+            "image",
+            Some(2_147_483_647),
+            None,
+            None,
+            true,
+            None,
+        ),
         Col("x", "xml", "xml", Some(-1), None, None, true, None),
     ];
     create_table(&conn, "dbo", "TYPES", "BASE TABLE", &cols, &["id"]);
@@ -118,36 +310,79 @@ pub fn golden_db(dir: &Path, tasks: i64, time_zone: Option<&str>) -> PathBuf {
         params![GUID, tenk, five_mb],
     )
     .unwrap();
-    conn.execute("INSERT INTO \"dbo.TYPES\" (id) VALUES (2)", []).unwrap();
+    conn.execute("INSERT INTO \"dbo.TYPES\" (id) VALUES (2)", [])
+        .unwrap();
     conn.execute(
         "INSERT INTO \"dbo.TYPES\" VALUES (3, 0, 32767, 2147483647, 9223372036854775807, 0, -1.5, 2.5, \
          '0.12345678901234567890123456789012345678', '-0.0001', '-99999999999999999999999999999999999999', \
          '922337203685477.5807', '214748.3647', '9999-12-31 23:59:59.997', '2079-06-06 23:59:00', '9999-12-31', \
-         '00:00:00', '0001-01-01 00:00:00', '2020-12-09 01:30:00.1234567 -05:30', '0001-01-01 00:00:00 +14:00', \
+         '00:00:00', '0001-01-01 00:00:00', '2020-12-09 01:30:00.1234567 -05:30', '0001-01-01 14:00:00 +14:00', \
          '00000000-0000-0000-0000-000000000000', '', '', '', '', '', '', '', '', '', X'00', X'01', X'', X'', '')",
         [],
     )
     .unwrap();
     let tasks_cols = [
         Col("WOID", "int", "int", None, None, None, false, None),
-        Col("TASK", "varchar(100)", "varchar", Some(100), None, None, true, None),
-        Col("RESPONS", "varchar(50)", "varchar", Some(50), None, None, true, None),
-        Col("DESCRIPT", "text", "text", Some(2_147_483_647), None, None, true, None),
-        Col("NOTE", "nvarchar(max)", "nvarchar", Some(-1), None, None, true, None),
+        Col(
+            "TASK",
+            "varchar(100)",
+            "varchar",
+            Some(100),
+            None,
+            None,
+            true,
+            None,
+        ),
+        Col(
+            "RESPONS",
+            "varchar(50)",
+            "varchar",
+            Some(50),
+            None,
+            None,
+            true,
+            None,
+        ),
+        Col(
+            "DESCRIPT",
+            "text",
+            "text",
+            Some(2_147_483_647),
+            None,
+            None,
+            true,
+            None,
+        ),
+        Col(
+            "NOTE",
+            "nvarchar(max)",
+            "nvarchar",
+            Some(-1),
+            None,
+            None,
+            true,
+            None,
+        ),
         Col("COST", "text", "money", None, None, None, true, None),
-        Col("DATE_ENT", "datetime", "datetime", None, None, None, true, None),
+        Col(
+            "DATE_ENT", "datetime", "datetime", None, None, None, true, None,
+        ),
         Col("FLAG", "bit", "bit", None, None, None, true, None),
     ];
     create_table(&conn, "dbo", "TASKS", "BASE TABLE", &tasks_cols, &["WOID"]);
     {
         let tx = conn.unchecked_transaction().unwrap();
-        let mut st = tx.prepare("INSERT INTO \"dbo.TASKS\" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)").unwrap();
+        let mut st = tx
+            .prepare("INSERT INTO \"dbo.TASKS\" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+            .unwrap();
         for i in 1..=tasks {
             st.execute(params![
                 i,
                 format!("Task number {i} for the printer on floor {}", i % 7),
                 if i % 3 == 0 { None } else { Some("JSMITH") },
-                format!("Description of task {i}: the user reports that the printer is jammed again."),
+                format!(
+                    "Description of task {i}: the user reports that the printer is jammed again."
+                ),
                 format!("Note {i} ✓"),
                 format!("{}.{:04}", i * 3, i % 10_000),
                 format!("2020-04-{:02} 09:16:20.657", i % 28 + 1),
@@ -165,13 +400,33 @@ pub fn golden_db(dir: &Path, tasks: i64, time_zone: Option<&str>) -> PathBuf {
         "BASE TABLE",
         &[
             Col("Seq", "int", "int", None, None, None, false, None),
-            Col("Note Text", "varchar(200)", "varchar", Some(200), None, None, true, None),
+            Col(
+                "Note Text",
+                "varchar(200)",
+                "varchar",
+                Some(200),
+                None,
+                None,
+                true,
+                None,
+            ),
         ],
         &["Seq"],
     );
-    conn.execute("INSERT INTO \"_SMDBA_.Ticket Notes\" VALUES (1, 'first'), (2, 'second')", []).unwrap();
-    conn.execute_batch("CREATE VIEW \"dbo.vTASKS\" AS SELECT WOID, TASK FROM \"dbo.TASKS\" WHERE FLAG = 1;").unwrap();
-    conn.execute("INSERT INTO _ti_objects VALUES ('dbo', 'vTASKS', 'VIEW')", []).unwrap();
+    conn.execute(
+        "INSERT INTO \"_SMDBA_.Ticket Notes\" VALUES (1, 'first'), (2, 'second')",
+        [],
+    )
+    .unwrap();
+    conn.execute_batch(
+        "CREATE VIEW \"dbo.vTASKS\" AS SELECT WOID, TASK FROM \"dbo.TASKS\" WHERE FLAG = 1;",
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO _ti_objects VALUES ('dbo', 'vTASKS', 'VIEW')",
+        [],
+    )
+    .unwrap();
     conn.execute_batch(
         "INSERT INTO _ti_columns VALUES ('dbo','vTASKS',1,'WOID','int',NULL,NULL,NULL,0,NULL,NULL);
          INSERT INTO _ti_columns VALUES ('dbo','vTASKS',2,'TASK','varchar',100,NULL,NULL,1,NULL,NULL);",
@@ -208,8 +463,15 @@ pub fn start(db: &Path, extra: &[&str]) -> Server {
         .spawn()
         .expect("spawn trackit-fixture serve");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.trim().strip_prefix("listening on 127.0.0.1:").expect(&line).parse().unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .strip_prefix("listening on 127.0.0.1:")
+        .expect(&line)
+        .parse()
+        .unwrap();
     Server { child, port, log }
 }
 
