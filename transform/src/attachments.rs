@@ -64,7 +64,17 @@ pub fn sanitise_file_name(name: &str) -> String {
 /// bytes). Paths are compared lower-case with `/` separators, by suffix.
 #[derive(Debug, Default)]
 pub struct ShareIndex {
+    exact: HashMap<String, (String, u64)>,
     files: HashMap<String, (String, u64)>,
+}
+
+/// ti-extract's rule for a database path (`12\\report.pdf` → `12/report.pdf`): the first `\\` separates the
+/// folder, because file names may themselves contain backslashes.
+fn extract_path(p: &str) -> String {
+    match p.split_once('\\') {
+        Some((dir, file)) => format!("{dir}/{file}"),
+        None => p.to_string(),
+    }
 }
 
 fn norm_path(p: &str) -> String {
@@ -81,23 +91,28 @@ impl ShareIndex {
     /// Parquet read failures.
     pub fn load(source: &SourceTables) -> crate::error::Result<Self> {
         let mut files = HashMap::new();
+        let mut exact = HashMap::new();
         source.scan_file("attachments/files.parquet", |b| {
             for row in 0..b.num_rows() {
                 let path = b.text("path", row);
                 let hash = b.text("blake3", row);
                 let bytes = b.int("bytes", row).unwrap_or(0).max(0) as u64;
                 if let (Some(p), Some(h)) = (path, hash) {
+                    exact.insert(p.clone(), (h.clone(), bytes));
                     files.insert(norm_path(&p), (h, bytes));
                 }
             }
             Ok(())
         })?;
-        Ok(Self { files })
+        Ok(Self { exact, files })
     }
 
     /// The file for a stored path: exact match, else the longest indexed path that is a suffix of it (or of which
     /// it is a suffix).
     pub fn find(&self, stored: &str) -> Option<&(String, u64)> {
+        if let Some(f) = self.exact.get(&extract_path(stored)) {
+            return Some(f);
+        }
         let p = norm_path(stored);
         if let Some(f) = self.files.get(&p) {
             return Some(f);
@@ -144,10 +159,10 @@ pub fn resolve(ctx: &Ctx, source: &SourceTables, share: &ShareIndex, a: &Attachm
     let Some((hash, bytes, blob)) = located else {
         return Fate::Listed("file missing from the extract".into());
     };
-    if let BlobSource::Extract(h) = &blob {
-        if !source.has_blob(h) {
-            return Fate::Listed("file missing from the extract".into());
-        }
+    if let BlobSource::Extract(h) = &blob
+        && !source.has_blob(h)
+    {
+        return Fate::Listed("file missing from the extract".into());
     }
     if bytes > rules.max_bytes {
         return Fate::Listed(format!("larger than {} bytes", rules.max_bytes));

@@ -177,12 +177,11 @@ impl Directory {
         email: Option<&str>,
         lowercase_local: bool,
     ) -> Match {
-        if let Some(e) = email.and_then(|e| normalise_email(e, lowercase_local).ok()) {
-            if let Some(ids) = self.by_email.get(&e) {
-                if let Some(&id) = ids.iter().find(|id| self.is_contact_role(**id)) {
-                    return Match::One(self.survivor(id));
-                }
-            }
+        if let Some(e) = email.and_then(|e| normalise_email(e, lowercase_local).ok())
+            && let Some(ids) = self.by_email.get(&e)
+            && let Some(&id) = ids.iter().find(|id| self.is_contact_role(**id))
+        {
+            return Match::One(self.survivor(id));
         }
         let n = name.map(normalise_name).unwrap_or_default();
         if n.is_empty() {

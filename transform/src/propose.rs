@@ -112,10 +112,10 @@ pub fn propose(source: &SourceTables, profile: &Profile) -> Result<String> {
         if let Some(s) = r.text("status") {
             *statuses.entry(s.trim().to_string()).or_insert(0) += 1;
         }
-        if let Some(p) = r.text("priority") {
-            if !p.trim().is_empty() {
-                *priorities.entry(p.trim().to_string()).or_insert(0) += 1;
-            }
+        if let Some(p) = r.text("priority")
+            && !p.trim().is_empty()
+        {
+            *priorities.entry(p.trim().to_string()).or_insert(0) += 1;
         }
         for (col, _, _) in &udf_cols {
             let text = match r.column(col) {

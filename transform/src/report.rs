@@ -83,7 +83,7 @@ pub fn html_report(r: &Value) -> String {
     for o in r["objects"].as_array().into_iter().flatten() {
         let src = o["source_rows"].as_u64().unwrap_or(0);
         let mig = o["migrated_rows"].as_u64().unwrap_or(0);
-        let width = if src == 0 { 0 } else { mig * 100 / src };
+        let width = (mig * 100).checked_div(src).unwrap_or(0);
         let ok = o["balanced"].as_bool().unwrap_or(false);
         let _ = write!(
             h,

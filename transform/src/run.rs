@@ -370,11 +370,11 @@ pub fn run_source(
                 continue;
             }
         }
-        if let Some(n) = sample {
-            if selected.len() as u64 >= n {
-                l.drop_row("ticket", &t.pk_table(&tables), &t.pk, "not in sample");
-                continue;
-            }
+        if let Some(n) = sample
+            && selected.len() as u64 >= n
+        {
+            l.drop_row("ticket", &t.pk_table(&tables), &t.pk, "not in sample");
+            continue;
         }
         selected.push(t);
     }
@@ -605,14 +605,12 @@ fn trim_sample(ctx: &Ctx) {
                 && r.after.iter().any(|a| {
                     keep.contains(a) && (a.starts_with("contact:") || a.starts_with("collection:"))
                 })
-            {
-                if r.kind == RecordKind::ContactCompany
+                && (r.kind == RecordKind::ContactCompany
                     || r.kind == RecordKind::ContactNote
-                    || r.kind == RecordKind::Collection
-                {
-                    keep.insert(r.key.clone());
-                    keep.extend(r.after.iter().cloned());
-                }
+                    || r.kind == RecordKind::Collection)
+            {
+                keep.insert(r.key.clone());
+                keep.extend(r.after.iter().cloned());
             }
             if keep.contains(&r.key) {
                 keep.extend(r.after.iter().cloned());

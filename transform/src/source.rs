@@ -191,10 +191,10 @@ impl SourceTables {
         let mut parts: HashMap<String, Vec<String>> = HashMap::new();
         let mut blobs = HashMap::new();
         for entry in &bundle.manifest().files {
-            if let Some(rest) = entry.path.strip_prefix("blobs/") {
-                if let Some((_, hash)) = rest.split_once('/') {
-                    blobs.insert(hash.to_string(), bundle.path(&entry.path));
-                }
+            if let Some(rest) = entry.path.strip_prefix("blobs/")
+                && let Some((_, hash)) = rest.split_once('/')
+            {
+                blobs.insert(hash.to_string(), bundle.path(&entry.path));
             }
         }
         for object in &inventory.objects {
@@ -420,18 +420,18 @@ impl<'a> Batch<'a> {
         let lower = column.to_lowercase();
         if let Some(&bi) = self.index.get(&format!("{lower}__blake3")) {
             let hashes = self.rb.column(bi);
-            if hashes.is_valid(row) {
-                if let Some(hash) = string_at(hashes.as_ref(), row) {
-                    let bytes = self
-                        .index
-                        .get(&format!("{lower}__bytes"))
-                        .and_then(|&i| int_at(self.rb.column(i).as_ref(), row))
-                        .unwrap_or(0);
-                    return Cell::Blob {
-                        hash,
-                        bytes: bytes.max(0) as u64,
-                    };
-                }
+            if hashes.is_valid(row)
+                && let Some(hash) = string_at(hashes.as_ref(), row)
+            {
+                let bytes = self
+                    .index
+                    .get(&format!("{lower}__bytes"))
+                    .and_then(|&i| int_at(self.rb.column(i).as_ref(), row))
+                    .unwrap_or(0);
+                return Cell::Blob {
+                    hash,
+                    bytes: bytes.max(0) as u64,
+                };
             }
         }
         let Some(&i) = self.index.get(&lower) else {
@@ -494,10 +494,10 @@ impl<'a> Batch<'a> {
         }
     }
 
-    fn decode(&self, column: &str, bytes: &[u8]) -> String {
-        let inv = self.object.column(column);
-        let data_type = inv.map(|c| c.data_type.to_lowercase()).unwrap_or_default();
-        decode_text_bytes(bytes, data_type.starts_with('n') || data_type == "xml")
+    fn decode(&self, _column: &str, bytes: &[u8]) -> String {
+        // ti-extract stores character LOB cells as UTF-8 text (extract/src/lob.rs); anything else is read as
+        // Windows-1252, the code page of Track-It!'s Latin1 collations.
+        decode_text_bytes(bytes, false)
     }
 }
 
@@ -525,10 +525,10 @@ fn parse_time_text(s: &str) -> Option<NaiveDateTime> {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(t);
         }
-        if fmt == "%Y-%m-%d" {
-            if let Ok(d) = chrono::NaiveDate::parse_from_str(s, fmt) {
-                return d.and_hms_opt(0, 0, 0);
-            }
+        if fmt == "%Y-%m-%d"
+            && let Ok(d) = chrono::NaiveDate::parse_from_str(s, fmt)
+        {
+            return d.and_hms_opt(0, 0, 0);
         }
     }
     None

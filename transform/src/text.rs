@@ -79,13 +79,13 @@ pub fn detect(text: &str) -> Format {
         let rest = &lower[start..];
         let rest = rest.strip_prefix('/').unwrap_or(rest);
         for tag in HTML_TAGS {
-            if let Some(after) = rest.strip_prefix(tag) {
-                if matches!(
+            if let Some(after) = rest.strip_prefix(tag)
+                && matches!(
                     after.as_bytes().first(),
                     Some(b'>' | b' ' | b'/' | b'\n' | b'\t' | b'\r')
-                ) {
-                    return Format::Html;
-                }
+                )
+            {
+                return Format::Html;
             }
         }
         i = start;
@@ -367,10 +367,8 @@ pub fn rtf_to_text(rtf: &str) -> String {
                             i += hex.len();
                             if pending_skip > 0 {
                                 pending_skip -= 1;
-                            } else if !skip {
-                                if let Ok(b) = u8::from_str_radix(&hex, 16) {
-                                    bytes.push(b);
-                                }
+                            } else if !skip && let Ok(b) = u8::from_str_radix(&hex, 16) {
+                                bytes.push(b);
                             }
                         }
                         '~' if !skip => out.push('\u{a0}'),

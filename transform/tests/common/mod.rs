@@ -108,13 +108,13 @@ pub fn write_bundle(dir: &Path, tables: &[Table]) -> String {
                         .enumerate()
                         .map(|(i, v)| {
                             let bytes = v.as_str().map(|s| s.as_bytes().to_vec());
-                            if blob_rows.contains(&i) {
-                                if let Some(b) = &bytes {
-                                    let r = w.add_blob(b).unwrap();
-                                    hashes[i] = Some(r.blake3);
-                                    sizes[i] = Some(b.len() as i64);
-                                    return None;
-                                }
+                            if blob_rows.contains(&i)
+                                && let Some(b) = &bytes
+                            {
+                                let r = w.add_blob(b).unwrap();
+                                hashes[i] = Some(r.blake3);
+                                sizes[i] = Some(b.len() as i64);
+                                return None;
                             }
                             bytes
                         })
@@ -129,13 +129,13 @@ pub fn write_bundle(dir: &Path, tables: &[Table]) -> String {
                         .enumerate()
                         .map(|(i, v)| {
                             let s = v.as_str().map(str::to_string);
-                            if blob_rows.contains(&i) {
-                                if let Some(s) = &s {
-                                    let r = w.add_blob(s.as_bytes()).unwrap();
-                                    hashes[i] = Some(r.blake3);
-                                    sizes[i] = Some(s.len() as i64);
-                                    return None;
-                                }
+                            if blob_rows.contains(&i)
+                                && let Some(s) = &s
+                            {
+                                let r = w.add_blob(s.as_bytes()).unwrap();
+                                hashes[i] = Some(r.blake3);
+                                sizes[i] = Some(s.len() as i64);
+                                return None;
                             }
                             s
                         })
