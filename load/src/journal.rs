@@ -77,6 +77,8 @@ pub struct StepRow {
     pub attempts: i64,
     /// Unix seconds when the last intent was committed.
     pub intent_at: Option<f64>,
+    /// Unix seconds when the first intent was committed.
+    pub first_intent_at: Option<f64>,
 }
 
 /// One record row.
@@ -150,7 +152,7 @@ CREATE TABLE IF NOT EXISTS records(key TEXT PRIMARY KEY, kind TEXT NOT NULL, dig
   status TEXT NOT NULL, outcome TEXT, error TEXT, bundle_id TEXT, updated_at REAL);
 CREATE TABLE IF NOT EXISTS steps(key TEXT NOT NULL, step TEXT NOT NULL, state TEXT NOT NULL, intercom_id TEXT,
   outcome TEXT, detail TEXT, attempts INTEGER NOT NULL DEFAULT 0, intent_at REAL, done_at REAL, bundle_id TEXT,
-  PRIMARY KEY(key, step));
+  first_intent_at REAL, PRIMARY KEY(key, step));
 CREATE TABLE IF NOT EXISTS snapshots(key TEXT PRIMARY KEY, kind TEXT NOT NULL, intercom_id TEXT NOT NULL,
   before TEXT NOT NULL, taken_at REAL);
 CREATE TABLE IF NOT EXISTS reconciliation(id INTEGER PRIMARY KEY AUTOINCREMENT, bundle_id TEXT, phase TEXT,
@@ -247,7 +249,7 @@ impl Journal {
     pub fn step(&self, key: &str, step: &str) -> Result<Option<StepRow>, JournalError> {
         self.with(|c| {
             c.query_row(
-                "SELECT key, step, state, intercom_id, outcome, detail, attempts, intent_at FROM steps WHERE key = ?1 AND step = ?2",
+                "SELECT key, step, state, intercom_id, outcome, detail, attempts, intent_at, first_intent_at FROM steps WHERE key = ?1 AND step = ?2",
                 [key, step],
                 step_row,
             )
@@ -262,7 +264,7 @@ impl Journal {
     pub fn steps_of(&self, key: &str) -> Result<Vec<StepRow>, JournalError> {
         self.with(|c| {
             let mut st = c.prepare(
-                "SELECT key, step, state, intercom_id, outcome, detail, attempts, intent_at FROM steps WHERE key = ?1 ORDER BY rowid",
+                "SELECT key, step, state, intercom_id, outcome, detail, attempts, intent_at, first_intent_at FROM steps WHERE key = ?1 ORDER BY rowid",
             )?;
             st.query_map([key], step_row)?.collect()
         })
@@ -275,7 +277,7 @@ impl Journal {
     pub fn intent(&self, key: &str, step: &str, bundle_id: &str) -> Result<(), JournalError> {
         self.with(|c| {
             c.execute(
-                "INSERT INTO steps(key, step, state, attempts, intent_at, bundle_id) VALUES(?1, ?2, 'intent', 1, ?3, ?4)
+                "INSERT INTO steps(key, step, state, attempts, intent_at, first_intent_at, bundle_id) VALUES(?1, ?2, 'intent', 1, ?3, ?3, ?4)
                  ON CONFLICT(key, step) DO UPDATE SET state = 'intent', attempts = attempts + 1, intent_at = excluded.intent_at,
                  detail = NULL, bundle_id = excluded.bundle_id",
                 params![key, step, now(), bundle_id],
@@ -451,7 +453,7 @@ impl Journal {
     pub fn steps_in_state(&self, state: &str) -> Result<Vec<StepRow>, JournalError> {
         self.with(|c| {
             let mut st = c.prepare(
-                "SELECT key, step, state, intercom_id, outcome, detail, attempts, intent_at FROM steps WHERE state = ?1 ORDER BY key, rowid",
+                "SELECT key, step, state, intercom_id, outcome, detail, attempts, intent_at, first_intent_at FROM steps WHERE state = ?1 ORDER BY key, rowid",
             )?;
             st.query_map([state], step_row)?.collect()
         })
@@ -468,6 +470,7 @@ fn step_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StepRow> {
         detail: r.get(5)?,
         attempts: r.get(6)?,
         intent_at: r.get(7)?,
+        first_intent_at: r.get(8)?,
     })
 }
 

@@ -45,30 +45,38 @@ pub async fn attribute(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, 
         });
         Ok(found.map(|id| Sent::new(Some(id), "matched")))
     };
-    let mut outcome = "created".to_string();
+    let key = rec.key.as_str();
+    if let Some(id) = lookup(ctx, key, async || find().await).await? {
+        return Ok(Loaded { id, outcome: "matched".into() });
+    }
     let id = ctx
         .step(
-            &rec.key,
+            key,
             "create",
-            async || {
-                if let Some(found) = find().await? {
-                    return Ok(found);
+            async || match ctx.client.post(create_path, body).await {
+                Ok(v) => Ok(Sent::new(id_str(v.get("id")), "created")),
+                Err(e) if matches!(e.status(), Some(400 | 422)) && e.message().contains("already") => {
+                    find().await?.map(|f| Sent::new(f.id, "created")).ok_or(e)
                 }
-                match ctx.client.post(create_path, body).await {
-                    Ok(v) => Ok(Sent::new(id_str(v.get("id")), "created")),
-                    Err(e) if matches!(e.status(), Some(400 | 422)) && e.message().contains("already") => {
-                        find().await?.ok_or(e)
-                    }
-                    Err(e) => Err(e),
-                }
+                Err(e) => Err(e),
             },
-            async || find().await,
+            async || Ok(find().await?.map(|f| Sent::new(f.id, "created"))),
         )
         .await?;
-    if let Some(row) = ctx.journal.step(&rec.key, "create")? {
-        outcome = row.outcome.unwrap_or(outcome);
-    }
-    Ok(Loaded { id: need(id, &rec.key)?, outcome })
+    Ok(Loaded { id: need(id, key)?, outcome: "created".into() })
+}
+
+/// The `lookup` step: whether the object existed before this migration touched it, decided once and journaled
+/// before anything is created, so that a crash can never make a pre-existing object look like ours (rollback
+/// deletes only what is ours). Returns the existing object's id.
+async fn lookup(ctx: &Ctx, key: &str, find: impl AsyncFn() -> Result<Option<Sent>, ApiError>) -> Result<Option<String>, StepError> {
+    ctx.step(
+        key,
+        "lookup",
+        async || Ok(find().await?.map(|f| Sent::new(f.id, "matched")).unwrap_or_else(|| Sent::new(None, "absent"))),
+        async || Ok(None),
+    )
+    .await
 }
 
 /// Values of `fields` in `object`, `null` when absent (a snapshot for rollback).
@@ -91,31 +99,29 @@ pub async fn company(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Re
     let company_id = body.get("company_id").and_then(Value::as_str).unwrap_or_default().to_string();
     let lookup_path = format!("/companies?company_id={}", encode(&company_id));
     let key = rec.key.as_str();
+    let find = async || match ctx.client.get(&lookup_path).await {
+        Ok(v) => Ok(Some(Sent::new(id_str(v.get("id")), "matched"))),
+        Err(e) if not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    };
+    let existing = lookup(ctx, key, async || find().await).await?;
+    if let Some(id) = &existing {
+        let snapshot_step = ctx.journal.snapshots()?.iter().any(|(k, ..)| k == key);
+        if !snapshot_step {
+            let before = ctx.client.get(&format!("/companies/{id}")).await.map_err(StepError::from)?;
+            ctx.journal.snapshot(key, "company", id, &snapshot_of(&before, body))?;
+        }
+    }
+    let matched = existing.is_some();
     let id = ctx
         .step(
             key,
             "create",
-            async || match ctx.client.get(&lookup_path).await {
-                Ok(existing) => {
-                    let id = id_str(existing.get("id")).unwrap_or_default();
-                    ctx.journal.snapshot(key, "company", &id, &snapshot_of(&existing, body)).map_err(|e| journal_as_api(&e))?;
-                    let v = ctx.client.post("/companies", body).await?;
-                    Ok(Sent::new(id_str(v.get("id")).or(Some(id)), "matched"))
-                }
-                Err(e) if not_found(&e) => {
-                    let v = ctx.client.post("/companies", body).await?;
-                    Ok(Sent::new(id_str(v.get("id")), "created"))
-                }
-                Err(e) => Err(e),
+            async || {
+                let v = ctx.client.post("/companies", body).await?;
+                Ok(Sent::new(id_str(v.get("id")), if matched { "matched" } else { "created" }))
             },
-            async || match ctx.client.get(&lookup_path).await {
-                Ok(v) => {
-                    let pre_existing = ctx.journal.snapshots().map(|s| s.iter().any(|(k, ..)| k == key)).unwrap_or(false);
-                    Ok(Some(Sent::new(id_str(v.get("id")), if pre_existing { "matched" } else { "created" })))
-                }
-                Err(e) if not_found(&e) => Ok(None),
-                Err(e) => Err(e),
-            },
+            async || Ok(find().await?.map(|f| Sent::new(f.id, if matched { "matched" } else { "created" }))),
         )
         .await?;
     let id = need(id, key)?;
@@ -131,6 +137,9 @@ pub async fn company(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Re
     }
     Ok(Loaded { id, outcome })
 }
+
+/// Clock slack when telling a contact created by our first attempt from one that existed before it, seconds.
+const PRE_EXISTING_SLACK_SECS: f64 = 5.0;
 
 fn journal_as_api(e: &crate::journal::JournalError) -> ApiError {
     ApiError::BadResponse { method: "-", path: "journal".into(), reason: e.to_string() }
@@ -169,7 +178,20 @@ pub async fn contact(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Re
                     return Ok(None);
                 }
                 match ctx.client.get(&find_path).await {
-                    Ok(v) => Ok(Some(Sent::new(id_str(v.get("id")), "created"))),
+                    Ok(v) => {
+                        // A contact with our external_id that existed before our first attempt is not ours: resend,
+                        // so the 409 path matches it (snapshot first).
+                        let first = ctx.journal.step(key, "create").ok().flatten().and_then(|r| r.first_intent_at).unwrap_or(0.0);
+                        let created = v.get("created_at").and_then(Value::as_f64).unwrap_or(f64::MAX);
+                        let has_snapshot = ctx.journal.snapshots().map(|s| s.iter().any(|(k, ..)| k == key)).unwrap_or(false);
+                        if has_snapshot {
+                            Ok(Some(Sent::new(id_str(v.get("id")), "matched")))
+                        } else if created + PRE_EXISTING_SLACK_SECS < first {
+                            Ok(None)
+                        } else {
+                            Ok(Some(Sent::new(id_str(v.get("id")), "created")))
+                        }
+                    }
                     Err(e) if matches!(e.status(), Some(404 | 410)) => Ok(None),
                     Err(e) => Err(e),
                 }

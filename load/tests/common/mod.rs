@@ -233,8 +233,8 @@ pub fn normalise(state: &Value) -> Value {
         "contacts": cs,
         "companies": state["companies"].as_array().unwrap().iter().filter(|x| !x["deleted"].as_bool().unwrap_or(false)).map(|c| json!({"company_id": c["company_id"], "name": c["name"], "custom": c["custom_attributes"], "tags": tags(&c["tags"])})).collect::<Vec<_>>(),
         "conversations": convs,
-        "data_attributes": state["data_attributes"].as_array().unwrap().iter().map(|a| json!([a["model"], a["name"], a["archived"]])).collect::<Vec<_>>(),
-        "conversation_attributes": state["conversation_attributes"].as_array().unwrap().iter().map(|a| json!([a["name"], a["archived"]])).collect::<Vec<_>>(),
+        "data_attributes": sorted(state["data_attributes"].as_array().unwrap().iter().map(|a| json!([a["model"], a["name"], a["archived"]])).collect()),
+        "conversation_attributes": sorted(state["conversation_attributes"].as_array().unwrap().iter().map(|a| json!([a["name"], a["archived"]])).collect()),
         "collections": colls,
         "articles": live("articles"),
         "notes": notes,
@@ -252,4 +252,38 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+fn sorted(mut v: Vec<Value>) -> Vec<Value> {
+    v.sort_by_key(|x| x.to_string());
+    v
+}
+
+/// The first path where two JSON values differ (for readable assertion messages).
+pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                if let Some(d) = first_difference(x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), &format!("{path}.{k}")) {
+                    return Some(d);
+                }
+            }
+            None
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Some(format!("{path}: length {} vs {}: {} vs {}", x.len(), y.len(), a, b));
+            }
+            x.iter().zip(y).enumerate().find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]")))
+        }
+        _ if a == b => None,
+        _ => Some(format!("{path}: {a} vs {b}")),
+    }
+}
+
+/// Asserts equality, reporting the first difference only.
+pub fn assert_same(got: &Value, expected: &Value, what: &str) {
+    if let Some(d) = first_difference(got, expected, "") {
+        panic!("{what}: first difference at {d}");
+    }
 }
