@@ -231,7 +231,10 @@ async fn handle(
         match o {
             Outgoing::Bytes(b) => pw.write(&mut wr, &b).await?,
             Outgoing::End => pw.finish(&mut wr).await?,
-            Outgoing::Close => break,
+            Outgoing::Close => {
+                pw.flush_partial(&mut wr).await?;
+                break;
+            }
         }
     }
     reader.abort();

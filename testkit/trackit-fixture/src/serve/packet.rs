@@ -135,6 +135,22 @@ impl PacketWriter {
         Ok(())
     }
 
+    /// Writes what is queued as a packet without EOM (the response stays unfinished) and flushes: used before a
+    /// fault closes the connection mid-result, so the client sees the rows sent so far.
+    ///
+    /// # Errors
+    /// Socket write errors.
+    pub async fn flush_partial<W: AsyncWrite + Unpin>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            let rest = std::mem::take(&mut self.buf);
+            let mut out = Vec::with_capacity(rest.len() + 8);
+            self.header(&mut out, rest.len(), false);
+            out.extend_from_slice(&rest);
+            w.write_all(&out).await?;
+        }
+        w.flush().await
+    }
+
     fn header(&mut self, out: &mut Vec<u8>, len: usize, eom: bool) {
         out.push(REPLY);
         out.push(u8::from(eom));
