@@ -23,10 +23,10 @@ impl Sim {
     /// Start with extra arguments; search lag 0 and a generous rate limit unless overridden.
     pub fn start(args: &[&str]) -> Sim {
         let mut all: Vec<String> = vec![];
-        if !args.iter().any(|a| *a == "--search-lag-ms") {
+        if !args.contains(&"--search-lag-ms") {
             all.extend(["--search-lag-ms".into(), "0".into()]);
         }
-        if !args.iter().any(|a| *a == "--rate-limit-per-minute") {
+        if !args.contains(&"--rate-limit-per-minute") {
             all.extend(["--rate-limit-per-minute".into(), "6000000".into()]);
         }
         all.extend(args.iter().map(|s| s.to_string()));
