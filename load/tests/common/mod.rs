@@ -26,11 +26,13 @@ pub struct Shape {
     /// Include a contact whose email already exists in the workspace.
     pub existing_email: Option<String>,
     pub migration_id: String,
+    /// Leave the article out (delta: a record that disappeared from the source).
+    pub no_article: bool,
 }
 
 impl Default for Shape {
     fn default() -> Self {
-        Self { contacts: 4, tickets: 6, extra_parts: 0, name_suffix: String::new(), existing_email: None, migration_id: "m-test".into() }
+        Self { contacts: 4, tickets: 6, extra_parts: 0, name_suffix: String::new(), existing_email: None, migration_id: "m-test".into(), no_article: false }
     }
 }
 
@@ -118,9 +120,10 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
         Record::new("collection:Hardware/Printers".into(), RecordKind::Collection, vec!["collection:Hardware".into()], source("2"),
             json!({"name": "Printers", "parent_id": {"$ref": "collection:Hardware"}})),
     ]);
-    write_kind(&w, RecordKind::Article, vec![Record::new("article:1".into(), RecordKind::Article, vec!["collection:Hardware/Printers".into()], source("1"),
+    let articles = vec![Record::new("article:1".into(), RecordKind::Article, vec!["collection:Hardware/Printers".into()], source("1"),
         json!({"title": "Clearing a paper jam", "body": "<p>Open the tray.</p>", "author_id": {"$admin": "technician:jtech"}, "state": "published",
-               "parent_id": {"$ref": "collection:Hardware/Printers"}, "parent_type": "collection"}))]);
+               "parent_id": {"$ref": "collection:Hardware/Printers"}, "parent_type": "collection"}))];
+    write_kind(&w, RecordKind::Article, if shape.no_article { vec![] } else { articles });
     write_kind(&w, RecordKind::ContactNote, vec![Record::new("contact_note:dbo.NOTES:1".into(), RecordKind::ContactNote, vec![contact_key(0)], source("1"),
         json!({"contact": {"$ref": contact_key(0)}, "body": "<p>VIP customer (2010-01-01, Jane Tech)</p>", "admin_id": {"$admin": "technician:jtech"}}))]);
     write_kind(&w, RecordKind::CompanyNote, vec![Record::new("company_note:dbo.CNOTES:1".into(), RecordKind::CompanyNote, vec!["company:ACME".into()], source("1"),
