@@ -170,7 +170,9 @@ fn run_request(
                     }
                     Streamed::Failed(e, n) => {
                         tokens::error(e.number, e.class, &e.message, &mut out.buf);
-                        tokens::done(tok, more | DONE_ERROR | DONE_COUNT, 0xC1, n, &mut out.buf);
+                        // The batch stops here: for a batch this DONE is the final one.
+                        let more = if req.rpc { DONE_MORE } else { 0 };
+                        tokens::done(more_tok, more | DONE_ERROR | DONE_COUNT, 0xC1, n, &mut out.buf);
                         failed = true;
                     }
                 }
@@ -178,7 +180,8 @@ fn run_request(
             Err(e) => {
                 (shared.log)(&format!("error: {} {}", e.number, e.message));
                 tokens::error(e.number, e.class, &e.message, &mut out.buf);
-                tokens::done(tok, more | DONE_ERROR, 0, 0, &mut out.buf);
+                let more = if req.rpc { DONE_MORE } else { 0 };
+                tokens::done(more_tok, more | DONE_ERROR, 0, 0, &mut out.buf);
                 failed = true;
             }
         }
@@ -198,8 +201,6 @@ fn run_request(
             0,
             &mut out.buf,
         );
-    } else if failed {
-        tokens::done(0xFD, DONE_ERROR, 0, 0, &mut out.buf);
     }
     out.end()
 }
