@@ -97,8 +97,10 @@ fn full_load_matches_the_bundle_and_sends_no_notification() {
     // only preflight's POST /tags (idempotent) was sent again
     assert_eq!(state2["requests"].as_array().unwrap().len(), requests_before + 1);
 
-    // plan counts exactly the state-changing + lookup calls of an uninterrupted run
-    assert!(plan_text.contains("total API calls"), "{plan_text}");
+    // plan counts exactly the calls of an uninterrupted run
+    let planned: u64 = plan_text.lines().find_map(|l| l.strip_prefix("total API calls: ")).unwrap().trim().parse().unwrap();
+    let made: u64 = stdout.lines().find_map(|l| l.strip_prefix("done: ")).and_then(|l| l.split(' ').next()).unwrap().parse().unwrap();
+    assert_eq!(made, planned, "plan said {planned} API calls, the run made {made}\n{plan_text}");
 
     // The token never appears in any file written.
     for f in common::files_under(&out) {
