@@ -243,3 +243,40 @@ fn classic_end_to_end() {
         "{text}"
     );
 }
+
+#[test]
+fn sample_keeps_tickets_with_what_they_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let extract = dir.path().join("extract");
+    common::write_bundle(&extract, &common::classic_tables());
+    let mapping = dir.path().join("mapping.toml");
+    let text = ti_transform::propose_file(&extract, "auto")
+        .unwrap()
+        .replace("confirmed = false", "confirmed = true");
+    std::fs::write(&mapping, text).unwrap();
+    let out = dir.path().join("load");
+    let summary = ti_transform::run::run(&extract, &mapping, &out, Some(1)).unwrap();
+    assert_eq!(summary.records["conversation"], 1);
+    Command::cargo_bin("ti-transform")
+        .unwrap()
+        .arg("verify")
+        .arg(&out)
+        .assert()
+        .success();
+    let recs = records(&out);
+    let conv = &recs["conversation:ticket:1"];
+    for key in &conv.after {
+        assert!(recs.contains_key(key), "sample keeps {key}");
+    }
+    assert!(recs.contains_key("contact_company:contact:person:2"));
+    assert!(recs.contains_key("company:ti-dept-finance"));
+    assert!(recs.keys().any(|k| k.starts_with("article:")));
+    for r in recs.values() {
+        for key in &r.after {
+            assert!(recs.contains_key(key), "{} needs {key}", r.key);
+        }
+    }
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report/report.json")).unwrap()).unwrap();
+    assert_eq!(report["sample"], 1);
+}
