@@ -14,8 +14,12 @@ use ti_shared::records::{Record, RecordKind, RecordSource};
 /// A record with its lineage.
 #[derive(Debug, Clone)]
 pub struct Out {
-    /// The record.
+    /// The record, its body already serialised into `line` and replaced by null (memory: one string per record).
     pub record: Record,
+    /// The record's NDJSON line.
+    pub line: String,
+    /// Blobs its attachments reference.
+    pub blobs: Vec<String>,
     /// Where it came from and which rules made it.
     pub lineage: Lineage,
 }
@@ -73,20 +77,30 @@ impl Ctx {
         after.sort();
         after.dedup();
         after.retain(|k| *k != key);
-        let record = Record::new(
-            key,
-            kind,
-            after,
-            RecordSource {
-                table: source.0.to_string(),
-                pk: source.1.to_string(),
-            },
-            body,
-        );
+        let mut blobs = Vec::new();
+        for p in body["parts"].as_array().into_iter().flatten() {
+            for a in p["attachments"].as_array().into_iter().flatten() {
+                if let Some(h) = a["blob"].as_str() {
+                    blobs.push(h.to_string());
+                }
+            }
+        }
+        let source = RecordSource {
+            table: source.0.to_string(),
+            pk: source.1.to_string(),
+        };
+        let mut record = Record::new(key, kind, after, source, body);
+        let line = record.to_line();
+        record.body = Value::Null;
         self.records
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(Out { record, lineage });
+            .push(Out {
+                record,
+                line,
+                blobs,
+                lineage,
+            });
     }
 
     /// The admin reference for a technician text: `{"$admin": "technician:<key>"}` when it matches a

@@ -654,8 +654,7 @@ fn write_bundle(
         let mut sink = writer.create_file(&rel)?;
         let mut n = 0;
         for o in recs.iter().filter(|o| o.record.kind == kind) {
-            sink.write_all(o.record.to_line().as_bytes())
-                .map_err(io(&rel))?;
+            sink.write_all(o.line.as_bytes()).map_err(io(&rel))?;
             n += 1;
         }
         writer.commit(sink, Some(n))?;
@@ -672,17 +671,8 @@ fn write_bundle(
     writer.commit(sink, Some(recs.len() as u64))?;
     // Blobs referenced by the kept records only.
     let mut needed: BTreeSet<String> = BTreeSet::new();
-    for o in recs
-        .iter()
-        .filter(|o| o.record.kind == RecordKind::Conversation)
-    {
-        for p in o.record.body["parts"].as_array().into_iter().flatten() {
-            for a in p["attachments"].as_array().into_iter().flatten() {
-                if let Some(h) = a["blob"].as_str() {
-                    needed.insert(h.to_string());
-                }
-            }
-        }
+    for o in &recs {
+        needed.extend(o.blobs.iter().cloned());
     }
     let blobs = ctx.blobs.lock().unwrap_or_else(|p| p.into_inner()).clone();
     for (hash, src) in blobs.iter().filter(|(h, _)| needed.contains(*h)) {

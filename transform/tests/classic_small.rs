@@ -280,3 +280,35 @@ fn sample_keeps_tickets_with_what_they_reference() {
         serde_json::from_slice(&std::fs::read(out.join("report/report.json")).unwrap()).unwrap();
     assert_eq!(report["sample"], 1);
 }
+
+#[test]
+fn long_conversations_split_into_linked_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let extract = dir.path().join("extract");
+    common::write_bundle(&extract, &common::classic_tables());
+    let mapping = dir.path().join("mapping.toml");
+    let text = ti_transform::propose_file(&extract, "auto")
+        .unwrap()
+        .replace("confirmed = false", "confirmed = true")
+        .replace("max_parts = 400", "max_parts = 2");
+    std::fs::write(&mapping, text).unwrap();
+    let out = dir.path().join("load");
+    ti_transform::run::run(&extract, &mapping, &out, None).unwrap();
+    let recs = records(&out);
+    let first = &recs["conversation:ticket:1"].body;
+    let second = &recs["conversation:ticket:1:2"];
+    assert_eq!(first["parts"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        second.body["continued_from"]["$ref"],
+        "conversation:ticket:1"
+    );
+    assert!(second.after.contains(&"conversation:ticket:1".to_string()));
+    assert!(
+        second.body["create"]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Continuation of Track-It! ticket 1")
+    );
+    let later = second.body["create"]["created_at"].as_i64().unwrap();
+    assert!(later >= first["create"]["created_at"].as_i64().unwrap());
+}
