@@ -56,11 +56,18 @@ impl Checker {
     fn eq(&mut self, field: &str, expected: &Value, actual: &Value) {
         let same = match (expected, actual) {
             (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-            (Value::String(a), Value::Number(b)) | (Value::Number(b), Value::String(a)) => *a == b.to_string(),
+            (Value::String(a), Value::Number(b)) | (Value::Number(b), Value::String(a)) => {
+                *a == b.to_string()
+            }
             _ => expected == actual,
         };
         if !same {
-            self.items.push(Difference { key: self.key.clone(), field: field.into(), expected: expected.clone(), actual: actual.clone() });
+            self.items.push(Difference {
+                key: self.key.clone(),
+                field: field.into(),
+                expected: expected.clone(),
+                actual: actual.clone(),
+            });
         }
     }
 
@@ -73,27 +80,60 @@ impl Checker {
     }
 
     fn custom(&mut self, expected: &Value, actual: &Value) {
-        for (k, v) in expected.get("custom_attributes").and_then(Value::as_object).into_iter().flatten() {
-            let a = actual.get("custom_attributes").and_then(|c| c.get(k)).unwrap_or(&Value::Null);
+        for (k, v) in expected
+            .get("custom_attributes")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let a = actual
+                .get("custom_attributes")
+                .and_then(|c| c.get(k))
+                .unwrap_or(&Value::Null);
             self.eq(&format!("custom_attributes.{k}"), v, a);
         }
     }
 
     fn has_tag(&mut self, actual: &Value, tag_id: &str) {
         let tags = actual.get("tags");
-        let list = tags.and_then(|t| t.get("tags")).or_else(|| tags.and_then(|t| t.get("data"))).and_then(Value::as_array);
-        let found = list.into_iter().flatten().any(|t| id_str(t.get("id")).as_deref() == Some(tag_id));
+        let list = tags
+            .and_then(|t| t.get("tags"))
+            .or_else(|| tags.and_then(|t| t.get("data")))
+            .and_then(Value::as_array);
+        let found = list
+            .into_iter()
+            .flatten()
+            .any(|t| id_str(t.get("id")).as_deref() == Some(tag_id));
         if !found {
-            self.items.push(Difference { key: self.key.clone(), field: "tags".into(), expected: Value::from(tag_id), actual: tags.cloned().unwrap_or(Value::Null) });
+            self.items.push(Difference {
+                key: self.key.clone(),
+                field: "tags".into(),
+                expected: Value::from(tag_id),
+                actual: tags.cloned().unwrap_or(Value::Null),
+            });
         }
     }
 }
 
 fn parts(conv: &Value) -> Vec<Value> {
-    conv.get("conversation_parts").and_then(|p| p.get("conversation_parts")).and_then(Value::as_array).cloned().unwrap_or_default()
+    conv.get("conversation_parts")
+        .and_then(|p| p.get("conversation_parts"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
 }
 
-async fn check_record(client: &Client, journal: &Journal, admins: &Admins, ids: &HashMap<String, String>, tag_id: &str, rec: &Record, id: &str, c: &mut Checker) -> Result<bool, crate::client::ApiError> {
+#[allow(clippy::too_many_arguments)]
+async fn check_record(
+    client: &Client,
+    journal: &Journal,
+    admins: &Admins,
+    ids: &HashMap<String, String>,
+    tag_id: &str,
+    rec: &Record,
+    id: &str,
+    c: &mut Checker,
+) -> Result<bool, crate::client::ApiError> {
     let mut res = Resolution::default();
     let body = match rec.kind {
         RecordKind::Conversation => rec.body.clone(),
@@ -105,95 +145,273 @@ async fn check_record(client: &Client, journal: &Journal, admins: &Admins, ids: 
             }
         },
     };
-    let outcome = journal.record(&rec.key).ok().flatten().and_then(|r| r.outcome).unwrap_or_default();
+    let outcome = journal
+        .record(&rec.key)
+        .ok()
+        .flatten()
+        .and_then(|r| r.outcome)
+        .unwrap_or_default();
     match rec.kind {
         RecordKind::DataAttribute | RecordKind::ConversationAttribute => {
             let path = match rec.kind {
-                RecordKind::ConversationAttribute => "/conversations/attributes?include_archived=true".to_string(),
-                _ => format!("/data_attributes?model={}&include_archived=true", body.get("model").and_then(Value::as_str).unwrap_or("contact")),
+                RecordKind::ConversationAttribute => {
+                    "/conversations/attributes?include_archived=true".to_string()
+                }
+                _ => format!(
+                    "/data_attributes?model={}&include_archived=true",
+                    body.get("model")
+                        .and_then(Value::as_str)
+                        .unwrap_or("contact")
+                ),
             };
             let list = client.get(&path).await?;
-            let found = list.get("data").and_then(Value::as_array).into_iter().flatten().find(|a| id_str(a.get("id")).as_deref() == Some(id)).cloned();
-            c.eq("name", body.get("name").unwrap_or(&Value::Null), found.as_ref().and_then(|f| f.get("name")).unwrap_or(&Value::Null));
+            let found = list
+                .get("data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|a| id_str(a.get("id")).as_deref() == Some(id))
+                .cloned();
+            c.eq(
+                "name",
+                body.get("name").unwrap_or(&Value::Null),
+                found
+                    .as_ref()
+                    .and_then(|f| f.get("name"))
+                    .unwrap_or(&Value::Null),
+            );
         }
         RecordKind::Company => {
             let a = client.get(&format!("/companies/{id}")).await?;
-            c.fields(&body, &a, &["company_id", "name", "website", "industry", "remote_created_at"]);
+            c.fields(
+                &body,
+                &a,
+                &[
+                    "company_id",
+                    "name",
+                    "website",
+                    "industry",
+                    "remote_created_at",
+                ],
+            );
             c.custom(&body, &a);
             c.has_tag(&a, tag_id);
         }
         RecordKind::Contact => {
             let a = client.get(&format!("/contacts/{id}")).await?;
             if outcome != "matched" {
-                c.fields(&body, &a, &["external_id", "email", "name", "phone", "signed_up_at", "role"]);
+                c.fields(
+                    &body,
+                    &a,
+                    &[
+                        "external_id",
+                        "email",
+                        "name",
+                        "phone",
+                        "signed_up_at",
+                        "role",
+                    ],
+                );
             }
             c.custom(&body, &a);
             c.has_tag(&a, tag_id);
         }
         RecordKind::ContactCompany => {
-            let contact = body.get("contact").and_then(Value::as_str).unwrap_or_default();
-            let company = body.get("company").and_then(Value::as_str).unwrap_or_default();
+            let contact = body
+                .get("contact")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let company = body
+                .get("company")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let a = client.get(&format!("/contacts/{contact}")).await?;
-            let attached = a.get("companies").and_then(|x| x.get("data")).and_then(Value::as_array).into_iter().flatten().any(|x| id_str(x.get("id")).as_deref() == Some(company));
+            let attached = a
+                .get("companies")
+                .and_then(|x| x.get("data"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|x| id_str(x.get("id")).as_deref() == Some(company));
             c.eq("companies", &Value::Bool(true), &Value::Bool(attached));
         }
         RecordKind::Collection => {
-            let a = client.get(&format!("/help_center/collections/{id}")).await?;
+            let a = client
+                .get(&format!("/help_center/collections/{id}"))
+                .await?;
             c.fields(&body, &a, &["name", "description"]);
-            c.eq("parent_id", &body.get("parent_id").cloned().unwrap_or(Value::Null), &a.get("parent_id").cloned().unwrap_or(Value::Null));
+            c.eq(
+                "parent_id",
+                &body.get("parent_id").cloned().unwrap_or(Value::Null),
+                &a.get("parent_id").cloned().unwrap_or(Value::Null),
+            );
         }
         RecordKind::Article => {
             let a = client.get(&format!("/articles/{id}")).await?;
-            c.fields(&body, &a, &["title", "state", "parent_id", "author_id", "body"]);
+            c.fields(
+                &body,
+                &a,
+                &["title", "state", "parent_id", "author_id", "body"],
+            );
         }
         RecordKind::ContactNote => {
-            let contact = body.get("contact").and_then(Value::as_str).unwrap_or_default();
-            let a = client.get(&format!("/contacts/{}", encode(contact))).await?;
-            let listed = a.get("notes").and_then(|x| x.get("data")).and_then(Value::as_array).into_iter().flatten().any(|x| id_str(x.get("id")).as_deref() == Some(id));
+            let contact = body
+                .get("contact")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let a = client
+                .get(&format!("/contacts/{}", encode(contact)))
+                .await?;
+            let listed = a
+                .get("notes")
+                .and_then(|x| x.get("data"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|x| id_str(x.get("id")).as_deref() == Some(id));
             c.eq("notes", &Value::Bool(true), &Value::Bool(listed));
         }
         RecordKind::CompanyNote => return Ok(false),
-        RecordKind::Conversation => check_conversation(client, journal, admins, ids, tag_id, rec, id, c).await?,
+        RecordKind::Conversation => {
+            check_conversation(client, journal, admins, ids, tag_id, rec, id, c).await?
+        }
     }
     Ok(true)
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn check_conversation(client: &Client, journal: &Journal, admins: &Admins, ids: &HashMap<String, String>, tag_id: &str, rec: &Record, id: &str, c: &mut Checker) -> Result<(), crate::client::ApiError> {
+async fn check_conversation(
+    client: &Client,
+    journal: &Journal,
+    admins: &Admins,
+    ids: &HashMap<String, String>,
+    tag_id: &str,
+    rec: &Record,
+    id: &str,
+    c: &mut Checker,
+) -> Result<(), crate::client::ApiError> {
     let a = client.get(&format!("/conversations/{id}")).await?;
     let body = &rec.body;
     let mut res = Resolution::default();
-    c.eq("created_at", body.pointer("/create/created_at").unwrap_or(&Value::Null), a.get("created_at").unwrap_or(&Value::Null));
-    let expected_parts = body.get("parts").and_then(Value::as_array).cloned().unwrap_or_default();
-    let actual: Vec<Value> = parts(&a).into_iter().filter(|p| matches!(p.get("part_type").and_then(Value::as_str), Some("comment" | "note" | "quick_reply"))).collect();
-    let journaled = journal.steps_of(&rec.key).unwrap_or_default().iter().filter(|s| s.step.starts_with("part:") && s.state == "done").count();
-    c.eq("parts.count", &Value::from(expected_parts.len()), &Value::from(actual.len()));
-    c.eq("parts.journal", &Value::from(expected_parts.len()), &Value::from(journaled));
+    c.eq(
+        "created_at",
+        body.pointer("/create/created_at").unwrap_or(&Value::Null),
+        a.get("created_at").unwrap_or(&Value::Null),
+    );
+    let expected_parts = body
+        .get("parts")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let actual: Vec<Value> = parts(&a)
+        .into_iter()
+        .filter(|p| {
+            matches!(
+                p.get("part_type").and_then(Value::as_str),
+                Some("comment" | "note" | "quick_reply")
+            )
+        })
+        .collect();
+    let journaled = journal
+        .steps_of(&rec.key)
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.step.starts_with("part:") && s.state == "done")
+        .count();
+    c.eq(
+        "parts.count",
+        &Value::from(expected_parts.len()),
+        &Value::from(actual.len()),
+    );
+    c.eq(
+        "parts.journal",
+        &Value::from(expected_parts.len()),
+        &Value::from(journaled),
+    );
     for (i, (e, got)) in expected_parts.iter().zip(actual.iter()).enumerate() {
-        let Ok(reply) = resolve(e.get("reply").unwrap_or(&Value::Null), ids, admins, &mut res) else { continue };
-        c.eq(&format!("parts[{i}].created_at"), reply.get("created_at").unwrap_or(&Value::Null), got.get("created_at").unwrap_or(&Value::Null));
-        c.eq(&format!("parts[{i}].part_type"), reply.get("message_type").unwrap_or(&Value::Null), got.get("part_type").unwrap_or(&Value::Null));
-        let author = if reply.get("type").and_then(Value::as_str) == Some("admin") { reply.get("admin_id") } else { reply.get("intercom_user_id") };
-        c.eq(&format!("parts[{i}].author"), author.unwrap_or(&Value::Null), got.pointer("/author/id").unwrap_or(&Value::Null));
+        let Ok(reply) = resolve(
+            e.get("reply").unwrap_or(&Value::Null),
+            ids,
+            admins,
+            &mut res,
+        ) else {
+            continue;
+        };
+        c.eq(
+            &format!("parts[{i}].created_at"),
+            reply.get("created_at").unwrap_or(&Value::Null),
+            got.get("created_at").unwrap_or(&Value::Null),
+        );
+        c.eq(
+            &format!("parts[{i}].part_type"),
+            reply.get("message_type").unwrap_or(&Value::Null),
+            got.get("part_type").unwrap_or(&Value::Null),
+        );
+        let author = if reply.get("type").and_then(Value::as_str) == Some("admin") {
+            reply.get("admin_id")
+        } else {
+            reply.get("intercom_user_id")
+        };
+        c.eq(
+            &format!("parts[{i}].author"),
+            author.unwrap_or(&Value::Null),
+            got.pointer("/author/id").unwrap_or(&Value::Null),
+        );
         if reply.get("type").and_then(Value::as_str) == Some("admin") {
-            let (_, fallback) = admins.admin_for(e.pointer("/reply/admin_id/$admin").unwrap_or(&Value::Null));
-            let text = reply.get("body").and_then(Value::as_str).unwrap_or_default();
-            let expected_body = if fallback { originally_by(text, e.get("author_name").and_then(Value::as_str).unwrap_or("unknown")) } else { text.to_string() };
-            c.eq(&format!("parts[{i}].body"), &Value::from(expected_body), got.get("body").unwrap_or(&Value::Null));
+            let (_, fallback) =
+                admins.admin_for(e.pointer("/reply/admin_id/$admin").unwrap_or(&Value::Null));
+            let text = reply
+                .get("body")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let expected_body = if fallback {
+                originally_by(
+                    text,
+                    e.get("author_name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("unknown"),
+                )
+            } else {
+                text.to_string()
+            };
+            c.eq(
+                &format!("parts[{i}].body"),
+                &Value::from(expected_body),
+                got.get("body").unwrap_or(&Value::Null),
+            );
         }
-        let n = e.get("attachments").and_then(Value::as_array).map_or(0, Vec::len);
-        c.eq(&format!("parts[{i}].attachments"), &Value::from(n), &Value::from(got.get("attachments").and_then(Value::as_array).map_or(0, Vec::len)));
+        let n = e
+            .get("attachments")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        c.eq(
+            &format!("parts[{i}].attachments"),
+            &Value::from(n),
+            &Value::from(
+                got.get("attachments")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len),
+            ),
+        );
     }
     if let Some(update) = body.get("update").filter(|u| !u.is_null()) {
         c.fields(update, &a, &["title"]);
         c.custom(update, &a);
     }
     if body.get("close").is_some_and(|x| !x.is_null()) {
-        c.eq("state", &Value::from("closed"), a.get("state").unwrap_or(&Value::Null));
+        c.eq(
+            "state",
+            &Value::from("closed"),
+            a.get("state").unwrap_or(&Value::Null),
+        );
     }
     if let Some(assignee) = body.get("assignee").filter(|x| !x.is_null()) {
         let (admin, _) = admins.admin_for(assignee.get("$admin").unwrap_or(&Value::Null));
-        c.eq("admin_assignee_id", &Value::from(admin), a.get("admin_assignee_id").unwrap_or(&Value::Null));
+        c.eq(
+            "admin_assignee_id",
+            &Value::from(admin),
+            a.get("admin_assignee_id").unwrap_or(&Value::Null),
+        );
     }
     c.has_tag(&a, tag_id);
     Ok(())
@@ -203,30 +421,64 @@ async fn check_conversation(client: &Client, journal: &Journal, admins: &Admins,
 ///
 /// # Errors
 /// [`LoadError`].
-pub async fn audit(cfg: &PipelineConfig, bundle_path: &Path, journal_path: &Path, sample: Option<usize>) -> Result<Audit, LoadError> {
+pub async fn audit(
+    cfg: &PipelineConfig,
+    bundle_path: &Path,
+    journal_path: &Path,
+    sample: Option<usize>,
+) -> Result<Audit, LoadError> {
     if !journal_path.exists() {
-        return Err(LoadError::Usage(format!("no journal at {}", journal_path.display())));
+        return Err(LoadError::Usage(format!(
+            "no journal at {}",
+            journal_path.display()
+        )));
     }
     let bundle = Bundle::open(bundle_path)?;
     let journal = Journal::open(journal_path)?;
     let client = client_from(cfg, None)?;
-    let ws = crate::preflight::run(&client, &bundle, true, &cfg.load.fallback_admin_email, &cfg.load.migration_tag, true, |_| String::new()).await?;
+    let ws = crate::preflight::run(
+        &client,
+        &bundle,
+        true,
+        &cfg.load.fallback_admin_email,
+        &cfg.load.migration_tag,
+        true,
+        |_| String::new(),
+    )
+    .await?;
     let tag_id = journal.meta("tag_id")?.unwrap_or_default();
     let ids = journal.done_ids()?;
-    let mut result = Audit { checked: 0, differences: 0, unverifiable: 0, items: Vec::new(), html: PathBuf::new() };
+    let mut result = Audit {
+        checked: 0,
+        differences: 0,
+        unverifiable: 0,
+        items: Vec::new(),
+        html: PathBuf::new(),
+    };
     for kind in RecordKind::ALL {
         let records = read_kind(&bundle, kind).map_err(LoadError::Failed)?;
         for rec in records.iter().take(sample.unwrap_or(usize::MAX)) {
-            let mut c = Checker { key: rec.key.clone(), items: Vec::new() };
+            let mut c = Checker {
+                key: rec.key.clone(),
+                items: Vec::new(),
+            };
             match ids.get(&rec.key) {
                 None => c.eq("intercom_id", &Value::from("loaded"), &Value::Null),
-                Some(id) => match check_record(&client, &journal, &ws.admins, &ids, &tag_id, rec, id, &mut c).await {
+                Some(id) => match check_record(
+                    &client, &journal, &ws.admins, &ids, &tag_id, rec, id, &mut c,
+                )
+                .await
+                {
                     Ok(true) => {}
                     Ok(false) => {
                         result.unverifiable += 1;
                         continue;
                     }
-                    Err(e) => c.eq("read", &Value::from("readable"), &Value::from(e.to_string())),
+                    Err(e) => c.eq(
+                        "read",
+                        &Value::from("readable"),
+                        &Value::from(e.to_string()),
+                    ),
                 },
             }
             result.checked += 1;
@@ -235,16 +487,33 @@ pub async fn audit(cfg: &PipelineConfig, bundle_path: &Path, journal_path: &Path
     }
     result.differences = result.items.len() as u64;
     let dir = out_dir(journal_path).join("audit");
-    std::fs::create_dir_all(&dir).map_err(|e| LoadError::Failed(format!("{}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| LoadError::Failed(format!("{}: {e}", dir.display())))?;
     let json = serde_json::to_string_pretty(&result).unwrap_or_default();
-    std::fs::write(dir.join("audit.json"), json + "\n").map_err(|e| LoadError::Failed(e.to_string()))?;
-    let mut h = String::from("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Audit</title><style>body{font-family:system-ui,sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px}table{border-collapse:collapse}</style></head><body><h1>Audit</h1>");
-    let _ = write!(h, "<p>{} records compared field by field, {} difference(s), {} not readable through the API.</p>", result.checked, result.differences, result.unverifiable);
+    std::fs::write(dir.join("audit.json"), json + "\n")
+        .map_err(|e| LoadError::Failed(e.to_string()))?;
+    let mut h = String::from(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Audit</title><style>body{font-family:system-ui,sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px}table{border-collapse:collapse}</style></head><body><h1>Audit</h1>",
+    );
+    let _ = write!(
+        h,
+        "<p>{} records compared field by field, {} difference(s), {} not readable through the API.</p>",
+        result.checked, result.differences, result.unverifiable
+    );
     if !result.items.is_empty() {
-        h.push_str("<table><tr><th>record</th><th>field</th><th>expected</th><th>in Intercom</th></tr>");
+        h.push_str(
+            "<table><tr><th>record</th><th>field</th><th>expected</th><th>in Intercom</th></tr>",
+        );
         for d in &result.items {
             let e = |v: &Value| html_escape::encode_text(&v.to_string()).to_string();
-            let _ = write!(h, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", html_escape::encode_text(&d.key), html_escape::encode_text(&d.field), e(&d.expected), e(&d.actual));
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                html_escape::encode_text(&d.key),
+                html_escape::encode_text(&d.field),
+                e(&d.expected),
+                e(&d.actual)
+            );
         }
         h.push_str("</table>");
     }

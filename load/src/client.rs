@@ -170,7 +170,9 @@ pub struct Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("base_url", &self.cfg.base_url).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("base_url", &self.cfg.base_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -184,8 +186,19 @@ impl Client {
             .timeout(cfg.timeout)
             .pool_max_idle_per_host(64)
             .build()
-            .map_err(|e| ApiError::BadResponse { method: "-", path: "-".into(), reason: e.to_string() })?;
-        Ok(Self { http, cfg: Arc::new(cfg), token, limiter, stats: Arc::new(Stats::default()), changes: Arc::new(AtomicU64::new(0)) })
+            .map_err(|e| ApiError::BadResponse {
+                method: "-",
+                path: "-".into(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            cfg: Arc::new(cfg),
+            token,
+            limiter,
+            stats: Arc::new(Stats::default()),
+            changes: Arc::new(AtomicU64::new(0)),
+        })
     }
 
     /// The shared limiter.
@@ -243,7 +256,12 @@ impl Client {
     /// # Errors
     /// [`ApiError::Status`] for error answers, [`ApiError::Unknown`] as above, [`ApiError::BadResponse`] for a
     /// 2xx that is not JSON.
-    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ApiError> {
         let idempotent = method != Method::Post;
         let url = format!("{}{}", self.cfg.base_url, path);
         let mut attempts = 0u32;
@@ -269,7 +287,11 @@ impl Client {
                         reason
                     } else {
                         self.stats.unknown.fetch_add(1, Ordering::Relaxed);
-                        return Err(ApiError::Unknown { method: method.as_str(), path: path.to_string(), reason });
+                        return Err(ApiError::Unknown {
+                            method: method.as_str(),
+                            path: path.to_string(),
+                            reason,
+                        });
                     }
                 }
                 Ok(resp) => {
@@ -286,7 +308,9 @@ impl Client {
                                 path: path.to_string(),
                                 status,
                                 code: "rate_limit_exceeded".into(),
-                                message: format!("still rate limited after {MAX_RATE_LIMITED_RETRIES} waits"),
+                                message: format!(
+                                    "still rate limited after {MAX_RATE_LIMITED_RETRIES} waits"
+                                ),
                             });
                         }
                         continue;
@@ -297,16 +321,22 @@ impl Client {
                         Ok(t) => t,
                         Err(e) if idempotent => {
                             let reason = describe(&e);
-                            self.retry_wait(attempts, path, &reason).await.map_err(|_| ApiError::Unknown {
-                                method: method.as_str(),
-                                path: path.to_string(),
-                                reason: format!("{reason} (after {attempts} attempts)"),
-                            })?;
+                            self.retry_wait(attempts, path, &reason)
+                                .await
+                                .map_err(|_| ApiError::Unknown {
+                                    method: method.as_str(),
+                                    path: path.to_string(),
+                                    reason: format!("{reason} (after {attempts} attempts)"),
+                                })?;
                             continue;
                         }
                         Err(e) => {
                             self.stats.unknown.fetch_add(1, Ordering::Relaxed);
-                            return Err(ApiError::Unknown { method: method.as_str(), path: path.to_string(), reason: describe(&e) });
+                            return Err(ApiError::Unknown {
+                                method: method.as_str(),
+                                path: path.to_string(),
+                                reason: describe(&e),
+                            });
                         }
                     };
                     if (200..300).contains(&status) {
@@ -328,19 +358,31 @@ impl Client {
                         let reason = format!("HTTP {status} {code}");
                         if !idempotent {
                             self.stats.unknown.fetch_add(1, Ordering::Relaxed);
-                            return Err(ApiError::Unknown { method: method.as_str(), path: path.to_string(), reason });
+                            return Err(ApiError::Unknown {
+                                method: method.as_str(),
+                                path: path.to_string(),
+                                reason,
+                            });
                         }
                         reason
                     } else {
-                        return Err(ApiError::Status { method: method.as_str(), path: path.to_string(), status, code, message });
+                        return Err(ApiError::Status {
+                            method: method.as_str(),
+                            path: path.to_string(),
+                            status,
+                            code,
+                            message,
+                        });
                     }
                 }
             };
-            self.retry_wait(attempts, path, &retry_reason).await.map_err(|_| ApiError::Unknown {
-                method: method.as_str(),
-                path: path.to_string(),
-                reason: format!("{retry_reason} (after {attempts} attempts)"),
-            })?;
+            self.retry_wait(attempts, path, &retry_reason)
+                .await
+                .map_err(|_| ApiError::Unknown {
+                    method: method.as_str(),
+                    path: path.to_string(),
+                    reason: format!("{retry_reason} (after {attempts} attempts)"),
+                })?;
         }
     }
 
@@ -350,7 +392,13 @@ impl Client {
         }
         self.stats.retries.fetch_add(1, Ordering::Relaxed);
         let wait = backoff(attempts);
-        tracing::debug!(path, reason, attempt = attempts, wait_ms = wait.as_millis() as u64, "retrying");
+        tracing::debug!(
+            path,
+            reason,
+            attempt = attempts,
+            wait_ms = wait.as_millis() as u64,
+            "retrying"
+        );
         tokio::time::sleep(wait).await;
         Ok(())
     }
@@ -393,11 +441,20 @@ fn describe(e: &reqwest::Error) -> String {
 /// Extracts `(code, message)` from an Intercom `error.list` body; `http_<status>` and the raw text otherwise.
 pub fn parse_error_list(text: &str, status: u16) -> (String, String) {
     let parsed: Option<Value> = serde_json::from_str(text).ok();
-    let first = parsed.as_ref().and_then(|v| v.get("errors")).and_then(|e| e.get(0));
+    let first = parsed
+        .as_ref()
+        .and_then(|v| v.get("errors"))
+        .and_then(|e| e.get(0));
     match first {
         Some(e) => (
-            e.get("code").and_then(Value::as_str).unwrap_or("unknown").to_string(),
-            e.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
+            e.get("code")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_string(),
+            e.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
         ),
         None => (format!("http_{status}"), text.chars().take(200).collect()),
     }
@@ -406,7 +463,10 @@ pub fn parse_error_list(text: &str, status: u16) -> (String, String) {
 /// The contact id in a 409 message `A contact matching those details already exists with id=…`.
 pub fn conflict_id(message: &str) -> Option<String> {
     let rest = message.split("id=").nth(1)?;
-    let id: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let id: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
     (!id.is_empty()).then_some(id)
 }
 
@@ -427,6 +487,48 @@ pub fn encode(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A server that accepts connections and never answers: every request times out.
+    async fn silent_server() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = listener.accept().await {
+                held.push(s);
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn timeouts_retry_safe_requests_and_report_creates_as_unknown() {
+        let cfg = ClientConfig {
+            base_url: silent_server().await,
+            api_version: "2.16".into(),
+            timeout: Duration::from_millis(150),
+            max_attempts: 3,
+            crash_after_requests: None,
+        };
+        let client =
+            Client::new(cfg, Token::new("t".into()), Arc::new(Limiter::new(10_000))).unwrap();
+        let err = client.get("/me").await.unwrap_err();
+        assert!(err.is_unknown(), "{err}");
+        assert_eq!(client.requests(), 3, "a GET is retried up to max_attempts");
+        let err = client
+            .post("/conversations", &serde_json::json!({}))
+            .await
+            .unwrap_err();
+        assert!(
+            err.is_unknown() && err.to_string().contains("timeout"),
+            "{err}"
+        );
+        assert_eq!(
+            client.requests(),
+            4,
+            "a POST whose outcome is unknown is not resent blindly"
+        );
+    }
+
     #[test]
     fn error_lists_and_conflicts_parse() {
         let body = r#"{"type":"error.list","request_id":"x","errors":[{"code":"conflict","message":"A contact matching those details already exists with id=6762f13000000000abc"}]}"#;
@@ -435,6 +537,9 @@ mod tests {
         assert_eq!(conflict_id(&msg).as_deref(), Some("6762f13000000000abc"));
         assert_eq!(parse_error_list("oops", 502).0, "http_502");
         assert_eq!(encode("a b/é"), "a%20b%2F%C3%A9");
-        assert_eq!(format!("{:?}", Token::new("sekrit".into())), "Token(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Token::new("sekrit".into())),
+            "Token(<redacted>)"
+        );
     }
 }

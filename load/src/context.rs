@@ -73,7 +73,10 @@ pub struct Sent {
 impl Sent {
     /// A step that produced `id` with `outcome`.
     pub fn new(id: Option<String>, outcome: &str) -> Self {
-        Self { id, outcome: outcome.to_string() }
+        Self {
+            id,
+            outcome: outcome.to_string(),
+        }
     }
 }
 
@@ -91,17 +94,28 @@ impl Ctx {
 
     /// The Intercom id of a loaded record.
     pub fn id_of(&self, key: &str) -> Option<String> {
-        self.ids.read().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
+        self.ids
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
     }
 
     /// Records the Intercom id of a loaded record.
     pub fn set_id(&self, key: &str, id: &str) {
-        self.ids.write().unwrap_or_else(|p| p.into_inner()).insert(key.to_string(), id.to_string());
+        self.ids
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_string(), id.to_string());
     }
 
     /// True when `id` is the Intercom id of some record other than `key` (probes must not claim it).
     pub fn claimed_by_other(&self, key: &str, id: &str) -> bool {
-        self.ids.read().unwrap_or_else(|p| p.into_inner()).iter().any(|(k, v)| v == id && k != key)
+        self.ids
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|(k, v)| v == id && k != key)
     }
 
     /// Runs one step exactly once across crashes and retries:
@@ -128,12 +142,14 @@ impl Ctx {
             match probe().await {
                 Ok(Some(found)) => {
                     tracing::info!(key, step, "in-flight step reconciled: already applied");
-                    self.journal.step_done(key, step, found.id.as_deref(), &found.outcome)?;
+                    self.journal
+                        .step_done(key, step, found.id.as_deref(), &found.outcome)?;
                     return Ok(found.id);
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    self.journal.step_failed(key, step, &format!("reconciling: {e}"))?;
+                    self.journal
+                        .step_failed(key, step, &format!("reconciling: {e}"))?;
                     return Err(e.into());
                 }
             }
@@ -144,7 +160,8 @@ impl Ctx {
             self.journal.intent(key, step, &self.bundle_id)?;
             match send().await {
                 Ok(sent) => {
-                    self.journal.step_done(key, step, sent.id.as_deref(), &sent.outcome)?;
+                    self.journal
+                        .step_done(key, step, sent.id.as_deref(), &sent.outcome)?;
                     return Ok(sent.id);
                 }
                 Err(e) if e.is_unknown() && attempts < self.opts.max_attempts => {
@@ -152,12 +169,18 @@ impl Ctx {
                     tokio::time::sleep(backoff(attempts)).await;
                     match probe().await {
                         Ok(Some(found)) => {
-                            self.journal.step_done(key, step, found.id.as_deref(), &found.outcome)?;
+                            self.journal.step_done(
+                                key,
+                                step,
+                                found.id.as_deref(),
+                                &found.outcome,
+                            )?;
                             return Ok(found.id);
                         }
                         Ok(None) => continue,
                         Err(pe) => {
-                            self.journal.step_failed(key, step, &format!("reconciling: {pe}"))?;
+                            self.journal
+                                .step_failed(key, step, &format!("reconciling: {pe}"))?;
                             return Err(pe.into());
                         }
                     }
@@ -173,7 +196,13 @@ impl Ctx {
     /// Sleeps until `search_lag` has passed since the step's last intent, so a search sees whatever that request
     /// created (DESIGN.md §7: search lags creation; waiting out the lag is the documented remedy).
     pub async fn wait_out_search_lag(&self, key: &str, step: &str) {
-        let intent_at = self.journal.step(key, step).ok().flatten().and_then(|r| r.intent_at).unwrap_or(0.0);
+        let intent_at = self
+            .journal
+            .step(key, step)
+            .ok()
+            .flatten()
+            .and_then(|r| r.intent_at)
+            .unwrap_or(0.0);
         let ready = intent_at + self.opts.search_lag.as_secs_f64();
         let now = crate::limiter::unix_now();
         if ready > now {

@@ -38,10 +38,19 @@ fn parts_of(conv: &Value) -> Vec<Value> {
 /// [`StepError::Body`] when a blob is missing from the bundle or unreadable.
 pub fn attachment_files(ctx: &Ctx, part: &Value) -> Result<Vec<Value>, StepError> {
     let mut out = Vec::new();
-    for a in part.get("attachments").and_then(Value::as_array).into_iter().flatten() {
+    for a in part
+        .get("attachments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let blob = a.get("blob").and_then(Value::as_str).unwrap_or_default();
-        let path = ctx.bundle.blob_path(blob).ok_or_else(|| StepError::Body(format!("blob {blob} is not in the bundle")))?;
-        let bytes = std::fs::read(&path).map_err(|e| StepError::Body(format!("blob {blob}: {e}")))?;
+        let path = ctx
+            .bundle
+            .blob_path(blob)
+            .ok_or_else(|| StepError::Body(format!("blob {blob} is not in the bundle")))?;
+        let bytes =
+            std::fs::read(&path).map_err(|e| StepError::Body(format!("blob {blob}: {e}")))?;
         out.push(json!({
             "name": a.get("name").cloned().unwrap_or(json!("attachment")),
             "content_type": a.get("content_type").cloned().unwrap_or(json!("application/octet-stream")),
@@ -49,18 +58,29 @@ pub fn attachment_files(ctx: &Ctx, part: &Value) -> Result<Vec<Value>, StepError
         }));
     }
     if out.len() > MAX_FILES_PER_PART {
-        return Err(StepError::Body(format!("{} attachments on one part (at most {MAX_FILES_PER_PART})", out.len())));
+        return Err(StepError::Body(format!(
+            "{} attachments on one part (at most {MAX_FILES_PER_PART})",
+            out.len()
+        )));
     }
     Ok(out)
 }
 
 /// The reply request of part `i`: resolved reply, "Originally by" for fallback authors, attachment files.
 fn reply_request(ctx: &Ctx, raw_part: &Value) -> Result<Value, StepError> {
-    let raw_reply = raw_part.get("reply").ok_or_else(|| StepError::Body("part without reply".into()))?;
+    let raw_reply = raw_part
+        .get("reply")
+        .ok_or_else(|| StepError::Body("part without reply".into()))?;
     let (mut reply, res) = ctx.resolve(raw_reply)?;
     if res.fallback_used {
-        let name = raw_part.get("author_name").and_then(Value::as_str).unwrap_or("unknown");
-        let body = reply.get("body").and_then(Value::as_str).unwrap_or_default();
+        let name = raw_part
+            .get("author_name")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown");
+        let body = reply
+            .get("body")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         reply["body"] = json!(originally_by(body, name));
     }
     if reply.get("type").and_then(Value::as_str) == Some("admin") {
@@ -83,7 +103,12 @@ fn expected_author(reply: &Value) -> Option<String> {
 
 /// Finds the conversation a `create` left in flight: the contact's conversations with the same `created_at`
 /// that no other record claims. Waits out the search lag since the intent first.
-async fn probe_create(ctx: &Ctx, key: &str, contact: &str, created_at: Option<i64>) -> Result<Option<Sent>, ApiError> {
+async fn probe_create(
+    ctx: &Ctx,
+    key: &str,
+    contact: &str,
+    created_at: Option<i64>,
+) -> Result<Option<Sent>, ApiError> {
     ctx.wait_out_search_lag(key, "create").await;
     let mut cursor: Option<String> = None;
     loop {
@@ -92,14 +117,25 @@ async fn probe_create(ctx: &Ctx, key: &str, contact: &str, created_at: Option<i6
             q["pagination"]["starting_after"] = json!(c);
         }
         let page = ctx.client.post("/conversations/search", &q).await?;
-        for c in page.get("conversations").and_then(Value::as_array).into_iter().flatten() {
+        for c in page
+            .get("conversations")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let id = id_str(c.get("id")).unwrap_or_default();
-            let same_time = created_at.is_none_or(|t| c.get("created_at").and_then(Value::as_i64) == Some(t));
+            let same_time =
+                created_at.is_none_or(|t| c.get("created_at").and_then(Value::as_i64) == Some(t));
             if same_time && !id.is_empty() && !ctx.claimed_by_other(key, &id) {
                 return Ok(Some(Sent::new(Some(id), "created")));
             }
         }
-        cursor = page.get("pages").and_then(|p| p.get("next")).and_then(|n| n.get("starting_after")).and_then(Value::as_str).map(str::to_string);
+        cursor = page
+            .get("pages")
+            .and_then(|p| p.get("next"))
+            .and_then(|n| n.get("starting_after"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
         if cursor.is_none() {
             return Ok(None);
         }
@@ -114,42 +150,78 @@ async fn probe_create(ctx: &Ctx, key: &str, contact: &str, created_at: Option<i6
 pub async fn load(ctx: &Ctx, rec: &Record) -> Result<Loaded, StepError> {
     let key = rec.key.as_str();
     let body = &rec.body;
-    let (create, _) = ctx.resolve(body.get("create").ok_or_else(|| StepError::Body("no create".into()))?)?;
+    let (create, _) = ctx.resolve(
+        body.get("create")
+            .ok_or_else(|| StepError::Body("no create".into()))?,
+    )?;
     let contact = id_str(create.get("from").and_then(|f| f.get("id"))).unwrap_or_default();
     let created_at = create.get("created_at").and_then(Value::as_i64);
     let conv_id = ctx
         .step(
             key,
             "create",
-            async || ctx.client.post("/conversations", &create).await.map(|v| Sent::new(id_str(v.get("conversation_id")), "created")),
+            async || {
+                ctx.client
+                    .post("/conversations", &create)
+                    .await
+                    .map(|v| Sent::new(id_str(v.get("conversation_id")), "created"))
+            },
             async || probe_create(ctx, key, &contact, created_at).await,
         )
         .await?
         .ok_or_else(|| StepError::Body("POST /conversations returned no conversation_id".into()))?;
     // Known early so that a crash during the parts still leaves the id for status and rollback.
     ctx.set_id(key, &conv_id);
-    ctx.journal.set_record(key, "conversation", None, Some(&conv_id), "pending", Some("created"), None, &ctx.bundle_id)?;
+    ctx.journal.set_record(
+        key,
+        "conversation",
+        None,
+        Some(&conv_id),
+        "pending",
+        Some("created"),
+        None,
+        &ctx.bundle_id,
+    )?;
 
     let conv_path = format!("/conversations/{conv_id}");
     let reply_path = format!("{conv_path}/reply");
-    let parts = body.get("parts").and_then(Value::as_array).cloned().unwrap_or_default();
+    let parts = body
+        .get("parts")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for (i, raw_part) in parts.iter().enumerate() {
         let step = format!("part:{i}");
-        if ctx.journal.step(key, &step)?.is_some_and(|r| r.state == "done") {
+        if ctx
+            .journal
+            .step(key, &step)?
+            .is_some_and(|r| r.state == "done")
+        {
             continue;
         }
         let reply = reply_request(ctx, raw_part)?;
         let author = expected_author(&reply);
-        let part_type = reply.get("message_type").and_then(Value::as_str).unwrap_or("comment").to_string();
+        let part_type = reply
+            .get("message_type")
+            .and_then(Value::as_str)
+            .unwrap_or("comment")
+            .to_string();
         let part_created = reply.get("created_at").and_then(Value::as_i64);
-        let claimed: Vec<String> = ctx.journal.steps_of(key)?.into_iter().filter(|r| r.step.starts_with("part:")).filter_map(|r| r.intercom_id).collect();
+        let claimed: Vec<String> = ctx
+            .journal
+            .steps_of(key)?
+            .into_iter()
+            .filter(|r| r.step.starts_with("part:"))
+            .filter_map(|r| r.intercom_id)
+            .collect();
         ctx.step(
             key,
             &step,
             async || {
                 let v = ctx.client.post(&reply_path, &reply).await?;
                 let last = parts_of(&v).into_iter().rev().find(|p| {
-                    p.get("created_at").and_then(Value::as_i64) == part_created || part_created.is_none()
+                    p.get("created_at").and_then(Value::as_i64) == part_created
+                        || part_created.is_none()
                 });
                 Ok(Sent::new(last.and_then(|p| id_str(p.get("id"))), "created"))
             },
@@ -171,21 +243,42 @@ pub async fn load(ctx: &Ctx, rec: &Record) -> Result<Loaded, StepError> {
     if let Some(raw_update) = body.get("update").filter(|u| !u.is_null()) {
         let (update, _) = ctx.resolve(raw_update)?;
         let step = format!("update:{}", short_digest(&update));
-        ctx.step(key, &step, async || ctx.client.put(&conv_path, &update).await.map(|_| Sent::new(None, "updated")), async || Ok(None))
-            .await?;
+        ctx.step(
+            key,
+            &step,
+            async || {
+                ctx.client
+                    .put(&conv_path, &update)
+                    .await
+                    .map(|_| Sent::new(None, "updated"))
+            },
+            async || Ok(None),
+        )
+        .await?;
     }
     let manage_path = format!("{conv_path}/parts");
     if let Some(raw_assignee) = body.get("assignee").filter(|a| !a.is_null()) {
-        let assignee = ctx.admins.admin_for(raw_assignee.get("$admin").unwrap_or(&Value::Null)).0;
+        let assignee = ctx
+            .admins
+            .admin_for(raw_assignee.get("$admin").unwrap_or(&Value::Null))
+            .0;
         let req = json!({"message_type": "assignment", "type": "admin", "admin_id": ctx.admins.fallback, "assignee_id": assignee});
         let step = format!("assign:{assignee}");
         ctx.step(
             key,
             &step,
-            async || ctx.client.post(&manage_path, &req).await.map(|_| Sent::new(None, "sent")),
+            async || {
+                ctx.client
+                    .post(&manage_path, &req)
+                    .await
+                    .map(|_| Sent::new(None, "sent"))
+            },
             async || {
                 let v = ctx.client.get(&conv_path).await?;
-                Ok((id_str(v.get("admin_assignee_id")).as_deref() == Some(assignee.as_str())).then(|| Sent::new(None, "reconciled")))
+                Ok(
+                    (id_str(v.get("admin_assignee_id")).as_deref() == Some(assignee.as_str()))
+                        .then(|| Sent::new(None, "reconciled")),
+                )
             },
         )
         .await?;
@@ -198,24 +291,47 @@ pub async fn load(ctx: &Ctx, rec: &Record) -> Result<Loaded, StepError> {
         ctx.step(
             key,
             &step,
-            async || ctx.client.post(&manage_path, &req).await.map(|_| Sent::new(None, "sent")),
+            async || {
+                ctx.client
+                    .post(&manage_path, &req)
+                    .await
+                    .map(|_| Sent::new(None, "sent"))
+            },
             async || {
                 let v = ctx.client.get(&conv_path).await?;
-                Ok((v.get("state").and_then(Value::as_str) == Some("closed")).then(|| Sent::new(None, "reconciled")))
+                Ok((v.get("state").and_then(Value::as_str) == Some("closed"))
+                    .then(|| Sent::new(None, "reconciled")))
             },
         )
         .await?;
     }
     let tag_path = format!("{conv_path}/tags");
     let tag = json!({"id": ctx.tag_id, "admin_id": ctx.admins.fallback});
-    ctx.step(key, "tag", async || ctx.client.post(&tag_path, &tag).await.map(|_| Sent::new(None, "sent")), async || Ok(None)).await?;
-    Ok(Loaded { id: conv_id, outcome: "created".into() })
+    ctx.step(
+        key,
+        "tag",
+        async || {
+            ctx.client
+                .post(&tag_path, &tag)
+                .await
+                .map(|_| Sent::new(None, "sent"))
+        },
+        async || Ok(None),
+    )
+    .await?;
+    Ok(Loaded {
+        id: conv_id,
+        outcome: "created".into(),
+    })
 }
 
 /// API calls one conversation needs at minimum: 1 create + 1 per part + 1 update + (1 if assignee) + (1 if close)
 /// + 1 tag (docs/records.md).
 pub fn calls_for(body: &Value) -> u64 {
-    let parts = body.get("parts").and_then(Value::as_array).map_or(0, Vec::len) as u64;
+    let parts = body
+        .get("parts")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len) as u64;
     let present = |k: &str| u64::from(body.get(k).is_some_and(|v| !v.is_null()));
     1 + parts + present("update") + present("assignee") + present("close") + 1
 }

@@ -130,7 +130,15 @@ impl std::fmt::Display for Reconciliation {
         write!(
             f,
             "phase {}: expected {}, created {}, matched existing {}, updated {}, skipped {}, failed {} ({} requests, {:.1}s)",
-            self.phase, self.expected, self.created, self.matched, self.updated, self.skipped, self.failed, self.requests, self.secs
+            self.phase,
+            self.expected,
+            self.created,
+            self.matched,
+            self.updated,
+            self.skipped,
+            self.failed,
+            self.requests,
+            self.secs
         )
     }
 }
@@ -166,21 +174,36 @@ impl Journal {
     /// [`JournalError::Sqlite`].
     pub fn open(path: &Path) -> Result<Self, JournalError> {
         let p = path.display().to_string();
-        let err = |source| JournalError::Sqlite { path: p.clone(), source };
+        let err = |source| JournalError::Sqlite {
+            path: p.clone(),
+            source,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(dir);
         }
         let conn = Connection::open(path).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
-        Ok(Self { path: p, conn: Mutex::new(conn) })
+        Ok(Self {
+            path: p,
+            conn: Mutex::new(conn),
+        })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, JournalError> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, JournalError> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&conn).map_err(|source| JournalError::Sqlite { path: self.path.clone(), source })
+        f(&conn).map_err(|source| JournalError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     /// The journal file.
@@ -193,7 +216,10 @@ impl Journal {
     /// # Errors
     /// [`JournalError::Sqlite`].
     pub fn meta(&self, key: &str) -> Result<Option<String>, JournalError> {
-        self.with(|c| c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional())
+        self.with(|c| {
+            c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+        })
     }
 
     /// Sets a `meta` value.
@@ -212,7 +238,11 @@ impl Journal {
     ///
     /// # Errors
     /// [`JournalError::DifferentMigration`], [`JournalError::Sqlite`].
-    pub fn bind(&self, bundle_id: &str, migration_id: Option<&str>) -> Result<Binding, JournalError> {
+    pub fn bind(
+        &self,
+        bundle_id: &str,
+        migration_id: Option<&str>,
+    ) -> Result<Binding, JournalError> {
         let stored = self.meta("bundle_id")?;
         let stored_migration = self.meta("migration_id")?;
         match stored {
@@ -290,7 +320,13 @@ impl Journal {
     ///
     /// # Errors
     /// [`JournalError::Sqlite`].
-    pub fn step_done(&self, key: &str, step: &str, intercom_id: Option<&str>, outcome: &str) -> Result<(), JournalError> {
+    pub fn step_done(
+        &self,
+        key: &str,
+        step: &str,
+        intercom_id: Option<&str>,
+        outcome: &str,
+    ) -> Result<(), JournalError> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO steps(key, step, state, intercom_id, outcome, attempts, done_at) VALUES(?1, ?2, 'done', ?3, ?4, 0, ?5)
@@ -391,7 +427,13 @@ impl Journal {
     ///
     /// # Errors
     /// [`JournalError::Sqlite`].
-    pub fn snapshot(&self, key: &str, kind: &str, intercom_id: &str, before: &serde_json::Value) -> Result<(), JournalError> {
+    pub fn snapshot(
+        &self,
+        key: &str,
+        kind: &str,
+        intercom_id: &str,
+        before: &serde_json::Value,
+    ) -> Result<(), JournalError> {
         self.with(|c| {
             c.execute(
                 "INSERT OR IGNORE INTO snapshots(key, kind, intercom_id, before, taken_at) VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -405,12 +447,20 @@ impl Journal {
     ///
     /// # Errors
     /// [`JournalError::Sqlite`].
-    pub fn snapshots(&self) -> Result<Vec<(String, String, String, serde_json::Value)>, JournalError> {
+    pub fn snapshots(
+        &self,
+    ) -> Result<Vec<(String, String, String, serde_json::Value)>, JournalError> {
         self.with(|c| {
-            let mut st = c.prepare("SELECT key, kind, intercom_id, before FROM snapshots ORDER BY key")?;
+            let mut st =
+                c.prepare("SELECT key, kind, intercom_id, before FROM snapshots ORDER BY key")?;
             st.query_map([], |r| {
                 let before: String = r.get(3)?;
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, serde_json::from_str(&before).unwrap_or_default()))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    serde_json::from_str(&before).unwrap_or_default(),
+                ))
             })?
             .collect()
         })
@@ -420,7 +470,11 @@ impl Journal {
     ///
     /// # Errors
     /// [`JournalError::Sqlite`].
-    pub fn add_reconciliation(&self, bundle_id: &str, line: &Reconciliation) -> Result<(), JournalError> {
+    pub fn add_reconciliation(
+        &self,
+        bundle_id: &str,
+        line: &Reconciliation,
+    ) -> Result<(), JournalError> {
         let text = serde_json::to_string(line).unwrap_or_default();
         self.with(|c| {
             c.execute(
@@ -437,7 +491,8 @@ impl Journal {
     /// [`JournalError::Sqlite`].
     pub fn reconciliations(&self, bundle_id: &str) -> Result<Vec<Reconciliation>, JournalError> {
         self.with(|c| {
-            let mut st = c.prepare("SELECT line FROM reconciliation WHERE bundle_id = ?1 ORDER BY id")?;
+            let mut st =
+                c.prepare("SELECT line FROM reconciliation WHERE bundle_id = ?1 ORDER BY id")?;
             st.query_map([bundle_id], |r| {
                 let t: String = r.get(0)?;
                 Ok(serde_json::from_str(&t).unwrap_or_default())
@@ -498,16 +553,41 @@ mod tests {
         assert_eq!(j.bind("b1", Some("m1")).unwrap(), Binding::New);
         assert_eq!(j.bind("b1", Some("m1")).unwrap(), Binding::Same);
         j.intent("contact:1", "create", "b1").unwrap();
-        assert_eq!(j.step("contact:1", "create").unwrap().unwrap().state, "intent");
-        j.step_done("contact:1", "create", Some("abc"), "created").unwrap();
+        assert_eq!(
+            j.step("contact:1", "create").unwrap().unwrap().state,
+            "intent"
+        );
+        j.step_done("contact:1", "create", Some("abc"), "created")
+            .unwrap();
         let s = j.step("contact:1", "create").unwrap().unwrap();
-        assert_eq!((s.state.as_str(), s.intercom_id.as_deref(), s.attempts), ("done", Some("abc"), 1));
-        j.set_record("contact:1", "contact", Some("d"), Some("abc"), "done", Some("created"), None, "b1").unwrap();
+        assert_eq!(
+            (s.state.as_str(), s.intercom_id.as_deref(), s.attempts),
+            ("done", Some("abc"), 1)
+        );
+        j.set_record(
+            "contact:1",
+            "contact",
+            Some("d"),
+            Some("abc"),
+            "done",
+            Some("created"),
+            None,
+            "b1",
+        )
+        .unwrap();
         assert_eq!(j.done_ids().unwrap()["contact:1"], "abc");
-        assert_eq!(j.bind("b2", Some("m1")).unwrap(), Binding::Delta("b1".into()));
-        assert!(matches!(j.bind("b3", Some("other")), Err(JournalError::DifferentMigration { .. })));
-        j.snapshot("contact:1", "contact", "abc", &serde_json::json!({"a": 1})).unwrap();
-        j.snapshot("contact:1", "contact", "abc", &serde_json::json!({"a": 2})).unwrap();
+        assert_eq!(
+            j.bind("b2", Some("m1")).unwrap(),
+            Binding::Delta("b1".into())
+        );
+        assert!(matches!(
+            j.bind("b3", Some("other")),
+            Err(JournalError::DifferentMigration { .. })
+        ));
+        j.snapshot("contact:1", "contact", "abc", &serde_json::json!({"a": 1}))
+            .unwrap();
+        j.snapshot("contact:1", "contact", "abc", &serde_json::json!({"a": 2}))
+            .unwrap();
         assert_eq!(j.snapshots().unwrap()[0].3["a"], 1);
     }
 }

@@ -30,24 +30,46 @@ fn not_found(e: &ApiError) -> bool {
 /// # Errors
 /// [`StepError`].
 pub async fn attribute(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, StepError> {
-    let name = body.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let (list_path, create_path) = match rec.kind {
-        RecordKind::ConversationAttribute => ("/conversations/attributes?include_archived=true".to_string(), "/conversations/attributes"),
+        RecordKind::ConversationAttribute => (
+            "/conversations/attributes?include_archived=true".to_string(),
+            "/conversations/attributes",
+        ),
         _ => {
-            let model = body.get("model").and_then(Value::as_str).unwrap_or("contact");
-            (format!("/data_attributes?model={model}&include_archived=true"), "/data_attributes")
+            let model = body
+                .get("model")
+                .and_then(Value::as_str)
+                .unwrap_or("contact");
+            (
+                format!("/data_attributes?model={model}&include_archived=true"),
+                "/data_attributes",
+            )
         }
     };
     let find = async || -> Result<Option<Sent>, ApiError> {
         let list = ctx.client.get(&list_path).await?;
-        let found = list.get("data").and_then(Value::as_array).and_then(|items| {
-            items.iter().find(|a| a.get("name").and_then(Value::as_str) == Some(name.as_str())).and_then(|a| id_str(a.get("id")))
-        });
+        let found = list
+            .get("data")
+            .and_then(Value::as_array)
+            .and_then(|items| {
+                items
+                    .iter()
+                    .find(|a| a.get("name").and_then(Value::as_str) == Some(name.as_str()))
+                    .and_then(|a| id_str(a.get("id")))
+            });
         Ok(found.map(|id| Sent::new(Some(id), "matched")))
     };
     let key = rec.key.as_str();
     if let Some(id) = lookup(ctx, key, async || find().await).await? {
-        return Ok(Loaded { id, outcome: "matched".into() });
+        return Ok(Loaded {
+            id,
+            outcome: "matched".into(),
+        });
     }
     let id = ctx
         .step(
@@ -55,7 +77,9 @@ pub async fn attribute(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, 
             "create",
             async || match ctx.client.post(create_path, body).await {
                 Ok(v) => Ok(Sent::new(id_str(v.get("id")), "created")),
-                Err(e) if matches!(e.status(), Some(400 | 422)) && e.message().contains("already") => {
+                Err(e)
+                    if matches!(e.status(), Some(400 | 422)) && e.message().contains("already") =>
+                {
                     find().await?.map(|f| Sent::new(f.id, "created")).ok_or(e)
                 }
                 Err(e) => Err(e),
@@ -63,17 +87,29 @@ pub async fn attribute(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, 
             async || Ok(find().await?.map(|f| Sent::new(f.id, "created"))),
         )
         .await?;
-    Ok(Loaded { id: need(id, key)?, outcome: "created".into() })
+    Ok(Loaded {
+        id: need(id, key)?,
+        outcome: "created".into(),
+    })
 }
 
 /// The `lookup` step: whether the object existed before this migration touched it, decided once and journaled
 /// before anything is created, so that a crash can never make a pre-existing object look like ours (rollback
 /// deletes only what is ours). Returns the existing object's id.
-async fn lookup(ctx: &Ctx, key: &str, find: impl AsyncFn() -> Result<Option<Sent>, ApiError>) -> Result<Option<String>, StepError> {
+async fn lookup(
+    ctx: &Ctx,
+    key: &str,
+    find: impl AsyncFn() -> Result<Option<Sent>, ApiError>,
+) -> Result<Option<String>, StepError> {
     ctx.step(
         key,
         "lookup",
-        async || Ok(find().await?.map(|f| Sent::new(f.id, "matched")).unwrap_or_else(|| Sent::new(None, "absent"))),
+        async || {
+            Ok(find()
+                .await?
+                .map(|f| Sent::new(f.id, "matched"))
+                .unwrap_or_else(|| Sent::new(None, "absent")))
+        },
         async || Ok(None),
     )
     .await
@@ -84,7 +120,14 @@ fn snapshot_of(object: &Value, body: &Value) -> Value {
     let mut custom = Map::new();
     if let Some(ca) = body.get("custom_attributes").and_then(Value::as_object) {
         for k in ca.keys() {
-            custom.insert(k.clone(), object.get("custom_attributes").and_then(|c| c.get(k)).cloned().unwrap_or(Value::Null));
+            custom.insert(
+                k.clone(),
+                object
+                    .get("custom_attributes")
+                    .and_then(|c| c.get(k))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            );
         }
     }
     json!({"custom_attributes": custom})
@@ -95,8 +138,17 @@ fn snapshot_of(object: &Value, body: &Value) -> Value {
 ///
 /// # Errors
 /// [`StepError`].
-pub async fn company(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Result<Loaded, StepError> {
-    let company_id = body.get("company_id").and_then(Value::as_str).unwrap_or_default().to_string();
+pub async fn company(
+    ctx: &Ctx,
+    rec: &Record,
+    body: &Value,
+    changed: bool,
+) -> Result<Loaded, StepError> {
+    let company_id = body
+        .get("company_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let lookup_path = format!("/companies?company_id={}", encode(&company_id));
     let key = rec.key.as_str();
     let find = async || match ctx.client.get(&lookup_path).await {
@@ -108,8 +160,13 @@ pub async fn company(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Re
     if let Some(id) = &existing {
         let snapshot_step = ctx.journal.snapshots()?.iter().any(|(k, ..)| k == key);
         if !snapshot_step {
-            let before = ctx.client.get(&format!("/companies/{id}")).await.map_err(StepError::from)?;
-            ctx.journal.snapshot(key, "company", id, &snapshot_of(&before, body))?;
+            let before = ctx
+                .client
+                .get(&format!("/companies/{id}"))
+                .await
+                .map_err(StepError::from)?;
+            ctx.journal
+                .snapshot(key, "company", id, &snapshot_of(&before, body))?;
         }
     }
     let matched = existing.is_some();
@@ -119,20 +176,52 @@ pub async fn company(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Re
             "create",
             async || {
                 let v = ctx.client.post("/companies", body).await?;
-                Ok(Sent::new(id_str(v.get("id")), if matched { "matched" } else { "created" }))
+                Ok(Sent::new(
+                    id_str(v.get("id")),
+                    if matched { "matched" } else { "created" },
+                ))
             },
-            async || Ok(find().await?.map(|f| Sent::new(f.id, if matched { "matched" } else { "created" }))),
+            async || {
+                Ok(find()
+                    .await?
+                    .map(|f| Sent::new(f.id, if matched { "matched" } else { "created" })))
+            },
         )
         .await?;
     let id = need(id, key)?;
-    let outcome = ctx.journal.step(key, "create")?.and_then(|r| r.outcome).unwrap_or_else(|| "created".into());
+    let outcome = ctx
+        .journal
+        .step(key, "create")?
+        .and_then(|r| r.outcome)
+        .unwrap_or_else(|| "created".into());
     let tag = json!({"name": ctx.opts.migration_tag, "companies": [{"id": id}]});
-    ctx.step(key, "tag", async || ctx.client.post("/tags", &tag).await.map(|_| Sent::new(None, "sent")), async || Ok(None)).await?;
+    ctx.step(
+        key,
+        "tag",
+        async || {
+            ctx.client
+                .post("/tags", &tag)
+                .await
+                .map(|_| Sent::new(None, "sent"))
+        },
+        async || Ok(None),
+    )
+    .await?;
     let mut outcome = outcome;
     if changed {
         let step = format!("update:{}", short_digest(body));
-        ctx.step(key, &step, async || ctx.client.post("/companies", body).await.map(|_| Sent::new(None, "updated")), async || Ok(None))
-            .await?;
+        ctx.step(
+            key,
+            &step,
+            async || {
+                ctx.client
+                    .post("/companies", body)
+                    .await
+                    .map(|_| Sent::new(None, "updated"))
+            },
+            async || Ok(None),
+        )
+        .await?;
         outcome = "updated".into();
     }
     Ok(Loaded { id, outcome })
@@ -142,7 +231,11 @@ pub async fn company(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Re
 const PRE_EXISTING_SLACK_SECS: f64 = 5.0;
 
 fn journal_as_api(e: &crate::journal::JournalError) -> ApiError {
-    ApiError::BadResponse { method: "-", path: "journal".into(), reason: e.to_string() }
+    ApiError::BadResponse {
+        method: "-",
+        path: "journal".into(),
+        reason: e.to_string(),
+    }
 }
 
 /// Loads a contact: `POST /contacts`; a 409 (same email or external_id) matches the existing contact, whose
@@ -151,9 +244,18 @@ fn journal_as_api(e: &crate::journal::JournalError) -> ApiError {
 ///
 /// # Errors
 /// [`StepError`].
-pub async fn contact(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Result<Loaded, StepError> {
+pub async fn contact(
+    ctx: &Ctx,
+    rec: &Record,
+    body: &Value,
+    changed: bool,
+) -> Result<Loaded, StepError> {
     let key = rec.key.as_str();
-    let external_id = body.get("external_id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let external_id = body
+        .get("external_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let find_path = format!("/contacts/find_by_external_id/{}", encode(&external_id));
     let id = ctx
         .step(
@@ -162,10 +264,18 @@ pub async fn contact(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Re
             async || match ctx.client.post("/contacts", body).await {
                 Ok(v) => Ok(Sent::new(id_str(v.get("id")), "created")),
                 Err(e) if e.status() == Some(409) => {
-                    let Some(id) = conflict_id(e.message()) else { return Err(e) };
+                    let Some(id) = conflict_id(e.message()) else {
+                        return Err(e);
+                    };
                     let existing = ctx.client.get(&format!("/contacts/{id}")).await?;
-                    ctx.journal.snapshot(key, "contact", &id, &snapshot_of(&existing, body)).map_err(|e| journal_as_api(&e))?;
-                    if body.get("custom_attributes").and_then(Value::as_object).is_some_and(|m| !m.is_empty()) {
+                    ctx.journal
+                        .snapshot(key, "contact", &id, &snapshot_of(&existing, body))
+                        .map_err(|e| journal_as_api(&e))?;
+                    if body
+                        .get("custom_attributes")
+                        .and_then(Value::as_object)
+                        .is_some_and(|m| !m.is_empty())
+                    {
                         let update = json!({"custom_attributes": body["custom_attributes"]});
                         ctx.client.put(&format!("/contacts/{id}"), &update).await?;
                     }
@@ -181,9 +291,22 @@ pub async fn contact(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Re
                     Ok(v) => {
                         // A contact with our external_id that existed before our first attempt is not ours: resend,
                         // so the 409 path matches it (snapshot first).
-                        let first = ctx.journal.step(key, "create").ok().flatten().and_then(|r| r.first_intent_at).unwrap_or(0.0);
-                        let created = v.get("created_at").and_then(Value::as_f64).unwrap_or(f64::MAX);
-                        let has_snapshot = ctx.journal.snapshots().map(|s| s.iter().any(|(k, ..)| k == key)).unwrap_or(false);
+                        let first = ctx
+                            .journal
+                            .step(key, "create")
+                            .ok()
+                            .flatten()
+                            .and_then(|r| r.first_intent_at)
+                            .unwrap_or(0.0);
+                        let created = v
+                            .get("created_at")
+                            .and_then(Value::as_f64)
+                            .unwrap_or(f64::MAX);
+                        let has_snapshot = ctx
+                            .journal
+                            .snapshots()
+                            .map(|s| s.iter().any(|(k, ..)| k == key))
+                            .unwrap_or(false);
                         if has_snapshot {
                             Ok(Some(Sent::new(id_str(v.get("id")), "matched")))
                         } else if created + PRE_EXISTING_SLACK_SECS < first {
@@ -199,10 +322,25 @@ pub async fn contact(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Re
         )
         .await?;
     let id = need(id, key)?;
-    let mut outcome = ctx.journal.step(key, "create")?.and_then(|r| r.outcome).unwrap_or_else(|| "created".into());
+    let mut outcome = ctx
+        .journal
+        .step(key, "create")?
+        .and_then(|r| r.outcome)
+        .unwrap_or_else(|| "created".into());
     let tag_path = format!("/contacts/{id}/tags");
     let tag = json!({"id": ctx.tag_id});
-    ctx.step(key, "tag", async || ctx.client.post(&tag_path, &tag).await.map(|_| Sent::new(None, "sent")), async || Ok(None)).await?;
+    ctx.step(
+        key,
+        "tag",
+        async || {
+            ctx.client
+                .post(&tag_path, &tag)
+                .await
+                .map(|_| Sent::new(None, "sent"))
+        },
+        async || Ok(None),
+    )
+    .await?;
     if changed {
         let mut update = body.clone();
         if let Some(m) = update.as_object_mut() {
@@ -213,8 +351,18 @@ pub async fn contact(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Re
         }
         let step = format!("update:{}", short_digest(body));
         let path = format!("/contacts/{id}");
-        ctx.step(key, &step, async || ctx.client.put(&path, &update).await.map(|_| Sent::new(None, "updated")), async || Ok(None))
-            .await?;
+        ctx.step(
+            key,
+            &step,
+            async || {
+                ctx.client
+                    .put(&path, &update)
+                    .await
+                    .map(|_| Sent::new(None, "updated"))
+            },
+            async || Ok(None),
+        )
+        .await?;
         outcome = "updated".into();
     }
     Ok(Loaded { id, outcome })
@@ -225,13 +373,32 @@ pub async fn contact(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Re
 /// # Errors
 /// [`StepError`].
 pub async fn contact_company(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, StepError> {
-    let contact = body.get("contact").and_then(Value::as_str).unwrap_or_default();
-    let company = body.get("company").and_then(Value::as_str).unwrap_or_default();
+    let contact = body
+        .get("contact")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let company = body
+        .get("company")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let path = format!("/contacts/{contact}/companies");
     let req = json!({"id": company});
-    ctx.step(&rec.key, "attach", async || ctx.client.post(&path, &req).await.map(|_| Sent::new(None, "created")), async || Ok(None))
-        .await?;
-    Ok(Loaded { id: format!("{contact}/{company}"), outcome: "created".into() })
+    ctx.step(
+        &rec.key,
+        "attach",
+        async || {
+            ctx.client
+                .post(&path, &req)
+                .await
+                .map(|_| Sent::new(None, "created"))
+        },
+        async || Ok(None),
+    )
+    .await?;
+    Ok(Loaded {
+        id: format!("{contact}/{company}"),
+        outcome: "created".into(),
+    })
 }
 
 /// Every item of a paged list endpoint (`data`, following `pages.next.starting_after`).
@@ -251,7 +418,12 @@ pub async fn list_all(ctx: &Ctx, path: &str) -> Result<Vec<Value>, ApiError> {
         if let Some(items) = v.get("data").and_then(Value::as_array) {
             out.extend(items.iter().cloned());
         }
-        cursor = v.get("pages").and_then(|p| p.get("next")).and_then(|n| n.get("starting_after")).and_then(Value::as_str).map(str::to_string);
+        cursor = v
+            .get("pages")
+            .and_then(|p| p.get("next"))
+            .and_then(|n| n.get("starting_after"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
         if cursor.is_none() {
             break;
         }
@@ -264,19 +436,37 @@ pub async fn list_all(ctx: &Ctx, path: &str) -> Result<Vec<Value>, ApiError> {
 ///
 /// # Errors
 /// [`StepError`].
-pub async fn help_center(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -> Result<Loaded, StepError> {
+pub async fn help_center(
+    ctx: &Ctx,
+    rec: &Record,
+    body: &Value,
+    changed: bool,
+) -> Result<Loaded, StepError> {
     let (create_path, list_path, name_field) = match rec.kind {
-        RecordKind::Collection => ("/help_center/collections", "/help_center/collections", "name"),
+        RecordKind::Collection => (
+            "/help_center/collections",
+            "/help_center/collections",
+            "name",
+        ),
         _ => ("/articles", "/articles", "title"),
     };
-    let name = body.get(name_field).and_then(Value::as_str).unwrap_or_default().to_string();
+    let name = body
+        .get(name_field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let parent = id_str(body.get("parent_id"));
     let key = rec.key.as_str();
     let id = ctx
         .step(
             key,
             "create",
-            async || ctx.client.post(create_path, body).await.map(|v| Sent::new(id_str(v.get("id")), "created")),
+            async || {
+                ctx.client
+                    .post(create_path, body)
+                    .await
+                    .map(|v| Sent::new(id_str(v.get("id")), "created"))
+            },
             async || {
                 let items = list_all(ctx, list_path).await?;
                 let found = items.iter().find(|i| {
@@ -293,7 +483,18 @@ pub async fn help_center(ctx: &Ctx, rec: &Record, body: &Value, changed: bool) -
     if changed {
         let step = format!("update:{}", short_digest(body));
         let path = format!("{create_path}/{id}");
-        ctx.step(key, &step, async || ctx.client.put(&path, body).await.map(|_| Sent::new(None, "updated")), async || Ok(None)).await?;
+        ctx.step(
+            key,
+            &step,
+            async || {
+                ctx.client
+                    .put(&path, body)
+                    .await
+                    .map(|_| Sent::new(None, "updated"))
+            },
+            async || Ok(None),
+        )
+        .await?;
         outcome = "updated".into();
     }
     Ok(Loaded { id, outcome })
@@ -309,7 +510,10 @@ pub async fn note(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, StepE
         RecordKind::CompanyNote => ("company", "companies"),
         _ => ("contact", "contacts"),
     };
-    let target = body.get(target_field).and_then(Value::as_str).unwrap_or_default();
+    let target = body
+        .get(target_field)
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let path = format!("/{base}/{target}/notes");
     let mut req = json!({"body": body.get("body").cloned().unwrap_or(Value::Null)});
     if let Some(a) = body.get("admin_id") {
@@ -321,7 +525,12 @@ pub async fn note(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, StepE
         .step(
             key,
             "create",
-            async || ctx.client.post(&path, &req).await.map(|v| Sent::new(id_str(v.get("id")), "created")),
+            async || {
+                ctx.client
+                    .post(&path, &req)
+                    .await
+                    .map(|v| Sent::new(id_str(v.get("id")), "created"))
+            },
             async || {
                 let items = list_all(ctx, &path).await?;
                 let found = items.iter().find(|n| {
@@ -332,5 +541,8 @@ pub async fn note(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, StepE
             },
         )
         .await?;
-    Ok(Loaded { id: need(id, key)?, outcome: "created".into() })
+    Ok(Loaded {
+        id: need(id, key)?,
+        outcome: "created".into(),
+    })
 }

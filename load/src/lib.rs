@@ -28,5 +28,14 @@ pub mod status;
 pub mod verify;
 
 /// The load phases in dependency order (DESIGN.md §7; same list as `[load] phases`).
-pub const ALL_PHASES: &[&str] =
-    &["preflight", "attributes", "companies", "contacts", "conversations", "collections", "articles", "notes", "verify"];
+pub const ALL_PHASES: &[&str] = &[
+    "preflight",
+    "attributes",
+    "companies",
+    "contacts",
+    "conversations",
+    "collections",
+    "articles",
+    "notes",
+    "verify",
+];

@@ -31,7 +31,12 @@ pub struct RateHeaders {
 impl RateHeaders {
     /// Reads the three headers from a response's header map (case-insensitive; unparseable values count as absent).
     pub fn from_headers(headers: &reqwest::header::HeaderMap) -> Self {
-        let num = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<i64>().ok());
+        let num = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|s| s.trim().parse::<i64>().ok())
+        };
         Self {
             limit: num("x-ratelimit-limit").and_then(|v| u32::try_from(v).ok()),
             remaining: num("x-ratelimit-remaining").and_then(|v| u32::try_from(v).ok()),
@@ -70,7 +75,10 @@ pub enum Decision {
 
 /// Current Unix time, fractional seconds.
 pub fn unix_now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 impl Limiter {
@@ -133,7 +141,9 @@ impl Limiter {
         }
         s.total_waits += 1;
         let jitter = rand::rng().random_range(0.005..0.050);
-        Decision::Wait(Duration::from_secs_f64((s.window_end - now).max(0.0) + jitter))
+        Decision::Wait(Duration::from_secs_f64(
+            (s.window_end - now).max(0.0) + jitter,
+        ))
     }
 
     /// Waits for a slot (all workers share the budget).
@@ -161,12 +171,13 @@ impl Limiter {
         if reset <= now {
             return; // stale: the window it describes is over
         }
-        if reset > s.window_end + 0.5 {
-            // The server has moved on to a new window: adopt its boundary and its count.
+        if (reset - s.window_end).abs() > 0.5 {
+            // A reset in the future names the server's current window (windows do not overlap): adopt its
+            // boundary and its count, whether our own window was provisional or the server moved on.
             s.window_end = reset;
             s.sent = limit.saturating_sub(remaining).min(s.allowance);
             s.server_remaining = Some(remaining);
-        } else if (reset - s.window_end).abs() <= 0.5 {
+        } else {
             s.window_end = reset;
             s.server_remaining = Some(s.server_remaining.map_or(remaining, |r| r.min(remaining)));
         }
@@ -182,7 +193,8 @@ impl Limiter {
         let until = match h.reset.map(|r| r as f64) {
             Some(reset) if reset > now => reset + rng.random_range(0.05..0.5),
             _ => {
-                let backoff = (2f64.powi(s.consecutive_429.saturating_sub(1).min(4) as i32)).min(10.0);
+                let backoff =
+                    (2f64.powi(s.consecutive_429.saturating_sub(1).min(4) as i32)).min(10.0);
                 now + backoff * rng.random_range(0.5..1.0)
             }
         };
@@ -201,7 +213,11 @@ mod tests {
     use super::*;
 
     fn h(limit: u32, remaining: u32, reset: i64) -> RateHeaders {
-        RateHeaders { limit: Some(limit), remaining: Some(remaining), reset: Some(reset) }
+        RateHeaders {
+            limit: Some(limit),
+            remaining: Some(remaining),
+            reset: Some(reset),
+        }
     }
 
     #[test]
@@ -223,7 +239,9 @@ mod tests {
         l.observe(&h(100, 2, 1010), now);
         assert_eq!(l.try_acquire(now), Decision::Go);
         assert_eq!(l.try_acquire(now), Decision::Go);
-        assert!(matches!(l.try_acquire(now), Decision::Wait(d) if d.as_secs_f64() >= 7.0 && d.as_secs_f64() < 7.1));
+        assert!(
+            matches!(l.try_acquire(now), Decision::Wait(d) if d.as_secs_f64() >= 7.0 && d.as_secs_f64() < 7.1)
+        );
         assert_eq!(l.try_acquire(1010.0), Decision::Go);
     }
 
@@ -248,9 +266,18 @@ mod tests {
         assert!(matches!(l.try_acquire(1004.0), Decision::Wait(_)));
         assert_eq!(l.try_acquire(1006.0), Decision::Go);
         // reset in the past: bounded, jittered backoff, growing
+        l.observe(&RateHeaders::default(), 1999.0);
         let d1 = l.on_429(&h(10, 0, 990), 2000.0);
         assert!(d1.as_secs_f64() >= 0.5 && d1.as_secs_f64() <= 1.0, "{d1:?}");
         let d2 = l.on_429(&RateHeaders::default(), 2000.0);
-        assert!(d2.as_secs_f64() >= 0.5 && d2.as_secs_f64() <= 2.0, "{d2:?}");
+        assert!(d2.as_secs_f64() >= 1.0 && d2.as_secs_f64() <= 2.0, "{d2:?}");
+        for _ in 0..10 {
+            l.on_429(&RateHeaders::default(), 2000.0);
+        }
+        let capped = l.on_429(&RateHeaders::default(), 2000.0);
+        assert!(
+            capped.as_secs_f64() <= 10.0,
+            "backoff is bounded: {capped:?}"
+        );
     }
 }

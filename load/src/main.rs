@@ -106,8 +106,14 @@ fn main() -> ExitCode {
     if let Some(url) = &cli.base_url {
         cfg.intercom.base_url = Some(url.clone());
     }
-    let journal_of = |j: &Option<PathBuf>| j.clone().unwrap_or_else(|| PathBuf::from(&cfg.load.journal));
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let journal_of = |j: &Option<PathBuf>| {
+        j.clone()
+            .unwrap_or_else(|| PathBuf::from(&cfg.load.journal))
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: starting runtime: {e}");
@@ -116,12 +122,25 @@ fn main() -> ExitCode {
     };
     let result: Result<(), LoadError> = match &cli.command {
         Command::Verify { bundle } => return ti_shared::cli::verify_command(bundle),
-        Command::Plan { bundle } => ti_shared::bundle::Bundle::open(bundle).map_err(LoadError::from).and_then(|b| {
-            let p = ti_load::plan::plan(&b, cfg.intercom.requests_per_minute).map_err(LoadError::Failed)?;
-            print!("{p}");
-            Ok(())
-        }),
-        Command::Run { bundle, journal, phases, workers, dry_run, workspace_ready, continue_on_failure, search_lag_secs, crash_after_requests } => {
+        Command::Plan { bundle } => ti_shared::bundle::Bundle::open(bundle)
+            .map_err(LoadError::from)
+            .and_then(|b| {
+                let p = ti_load::plan::plan(&b, cfg.intercom.requests_per_minute)
+                    .map_err(LoadError::Failed)?;
+                print!("{p}");
+                Ok(())
+            }),
+        Command::Run {
+            bundle,
+            journal,
+            phases,
+            workers,
+            dry_run,
+            workspace_ready,
+            continue_on_failure,
+            search_lag_secs,
+            crash_after_requests,
+        } => {
             let args = RunArgs {
                 bundle: bundle.clone(),
                 journal: journal_of(journal),
@@ -134,24 +153,60 @@ fn main() -> ExitCode {
                 crash_after_requests: *crash_after_requests,
             };
             rt.block_on(ti_load::run::run(&cfg, &args)).map(|s| {
-                println!("done: {} requests, {} rate-limit waits, {:.1}s", s.requests, s.rate_limited, s.secs);
+                println!(
+                    "done: {} requests, {} rate-limit waits, {:.1}s",
+                    s.requests, s.rate_limited, s.secs
+                );
             })
         }
         Command::Status { journal, records } => {
             let path = journal_of(journal);
             if !path.exists() {
-                Err(LoadError::Usage(format!("no journal at {}", path.display())))
+                Err(LoadError::Usage(format!(
+                    "no journal at {}",
+                    path.display()
+                )))
             } else {
-                ti_load::journal::Journal::open(&path).and_then(|j| ti_load::status::status(&j, *records)).map(|t| print!("{t}")).map_err(LoadError::from)
+                ti_load::journal::Journal::open(&path)
+                    .and_then(|j| ti_load::status::status(&j, *records))
+                    .map(|t| print!("{t}"))
+                    .map_err(LoadError::from)
             }
         }
-        Command::Audit { bundle, journal, sample } => {
-            rt.block_on(ti_load::audit::audit(&cfg, bundle, &journal_of(journal), *sample)).and_then(|a| {
-                println!("audit: {} records checked, {} difference(s); {}", a.checked, a.differences, a.html.display());
-                if a.differences > 0 { Err(LoadError::Failed(format!("{} difference(s)", a.differences))) } else { Ok(()) }
-            })
-        }
-        Command::Rollback { journal, yes } => rt.block_on(ti_load::rollback::rollback(&cfg, &journal_of(journal), *yes)).map(|r| print!("{r}")),
+        Command::Audit {
+            bundle,
+            journal,
+            sample,
+        } => rt
+            .block_on(ti_load::audit::audit(
+                &cfg,
+                bundle,
+                &journal_of(journal),
+                *sample,
+            ))
+            .and_then(|a| {
+                println!(
+                    "audit: {} records checked, {} difference(s); {}",
+                    a.checked,
+                    a.differences,
+                    a.html.display()
+                );
+                if a.differences > 0 {
+                    Err(LoadError::Failed(format!(
+                        "{} difference(s)",
+                        a.differences
+                    )))
+                } else {
+                    Ok(())
+                }
+            }),
+        Command::Rollback { journal, yes } => rt
+            .block_on(ti_load::rollback::rollback(
+                &cfg,
+                &journal_of(journal),
+                *yes,
+            ))
+            .map(|r| print!("{r}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

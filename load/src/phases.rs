@@ -15,9 +15,15 @@ use ti_shared::records::{Record, RecordKind, read_records};
 
 /// Phases that load records, with their kinds in order.
 pub const RECORD_PHASES: &[(&str, &[RecordKind])] = &[
-    ("attributes", &[RecordKind::DataAttribute, RecordKind::ConversationAttribute]),
+    (
+        "attributes",
+        &[RecordKind::DataAttribute, RecordKind::ConversationAttribute],
+    ),
     ("companies", &[RecordKind::Company]),
-    ("contacts", &[RecordKind::Contact, RecordKind::ContactCompany]),
+    (
+        "contacts",
+        &[RecordKind::Contact, RecordKind::ContactCompany],
+    ),
     ("conversations", &[RecordKind::Conversation]),
     ("collections", &[RecordKind::Collection]),
     ("articles", &[RecordKind::Article]),
@@ -26,7 +32,10 @@ pub const RECORD_PHASES: &[(&str, &[RecordKind])] = &[
 
 /// The phase a kind belongs to.
 pub fn phase_of(kind: RecordKind) -> &'static str {
-    RECORD_PHASES.iter().find(|(_, kinds)| kinds.contains(&kind)).map_or("unknown", |(p, _)| p)
+    RECORD_PHASES
+        .iter()
+        .find(|(_, kinds)| kinds.contains(&kind))
+        .map_or("unknown", |(p, _)| p)
 }
 
 /// Reads every record of `kind` from the bundle (empty when the file is absent).
@@ -39,7 +48,9 @@ pub fn read_kind(bundle: &Bundle, kind: RecordKind) -> Result<Vec<Record>, Strin
         return Ok(Vec::new());
     }
     let file = bundle.open_file(&rel).map_err(|e| e.to_string())?;
-    read_records(file).map(|r| r.map_err(|e| format!("{rel}: {e}"))).collect()
+    read_records(file)
+        .map(|r| r.map_err(|e| format!("{rel}: {e}")))
+        .collect()
 }
 
 /// What happened to one record.
@@ -63,7 +74,16 @@ pub async fn process(ctx: &Ctx, rec: &Record) -> Outcome {
         Ok(o) => o,
         Err(e) => {
             let msg = e.to_string();
-            let _ = ctx.journal.set_record(&rec.key, rec.kind.as_str(), None, None, "failed", None, Some(&msg), &ctx.bundle_id);
+            let _ = ctx.journal.set_record(
+                &rec.key,
+                rec.kind.as_str(),
+                None,
+                None,
+                "failed",
+                None,
+                Some(&msg),
+                &ctx.bundle_id,
+            );
             tracing::warn!(key = %rec.key, error = %msg, "record failed");
             Outcome::Failed(msg)
         }
@@ -87,17 +107,29 @@ async fn process_inner(ctx: &Ctx, rec: &Record) -> Result<Outcome, StepError> {
         kind => {
             let (body, _) = ctx.resolve(&rec.body)?;
             match kind {
-                RecordKind::DataAttribute | RecordKind::ConversationAttribute => kinds::attribute(ctx, rec, &body).await?,
+                RecordKind::DataAttribute | RecordKind::ConversationAttribute => {
+                    kinds::attribute(ctx, rec, &body).await?
+                }
                 RecordKind::Company => kinds::company(ctx, rec, &body, changed).await?,
                 RecordKind::Contact => kinds::contact(ctx, rec, &body, changed).await?,
                 RecordKind::ContactCompany => kinds::contact_company(ctx, rec, &body).await?,
-                RecordKind::Collection | RecordKind::Article => kinds::help_center(ctx, rec, &body, changed).await?,
+                RecordKind::Collection | RecordKind::Article => {
+                    kinds::help_center(ctx, rec, &body, changed).await?
+                }
                 _ => kinds::note(ctx, rec, &body).await?,
             }
         }
     };
-    let outcome = if changed { "updated" } else { loaded.outcome.as_str() };
-    let first_outcome = prev.as_ref().and_then(|p| p.outcome.clone()).filter(|_| changed).unwrap_or_else(|| outcome.to_string());
+    let outcome = if changed {
+        "updated"
+    } else {
+        loaded.outcome.as_str()
+    };
+    let first_outcome = prev
+        .as_ref()
+        .and_then(|p| p.outcome.clone())
+        .filter(|_| changed)
+        .unwrap_or_else(|| outcome.to_string());
     ctx.journal.set_record(
         &rec.key,
         rec.kind.as_str(),
@@ -123,7 +155,11 @@ pub fn groups(kind: RecordKind, records: Vec<Record>) -> Vec<Vec<Record>> {
         RecordKind::Conversation => {
             let mut by_ticket: BTreeMap<String, Vec<Record>> = BTreeMap::new();
             for r in records {
-                let t = r.body.get("ticket_number").map(|v| v.to_string()).unwrap_or_else(|| r.key.clone());
+                let t = r
+                    .body
+                    .get("ticket_number")
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| r.key.clone());
                 by_ticket.entry(t).or_default().push(r);
             }
             by_ticket
@@ -145,16 +181,30 @@ pub fn groups(kind: RecordKind, records: Vec<Record>) -> Vec<Vec<Record>> {
 
 fn split_index(key: &str) -> u64 {
     let parts: Vec<&str> = key.split(':').collect();
-    if parts.len() >= 4 { parts[3].parse().unwrap_or(1) } else { 1 }
+    if parts.len() >= 4 {
+        parts[3].parse().unwrap_or(1)
+    } else {
+        1
+    }
 }
 
 /// Runs groups on `workers` tasks (records within a group in order) and returns every outcome.
-pub async fn run_groups(ctx: Arc<Ctx>, groups: Vec<Vec<Record>>, workers: usize, progress: Arc<Progress>) -> Vec<(String, Outcome)> {
+pub async fn run_groups(
+    ctx: Arc<Ctx>,
+    groups: Vec<Vec<Record>>,
+    workers: usize,
+    progress: Arc<Progress>,
+) -> Vec<(String, Outcome)> {
     let queue = Arc::new(Mutex::new(groups.into_iter().collect::<VecDeque<_>>()));
     let results = Arc::new(Mutex::new(Vec::new()));
     let mut handles = Vec::new();
     for _ in 0..workers.max(1) {
-        let (ctx, queue, results, progress) = (ctx.clone(), queue.clone(), results.clone(), progress.clone());
+        let (ctx, queue, results, progress) = (
+            ctx.clone(),
+            queue.clone(),
+            results.clone(),
+            progress.clone(),
+        );
         // Joined on this task rather than spawned: the workers' I/O interleaves, and the step runner's async
         // closures need not be `Send`.
         handles.push(Box::pin(async move {
@@ -166,7 +216,16 @@ pub async fn run_groups(ctx: Arc<Ctx>, groups: Vec<Vec<Record>>, workers: usize,
                     let outcome = match &failed_before {
                         Some(k) => {
                             let msg = format!("previous part {k} failed");
-                            let _ = ctx.journal.set_record(&rec.key, rec.kind.as_str(), None, None, "failed", None, Some(&msg), &ctx.bundle_id);
+                            let _ = ctx.journal.set_record(
+                                &rec.key,
+                                rec.kind.as_str(),
+                                None,
+                                None,
+                                "failed",
+                                None,
+                                Some(&msg),
+                                &ctx.bundle_id,
+                            );
                             Outcome::Failed(msg)
                         }
                         None => process(&ctx, &rec).await,
@@ -175,7 +234,10 @@ pub async fn run_groups(ctx: Arc<Ctx>, groups: Vec<Vec<Record>>, workers: usize,
                         failed_before = Some(rec.key.clone());
                     }
                     progress.inc();
-                    results.lock().unwrap_or_else(|p| p.into_inner()).push((rec.key.clone(), outcome));
+                    results
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((rec.key.clone(), outcome));
                 }
             }
         }));
@@ -190,10 +252,17 @@ pub async fn run_groups(ctx: Arc<Ctx>, groups: Vec<Vec<Record>>, workers: usize,
 ///
 /// # Errors
 /// A message when the bundle's records cannot be read.
-pub async fn run_phase(ctx: Arc<Ctx>, phase: &str, kinds: &[RecordKind]) -> Result<(Reconciliation, Vec<(String, String)>), String> {
+pub async fn run_phase(
+    ctx: Arc<Ctx>,
+    phase: &str,
+    kinds: &[RecordKind],
+) -> Result<(Reconciliation, Vec<(String, String)>), String> {
     let started = Instant::now();
     let requests_before = ctx.client.requests();
-    let mut line = Reconciliation { phase: phase.to_string(), ..Default::default() };
+    let mut line = Reconciliation {
+        phase: phase.to_string(),
+        ..Default::default()
+    };
     let mut failures = Vec::new();
     for &kind in kinds {
         let records = read_kind(&ctx.bundle, kind)?;
@@ -201,12 +270,28 @@ pub async fn run_phase(ctx: Arc<Ctx>, phase: &str, kinds: &[RecordKind]) -> Resu
             continue;
         }
         line.expected += records.len() as u64;
-        let calls: u64 = records.iter().map(|r| crate::plan::calls_for_record(r)).sum();
+        let calls: u64 = records.iter().map(crate::plan::calls_for_record).sum();
         let per_record = calls as f64 / records.len() as f64;
-        let per_second = f64::from(ctx.client.limiter().ceiling_per_window()) / crate::limiter::WINDOW_SECS;
-        let progress = Arc::new(Progress::new(kind.as_str(), records.len() as u64, per_record, per_second));
-        let workers = if kind == RecordKind::Collection { 1 } else { ctx.opts.workers };
-        let outcomes = run_groups(ctx.clone(), groups(kind, records), workers, progress.clone()).await;
+        let per_second =
+            f64::from(ctx.client.limiter().ceiling_per_window()) / crate::limiter::WINDOW_SECS;
+        let progress = Arc::new(Progress::new(
+            kind.as_str(),
+            records.len() as u64,
+            per_record,
+            per_second,
+        ));
+        let workers = if kind == RecordKind::Collection {
+            1
+        } else {
+            ctx.opts.workers
+        };
+        let outcomes = run_groups(
+            ctx.clone(),
+            groups(kind, records),
+            workers,
+            progress.clone(),
+        )
+        .await;
         progress.finish();
         for (key, o) in outcomes {
             match o {

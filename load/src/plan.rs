@@ -66,20 +66,42 @@ pub fn plan(bundle: &Bundle, requests_per_minute: u32) -> Result<Plan, String> {
     for (phase, kinds) in RECORD_PHASES {
         for &kind in *kinds {
             let records = read_kind(bundle, kind)?;
-            let mut row = PlanRow { phase: phase.to_string(), kind: kind.as_str().into(), records: records.len() as u64, calls: 0, parts: 0, attachments: 0 };
+            let mut row = PlanRow {
+                phase: phase.to_string(),
+                kind: kind.as_str().into(),
+                records: records.len() as u64,
+                calls: 0,
+                parts: 0,
+                attachments: 0,
+            };
             for r in &records {
                 row.calls += calls_for_record(r);
                 match kind {
                     RecordKind::DataAttribute => {
-                        models.insert(r.body.get("model").and_then(|m| m.as_str()).unwrap_or("contact").to_string());
+                        models.insert(
+                            r.body
+                                .get("model")
+                                .and_then(|m| m.as_str())
+                                .unwrap_or("contact")
+                                .to_string(),
+                        );
                     }
                     RecordKind::ConversationAttribute => {
                         models.insert("conversation".to_string());
                     }
                     RecordKind::Conversation => {
-                        for p in r.body.get("parts").and_then(|p| p.as_array()).into_iter().flatten() {
+                        for p in r
+                            .body
+                            .get("parts")
+                            .and_then(|p| p.as_array())
+                            .into_iter()
+                            .flatten()
+                        {
                             row.parts += 1;
-                            row.attachments += p.get("attachments").and_then(|a| a.as_array()).map_or(0, Vec::len) as u64;
+                            row.attachments +=
+                                p.get("attachments")
+                                    .and_then(|a| a.as_array())
+                                    .map_or(0, Vec::len) as u64;
                         }
                     }
                     _ => {}
@@ -88,17 +110,37 @@ pub fn plan(bundle: &Bundle, requests_per_minute: u32) -> Result<Plan, String> {
             rows.push(row);
         }
     }
-    let preflight = PlanRow { phase: "preflight".into(), kind: "-".into(), records: 0, calls: 3 + models.len() as u64, parts: 0, attachments: 0 };
+    let preflight = PlanRow {
+        phase: "preflight".into(),
+        kind: "-".into(),
+        records: 0,
+        calls: 3 + models.len() as u64,
+        parts: 0,
+        attachments: 0,
+    };
     rows.insert(0, preflight);
     let total_calls = rows.iter().map(|r| r.calls).sum();
-    Ok(Plan { rows, total_calls, requests_per_minute, minutes: total_calls as f64 / f64::from(requests_per_minute.max(1)) })
+    Ok(Plan {
+        rows,
+        total_calls,
+        requests_per_minute,
+        minutes: total_calls as f64 / f64::from(requests_per_minute.max(1)),
+    })
 }
 
 impl std::fmt::Display for Plan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{:<14} {:<24} {:>9} {:>9} {:>8} {:>11}", "phase", "kind", "records", "parts", "files", "API calls")?;
+        writeln!(
+            f,
+            "{:<14} {:<24} {:>9} {:>9} {:>8} {:>11}",
+            "phase", "kind", "records", "parts", "files", "API calls"
+        )?;
         for r in &self.rows {
-            writeln!(f, "{:<14} {:<24} {:>9} {:>9} {:>8} {:>11}", r.phase, r.kind, r.records, r.parts, r.attachments, r.calls)?;
+            writeln!(
+                f,
+                "{:<14} {:<24} {:>9} {:>9} {:>8} {:>11}",
+                r.phase, r.kind, r.records, r.parts, r.attachments, r.calls
+            )?;
         }
         writeln!(f, "{}", "-".repeat(80))?;
         writeln!(f, "total API calls: {}", self.total_calls)?;

@@ -46,7 +46,9 @@ pub enum PreflightError {
     #[error("[load] fallback_admin_email {0:?} is not an admin of this workspace")]
     NoFallback(String),
     /// The attribute plan exceeds the quota.
-    #[error("custom attributes for {model}: {existing} exist and {new} would be created, over the quota of {quota}")]
+    #[error(
+        "custom attributes for {model}: {existing} exist and {new} would be created, over the quota of {quota}"
+    )]
     Quota {
         /// `contact`, `company` or `conversation`.
         model: String,
@@ -111,7 +113,11 @@ pub fn csv_fields(line: &str) -> Vec<String> {
 
 /// Quotes a CSV field when needed.
 pub fn csv_quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 /// Reads `gaps/technicians.csv` (header `key,name,email,login,active`); absent file = no technicians.
@@ -127,13 +133,21 @@ pub fn technicians(bundle: &Bundle) -> Result<Vec<Technician>, String> {
     let mut lines = text.lines();
     let header = csv_fields(lines.next().unwrap_or_default());
     let col = |name: &str| header.iter().position(|h| h.trim() == name);
-    let (k, n, e) = (col("key").unwrap_or(0), col("name").unwrap_or(1), col("email").unwrap_or(2));
+    let (k, n, e) = (
+        col("key").unwrap_or(0),
+        col("name").unwrap_or(1),
+        col("email").unwrap_or(2),
+    );
     Ok(lines
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let f = csv_fields(l);
             let get = |i: usize| f.get(i).cloned().unwrap_or_default();
-            Technician { key: get(k), name: get(n), email: get(e) }
+            Technician {
+                key: get(k),
+                name: get(n),
+                email: get(e),
+            }
         })
         .collect())
 }
@@ -169,11 +183,23 @@ pub async fn run(
     }
     let me = client.get("/me").await?;
     let me_id = id_str(me.get("id")).unwrap_or_default();
-    let app_id = me.get("app").and_then(|a| a.get("id_code")).and_then(Value::as_str).unwrap_or_default().to_string();
+    let app_id = me
+        .get("app")
+        .and_then(|a| a.get("id_code"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let admins = client.get("/admins").await?;
     let mut by_email: HashMap<String, String> = HashMap::new();
-    for a in admins.get("admins").and_then(Value::as_array).into_iter().flatten() {
-        if let (Some(email), Some(id)) = (a.get("email").and_then(Value::as_str), id_str(a.get("id"))) {
+    for a in admins
+        .get("admins")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(email), Some(id)) =
+            (a.get("email").and_then(Value::as_str), id_str(a.get("id")))
+        {
             by_email.insert(email.trim().to_lowercase(), id);
         }
     }
@@ -192,11 +218,19 @@ pub async fn run(
         if !unmatched.is_empty() {
             let mut csv = String::from("key,name,email\n");
             for t in &unmatched {
-                csv.push_str(&format!("{},{},{}\n", csv_quote(&t.key), csv_quote(&t.name), csv_quote(&t.email)));
+                csv.push_str(&format!(
+                    "{},{},{}\n",
+                    csv_quote(&t.key),
+                    csv_quote(&t.name),
+                    csv_quote(&t.email)
+                ));
             }
             let queue = write_queue(&csv);
             return Err(PreflightError::Unmatched {
-                names: unmatched.iter().map(|t| format!("{} <{}>", t.name, t.email)).collect(),
+                names: unmatched
+                    .iter()
+                    .map(|t| format!("{} <{}>", t.name, t.email))
+                    .collect(),
                 queue,
             });
         }
@@ -214,7 +248,16 @@ pub async fn run(
         let tag = client.post("/tags", &json!({"name": tag_name})).await?;
         id_str(tag.get("id")).unwrap_or_default()
     };
-    Ok(Workspace { admins: Admins { me: me_id, fallback, by_tech }, app_id, tag_id, unmatched })
+    Ok(Workspace {
+        admins: Admins {
+            me: me_id,
+            fallback,
+            by_tech,
+        },
+        app_id,
+        tag_id,
+        unmatched,
+    })
 }
 
 async fn check_quota(client: &Client, bundle: &Bundle) -> Result<(), PreflightError> {
@@ -224,14 +267,27 @@ async fn check_quota(client: &Client, bundle: &Bundle) -> Result<(), PreflightEr
         if bundle.entry(&rel).is_none() {
             continue;
         }
-        let file = bundle.open_file(&rel).map_err(|e| PreflightError::Bundle(e.to_string()))?;
+        let file = bundle
+            .open_file(&rel)
+            .map_err(|e| PreflightError::Bundle(e.to_string()))?;
         for rec in read_records(file) {
             let rec = rec.map_err(|e| PreflightError::Bundle(format!("{rel}: {e}")))?;
             let model = match kind {
                 RecordKind::ConversationAttribute => "conversation".to_string(),
-                _ => rec.body.get("model").and_then(Value::as_str).unwrap_or("contact").to_string(),
+                _ => rec
+                    .body
+                    .get("model")
+                    .and_then(Value::as_str)
+                    .unwrap_or("contact")
+                    .to_string(),
             };
-            planned.entry(model).or_default().push(rec.body.get("name").and_then(Value::as_str).unwrap_or_default().to_string());
+            planned.entry(model).or_default().push(
+                rec.body
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            );
         }
     }
     for (model, names) in planned {
@@ -251,7 +307,12 @@ async fn check_quota(client: &Client, bundle: &Bundle) -> Result<(), PreflightEr
             .collect();
         let new = names.iter().filter(|n| !existing.contains(n)).count();
         if existing.len() + new > ATTRIBUTE_QUOTA {
-            return Err(PreflightError::Quota { model, existing: existing.len(), new, quota: ATTRIBUTE_QUOTA });
+            return Err(PreflightError::Quota {
+                model,
+                existing: existing.len(),
+                new,
+                quota: ATTRIBUTE_QUOTA,
+            });
         }
     }
     Ok(())
@@ -263,7 +324,10 @@ mod tests {
 
     #[test]
     fn csv_lines_split_with_quotes() {
-        assert_eq!(csv_fields(r#"a,"b, c","d ""x""",e"#), vec!["a", "b, c", "d \"x\"", "e"]);
+        assert_eq!(
+            csv_fields(r#"a,"b, c","d ""x""",e"#),
+            vec!["a", "b, c", "d \"x\"", "e"]
+        );
         assert_eq!(csv_quote("a,b"), "\"a,b\"");
     }
 }

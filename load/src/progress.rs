@@ -60,7 +60,11 @@ impl Progress {
         let mut last = self.last_log.lock().unwrap_or_else(|p| p.into_inner());
         if done == self.total || last.elapsed() >= Duration::from_secs(5) {
             *last = Instant::now();
-            tracing::info!("{}: {done}/{} records, ETA ≥ {eta:.0}s at the rate limit", self.name, self.total);
+            tracing::info!(
+                "{}: {done}/{} records, ETA ≥ {eta:.0}s at the rate limit",
+                self.name,
+                self.total
+            );
         }
     }
 

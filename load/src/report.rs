@@ -30,16 +30,38 @@ pub fn app_host(base_url: &str) -> &'static str {
 ///
 /// # Errors
 /// I/O errors.
-pub fn write_crossref(bundle: &Bundle, journal: &Journal, app_id: &str, dir: &Path) -> std::io::Result<u64> {
+pub fn write_crossref(
+    bundle: &Bundle,
+    journal: &Journal,
+    app_id: &str,
+    dir: &Path,
+) -> std::io::Result<u64> {
     let host = app_host(&journal.meta("base_url").ok().flatten().unwrap_or_default());
     let mut out = String::from("ticket_number,record_key,conversation_id,url\n");
     let mut n = 0;
     for rec in read_kind(bundle, RecordKind::Conversation).unwrap_or_default() {
-        let Ok(Some(row)) = journal.record(&rec.key) else { continue };
+        let Ok(Some(row)) = journal.record(&rec.key) else {
+            continue;
+        };
         let Some(id) = row.intercom_id else { continue };
-        let ticket = rec.body.get("ticket_number").map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+        let ticket = rec
+            .body
+            .get("ticket_number")
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .unwrap_or_default();
         let url = format!("{host}/a/inbox/{app_id}/inbox/conversation/{id}");
-        let _ = writeln!(out, "{},{},{},{}", csv_quote(&ticket), csv_quote(&rec.key), csv_quote(&id), csv_quote(&url));
+        let _ = writeln!(
+            out,
+            "{},{},{},{}",
+            csv_quote(&ticket),
+            csv_quote(&rec.key),
+            csv_quote(&id),
+            csv_quote(&url)
+        );
         n += 1;
     }
     std::fs::write(dir.join("crossref.csv"), out)?;
@@ -74,8 +96,17 @@ fn esc(s: &str) -> String {
 fn transform_counts(report: &Value) -> Vec<(String, u64, u64)> {
     let mut out = Vec::new();
     let mut visit = |r: &Value| {
-        for row in r.get("rows").and_then(Value::as_array).into_iter().flatten() {
-            let name = row.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        for row in r
+            .get("rows")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = row
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             let read = row.get("read").and_then(Value::as_u64).unwrap_or(0);
             let written = row.get("written").and_then(Value::as_u64).unwrap_or(0);
             out.push((name, read, written));
@@ -93,31 +124,71 @@ fn transform_counts(report: &Value) -> Vec<(String, u64, u64)> {
 }
 
 fn bar_chart(lines: &[&Reconciliation]) -> String {
-    let max = lines.iter().map(|l| l.expected.max(l.created + l.matched + l.updated + l.skipped + l.failed)).max().unwrap_or(1).max(1) as f64;
+    let max = lines
+        .iter()
+        .map(|l| {
+            l.expected
+                .max(l.created + l.matched + l.updated + l.skipped + l.failed)
+        })
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
     let (w, row_h) = (520.0, 26.0);
     let mut svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="760" height="{}" role="img" aria-label="records per phase">"#,
         (lines.len() as f64 * row_h + 30.0) as u64
     );
-    let colors = [("created", "#2e7d32"), ("matched", "#1565c0"), ("updated", "#6a1b9a"), ("skipped", "#9e9e9e"), ("failed", "#c62828")];
+    let colors = [
+        ("created", "#2e7d32"),
+        ("matched", "#1565c0"),
+        ("updated", "#6a1b9a"),
+        ("skipped", "#9e9e9e"),
+        ("failed", "#c62828"),
+    ];
     for (i, l) in lines.iter().enumerate() {
         let y = i as f64 * row_h + 4.0;
-        let _ = write!(svg, r#"<text x="0" y="{}" font-size="12">{}</text>"#, y + 15.0, esc(&l.phase));
+        let _ = write!(
+            svg,
+            r#"<text x="0" y="{}" font-size="12">{}</text>"#,
+            y + 15.0,
+            esc(&l.phase)
+        );
         let mut x = 120.0;
-        for (name, value) in [("created", l.created), ("matched", l.matched), ("updated", l.updated), ("skipped", l.skipped), ("failed", l.failed)] {
+        for (name, value) in [
+            ("created", l.created),
+            ("matched", l.matched),
+            ("updated", l.updated),
+            ("skipped", l.skipped),
+            ("failed", l.failed),
+        ] {
             let width = value as f64 / max * w;
             let color = colors.iter().find(|c| c.0 == name).map_or("#000", |c| c.1);
             if width > 0.0 {
-                let _ = write!(svg, r#"<rect x="{x:.1}" y="{y:.1}" width="{width:.1}" height="18" fill="{color}"><title>{name}: {value}</title></rect>"#);
+                let _ = write!(
+                    svg,
+                    r#"<rect x="{x:.1}" y="{y:.1}" width="{width:.1}" height="18" fill="{color}"><title>{name}: {value}</title></rect>"#
+                );
             }
             x += width;
         }
-        let _ = write!(svg, r#"<text x="{:.1}" y="{}" font-size="11">{}</text>"#, x + 4.0, y + 14.0, l.expected);
+        let _ = write!(
+            svg,
+            r#"<text x="{:.1}" y="{}" font-size="11">{}</text>"#,
+            x + 4.0,
+            y + 14.0,
+            l.expected
+        );
     }
     let ly = lines.len() as f64 * row_h + 20.0;
     for (i, (name, color)) in colors.iter().enumerate() {
         let x = 120.0 + i as f64 * 100.0;
-        let _ = write!(svg, r#"<rect x="{x}" y="{}" width="10" height="10" fill="{color}"/><text x="{}" y="{}" font-size="11">{name}</text>"#, ly - 9.0, x + 14.0, ly);
+        let _ = write!(
+            svg,
+            r#"<rect x="{x}" y="{}" width="10" height="10" fill="{color}"/><text x="{}" y="{}" font-size="11">{name}</text>"#,
+            ly - 9.0,
+            x + 14.0,
+            ly
+        );
     }
     svg.push_str("</svg>");
     svg
@@ -139,10 +210,19 @@ pub fn write_html(bundle: &Bundle, journal: &Journal, dir: &Path) -> std::io::Re
             None => latest.push(l),
         }
     }
-    let transform: Value = std::fs::read_to_string(bundle.path("report/report.json")).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
+    let transform: Value = std::fs::read_to_string(bundle.path("report/report.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
     let tcounts = transform_counts(&transform);
-    let run: Value = std::fs::read_to_string(dir.join("report/load-report.json")).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
-    let audit: Value = std::fs::read_to_string(dir.join("audit/audit.json")).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
+    let run: Value = std::fs::read_to_string(dir.join("report/load-report.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
+    let audit: Value = std::fs::read_to_string(dir.join("audit/audit.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
 
     let mut h = String::new();
     h.push_str("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Track-It! to Intercom migration report</title>");
@@ -157,13 +237,29 @@ pub fn write_html(bundle: &Bundle, journal: &Journal, dir: &Path) -> std::io::Re
     );
     h.push_str("<h2>Load, per phase</h2><table><tr><th>phase</th><th>source</th><th>transformed</th><th>loaded</th><th>matched existing</th><th>skipped</th><th>failed</th><th>API calls</th><th>time (s)</th></tr>");
     for l in &latest {
-        let source = tcounts.iter().filter(|(n, ..)| n.contains(l.phase.trim_end_matches('s'))).map(|(_, r, _)| *r).sum::<u64>();
-        let source = if source == 0 { "-".to_string() } else { source.to_string() };
+        let source = tcounts
+            .iter()
+            .filter(|(n, ..)| n.contains(l.phase.trim_end_matches('s')))
+            .map(|(_, r, _)| *r)
+            .sum::<u64>();
+        let source = if source == 0 {
+            "-".to_string()
+        } else {
+            source.to_string()
+        };
         let cls = if l.failed > 0 { " class=\"bad\"" } else { "" };
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{cls}>{}</td><td>{}</td><td>{:.1}</td></tr>",
-            esc(&l.phase), source, l.expected, l.created + l.updated, l.matched, l.skipped, l.failed, l.requests, l.secs
+            esc(&l.phase),
+            source,
+            l.expected,
+            l.created + l.updated,
+            l.matched,
+            l.skipped,
+            l.failed,
+            l.requests,
+            l.secs
         );
     }
     h.push_str("</table>");
@@ -176,7 +272,11 @@ pub fn write_html(bundle: &Bundle, journal: &Journal, dir: &Path) -> std::io::Re
             obj.get("rate_limited").and_then(Value::as_u64).unwrap_or(0),
             obj.get("secs").and_then(Value::as_f64).unwrap_or(0.0)
         );
-        if let Some(f) = obj.get("failures").and_then(Value::as_array).filter(|f| !f.is_empty()) {
+        if let Some(f) = obj
+            .get("failures")
+            .and_then(Value::as_array)
+            .filter(|f| !f.is_empty())
+        {
             h.push_str("<h3 class=\"bad\">Failed records</h3><ul>");
             for item in f {
                 let _ = write!(h, "<li>{}</li>", esc(&item.to_string()));
@@ -187,10 +287,17 @@ pub fn write_html(bundle: &Bundle, journal: &Journal, dir: &Path) -> std::io::Re
     h.push_str("<h2>Audit</h2>");
     match audit.get("differences").and_then(Value::as_u64) {
         Some(0) => {
-            let _ = write!(h, "<p class=\"ok\">Audit: {} records compared field by field, 0 differences.</p>", audit.get("checked").and_then(Value::as_u64).unwrap_or(0));
+            let _ = write!(
+                h,
+                "<p class=\"ok\">Audit: {} records compared field by field, 0 differences.</p>",
+                audit.get("checked").and_then(Value::as_u64).unwrap_or(0)
+            );
         }
         Some(n) => {
-            let _ = write!(h, "<p class=\"bad\">Audit: {n} difference(s); see <a href=\"../audit/audit.html\">audit.html</a>.</p>");
+            let _ = write!(
+                h,
+                "<p class=\"bad\">Audit: {n} difference(s); see <a href=\"../audit/audit.html\">audit.html</a>.</p>"
+            );
         }
         None => h.push_str("<p>No audit yet (<code>ti-load audit</code>).</p>"),
     }
@@ -200,11 +307,21 @@ pub fn write_html(bundle: &Bundle, journal: &Journal, dir: &Path) -> std::io::Re
     }
     for f in bundle.files_under("gaps/") {
         let abs = bundle.path(&f.path);
-        let _ = write!(h, "<li><a href=\"file://{}\">{}</a> ({} rows)</li>", esc(&abs.display().to_string()), esc(&f.path), f.rows.map_or("?".to_string(), |r| r.to_string()));
+        let _ = write!(
+            h,
+            "<li><a href=\"file://{}\">{}</a> ({} rows)</li>",
+            esc(&abs.display().to_string()),
+            esc(&f.path),
+            f.rows.map_or("?".to_string(), |r| r.to_string())
+        );
     }
     h.push_str("</ul>");
     if !transform.is_null() {
-        let _ = write!(h, "<h2>Transform report</h2><pre>{}</pre>", esc(&serde_json::to_string_pretty(&transform).unwrap_or_default()));
+        let _ = write!(
+            h,
+            "<h2>Transform report</h2><pre>{}</pre>",
+            esc(&serde_json::to_string_pretty(&transform).unwrap_or_default())
+        );
     }
     h.push_str("</body></html>\n");
     std::fs::write(dir.join("report/migration-report.html"), h)

@@ -17,7 +17,9 @@ pub struct Admins {
 impl Admins {
     /// The admin id for a `$admin` value, and whether it is the fallback (the author matched nobody).
     pub fn admin_for(&self, value: &Value) -> (String, bool) {
-        let key = value.as_str().map(|s| s.strip_prefix("technician:").unwrap_or(s));
+        let key = value
+            .as_str()
+            .map(|s| s.strip_prefix("technician:").unwrap_or(s));
         match key.and_then(|k| self.by_tech.get(k)) {
             Some(id) => (id.clone(), false),
             None => (self.fallback.clone(), true),
@@ -42,11 +44,18 @@ pub struct Resolution {
 ///
 /// # Errors
 /// [`MissingRef`] naming the first key without an Intercom id.
-pub fn resolve(value: &Value, ids: &HashMap<String, String>, admins: &Admins, res: &mut Resolution) -> Result<Value, MissingRef> {
+pub fn resolve(
+    value: &Value,
+    ids: &HashMap<String, String>,
+    admins: &Admins,
+    res: &mut Resolution,
+) -> Result<Value, MissingRef> {
     match value {
         Value::Object(map) if map.len() == 1 && map.contains_key("$ref") => {
             let key = map["$ref"].as_str().unwrap_or_default();
-            ids.get(key).map(|id| Value::String(id.clone())).ok_or_else(|| MissingRef(key.to_string()))
+            ids.get(key)
+                .map(|id| Value::String(id.clone()))
+                .ok_or_else(|| MissingRef(key.to_string()))
         }
         Value::Object(map) if map.len() == 1 && map.contains_key("$admin") => {
             let (id, fallback) = admins.admin_for(&map["$admin"]);
@@ -60,7 +69,11 @@ pub fn resolve(value: &Value, ids: &HashMap<String, String>, admins: &Admins, re
             }
             Ok(Value::Object(out))
         }
-        Value::Array(items) => items.iter().map(|v| resolve(v, ids, admins, res)).collect::<Result<Vec<_>, _>>().map(Value::Array),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| resolve(v, ids, admins, res))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
         other => Ok(other.clone()),
     }
 }
@@ -69,7 +82,10 @@ pub fn resolve(value: &Value, ids: &HashMap<String, String>, admins: &Admins, re
 /// first line otherwise. The name is HTML-escaped in HTML bodies.
 pub fn originally_by(body: &str, author_name: &str) -> String {
     if body.trim_start().starts_with('<') {
-        format!("<p>Originally by {}</p>{body}", html_escape::encode_text(author_name))
+        format!(
+            "<p>Originally by {}</p>{body}",
+            html_escape::encode_text(author_name)
+        )
     } else {
         format!("Originally by {author_name}\n{body}")
     }
@@ -82,7 +98,8 @@ mod tests {
 
     #[test]
     fn refs_and_admins_resolve() {
-        let ids: HashMap<String, String> = [("contact:person:1".to_string(), "c1".to_string())].into();
+        let ids: HashMap<String, String> =
+            [("contact:person:1".to_string(), "c1".to_string())].into();
         let admins = Admins {
             me: "1".into(),
             fallback: "9".into(),
@@ -91,13 +108,22 @@ mod tests {
         let mut res = Resolution::default();
         let v = json!({"from": {"type": "user", "id": {"$ref": "contact:person:1"}}, "a": [{"$admin": "technician:jtech"}]});
         let out = resolve(&v, &ids, &admins, &mut res).unwrap();
-        assert_eq!(out, json!({"from": {"type": "user", "id": "c1"}, "a": ["5"]}));
+        assert_eq!(
+            out,
+            json!({"from": {"type": "user", "id": "c1"}, "a": ["5"]})
+        );
         assert!(!res.fallback_used);
         let out = resolve(&json!({"$admin": null}), &ids, &admins, &mut res).unwrap();
         assert_eq!(out, json!("9"));
         assert!(res.fallback_used);
-        assert_eq!(resolve(&json!({"$ref": "x"}), &ids, &admins, &mut res), Err(MissingRef("x".into())));
-        assert_eq!(originally_by("<p>hi</p>", "A & B"), "<p>Originally by A &amp; B</p><p>hi</p>");
+        assert_eq!(
+            resolve(&json!({"$ref": "x"}), &ids, &admins, &mut res),
+            Err(MissingRef("x".into()))
+        );
+        assert_eq!(
+            originally_by("<p>hi</p>", "A & B"),
+            "<p>Originally by A &amp; B</p><p>hi</p>"
+        );
         assert_eq!(originally_by("hi", "A"), "Originally by A\nhi");
     }
 }

@@ -44,30 +44,74 @@ async fn ok_or_gone(r: Result<Value, ApiError>) -> Result<(), ApiError> {
 ///
 /// # Errors
 /// [`LoadError`]; records that could not be undone are listed and make the command fail.
-pub async fn rollback(cfg: &PipelineConfig, journal_path: &Path, yes: bool) -> Result<String, LoadError> {
+pub async fn rollback(
+    cfg: &PipelineConfig,
+    journal_path: &Path,
+    yes: bool,
+) -> Result<String, LoadError> {
     if !journal_path.exists() {
-        return Err(LoadError::Usage(format!("no journal at {}", journal_path.display())));
+        return Err(LoadError::Usage(format!(
+            "no journal at {}",
+            journal_path.display()
+        )));
     }
     let journal = Journal::open(journal_path)?;
     let client = client_from(cfg, None)?;
     let tag_id = journal.meta("tag_id")?.unwrap_or_default();
-    let snapshots: HashMap<String, Value> = journal.snapshots()?.into_iter().map(|(k, _, _, v)| (k, v)).collect();
+    let snapshots: HashMap<String, Value> = journal
+        .snapshots()?
+        .into_iter()
+        .map(|(k, _, _, v)| (k, v))
+        .collect();
     let records = journal.records()?;
     let mut out = String::new();
     let mut failures = 0u64;
-    let _ = writeln!(out, "rollback of journal {}{}", journal.path(), if yes { "" } else { " (dry run: pass --yes to do it)" });
+    let _ = writeln!(
+        out,
+        "rollback of journal {}{}",
+        journal.path(),
+        if yes {
+            ""
+        } else {
+            " (dry run: pass --yes to do it)"
+        }
+    );
     for kind in ORDER {
-        for r in records.iter().filter(|r| r.kind == kind.as_str() && r.status != "rolled_back") {
-            let Some(id) = r.intercom_id.clone() else { continue };
+        for r in records
+            .iter()
+            .filter(|r| r.kind == kind.as_str() && r.status != "rolled_back")
+        {
+            let Some(id) = r.intercom_id.clone() else {
+                continue;
+            };
             let matched = r.outcome.as_deref() == Some("matched");
             let action = describe(kind, matched);
             let _ = writeln!(out, "{action} {} ({id})", r.key);
             if !yes || kind == RecordKind::ContactNote || kind == RecordKind::CompanyNote {
                 continue;
             }
-            match undo(&client, kind, r, &id, matched, snapshots.get(&r.key), (&tag_id, &cfg.load.migration_tag)).await {
+            match undo(
+                &client,
+                kind,
+                r,
+                &id,
+                matched,
+                snapshots.get(&r.key),
+                (&tag_id, &cfg.load.migration_tag),
+            )
+            .await
+            {
                 Ok(()) => {
-                    journal.set_record(&r.key, &r.kind, None, None, "rolled_back", None, None, r.bundle_id.as_deref().unwrap_or(""))?;
+                    journal.set_record(
+                        &r.key,
+                        &r.kind,
+                        None,
+                        None,
+                        "rolled_back",
+                        None,
+                        None,
+                        r.bundle_id.as_deref().unwrap_or(""),
+                    )?;
                 }
                 Err(e) => {
                     failures += 1;
@@ -80,15 +124,21 @@ pub async fn rollback(cfg: &PipelineConfig, journal_path: &Path, yes: bool) -> R
     let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::write(dir.join("rollback-report.txt"), &out);
     if failures > 0 {
-        return Err(LoadError::Failed(format!("{failures} object(s) could not be rolled back:\n{out}")));
+        return Err(LoadError::Failed(format!(
+            "{failures} object(s) could not be rolled back:\n{out}"
+        )));
     }
     Ok(out)
 }
 
 fn describe(kind: RecordKind, matched: bool) -> &'static str {
     match (kind, matched) {
-        (RecordKind::ContactNote | RecordKind::CompanyNote, _) => "KEEP (notes cannot be deleted through the API; delete by hand)",
-        (RecordKind::DataAttribute | RecordKind::ConversationAttribute, true) => "LEAVE existing attribute",
+        (RecordKind::ContactNote | RecordKind::CompanyNote, _) => {
+            "KEEP (notes cannot be deleted through the API; delete by hand)"
+        }
+        (RecordKind::DataAttribute | RecordKind::ConversationAttribute, true) => {
+            "LEAVE existing attribute"
+        }
         (RecordKind::DataAttribute | RecordKind::ConversationAttribute, false) => "ARCHIVE",
         (RecordKind::Contact | RecordKind::Company, true) => "RESTORE attributes and untag",
         (RecordKind::ContactCompany, _) => "DETACH",
@@ -107,35 +157,87 @@ async fn undo(
 ) -> Result<(), ApiError> {
     match kind {
         RecordKind::Article => ok_or_gone(client.delete(&format!("/articles/{id}")).await).await,
-        RecordKind::Collection => ok_or_gone(client.delete(&format!("/help_center/collections/{id}")).await).await,
-        RecordKind::Conversation => ok_or_gone(client.delete(&format!("/conversations/{id}")).await).await,
+        RecordKind::Collection => {
+            ok_or_gone(
+                client
+                    .delete(&format!("/help_center/collections/{id}"))
+                    .await,
+            )
+            .await
+        }
+        RecordKind::Conversation => {
+            ok_or_gone(client.delete(&format!("/conversations/{id}")).await).await
+        }
         RecordKind::ContactCompany => {
             let (contact, company) = id.split_once('/').unwrap_or((id, ""));
-            ok_or_gone(client.delete(&format!("/contacts/{contact}/companies/{company}")).await).await
+            ok_or_gone(
+                client
+                    .delete(&format!("/contacts/{contact}/companies/{company}"))
+                    .await,
+            )
+            .await
         }
         RecordKind::Contact if matched => {
             let before = snapshot.cloned().unwrap_or_else(|| json!({}));
-            if before.get("custom_attributes").and_then(Value::as_object).is_some_and(|m| !m.is_empty()) {
-                client.put(&format!("/contacts/{id}"), &json!({"custom_attributes": before["custom_attributes"]})).await?;
+            if before
+                .get("custom_attributes")
+                .and_then(Value::as_object)
+                .is_some_and(|m| !m.is_empty())
+            {
+                client
+                    .put(
+                        &format!("/contacts/{id}"),
+                        &json!({"custom_attributes": before["custom_attributes"]}),
+                    )
+                    .await?;
             }
-            ok_or_gone(client.delete(&format!("/contacts/{id}/tags/{tag_id}")).await).await
+            ok_or_gone(
+                client
+                    .delete(&format!("/contacts/{id}/tags/{tag_id}"))
+                    .await,
+            )
+            .await
         }
         RecordKind::Contact => ok_or_gone(client.delete(&format!("/contacts/{id}")).await).await,
         RecordKind::Company if matched => {
             let company = client.get(&format!("/companies/{id}")).await?;
             let company_id = company.get("company_id").cloned().unwrap_or(Value::Null);
             let before = snapshot.cloned().unwrap_or_else(|| json!({}));
-            if before.get("custom_attributes").and_then(Value::as_object).is_some_and(|m| !m.is_empty()) {
+            if before
+                .get("custom_attributes")
+                .and_then(Value::as_object)
+                .is_some_and(|m| !m.is_empty())
+            {
                 client.post("/companies", &json!({"company_id": company_id, "custom_attributes": before["custom_attributes"]})).await?;
             }
-            client.post("/tags", &json!({"name": tag_name, "companies": [{"id": id, "untag": true}]})).await?;
+            client
+                .post(
+                    "/tags",
+                    &json!({"name": tag_name, "companies": [{"id": id, "untag": true}]}),
+                )
+                .await?;
             Ok(())
         }
         RecordKind::Company => ok_or_gone(client.delete(&format!("/companies/{id}")).await).await,
         RecordKind::DataAttribute if !matched => {
-            ok_or_gone(client.put(&format!("/data_attributes/{id}"), &json!({"archived": true})).await).await
+            ok_or_gone(
+                client
+                    .put(
+                        &format!("/data_attributes/{id}"),
+                        &json!({"archived": true}),
+                    )
+                    .await,
+            )
+            .await
         }
-        RecordKind::ConversationAttribute if !matched => ok_or_gone(client.delete(&format!("/conversations/attributes/{id}")).await).await,
+        RecordKind::ConversationAttribute if !matched => {
+            ok_or_gone(
+                client
+                    .delete(&format!("/conversations/attributes/{id}"))
+                    .await,
+            )
+            .await
+        }
         _ => {
             let _ = r;
             Ok(())

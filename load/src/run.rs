@@ -1,5 +1,6 @@
 //! `ti-load run`: binds the journal to the bundle, runs preflight and the phases in order, writes the reports.
 
+use crate::ALL_PHASES;
 use crate::client::{Client, ClientConfig, Token};
 use crate::context::{Ctx, RunOptions};
 use crate::journal::{Binding, Journal, JournalError, Reconciliation};
@@ -12,7 +13,6 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use ti_shared::bundle::{Bundle, BundleError};
 use ti_shared::config::PipelineConfig;
-use crate::ALL_PHASES;
 
 /// Everything `run` needs besides the configuration.
 #[derive(Debug, Clone)]
@@ -92,7 +92,10 @@ pub struct RunSummary {
 ///
 /// # Errors
 /// [`LoadError::Usage`] when the variable is unset or empty.
-pub fn client_from(cfg: &PipelineConfig, crash_after_requests: Option<u64>) -> Result<Client, LoadError> {
+pub fn client_from(
+    cfg: &PipelineConfig,
+    crash_after_requests: Option<u64>,
+) -> Result<Client, LoadError> {
     let ic = &cfg.intercom;
     let token = std::env::var(&ic.token_env).ok().filter(|t| !t.is_empty()).ok_or_else(|| {
         LoadError::Usage(format!("environment variable {} (the Intercom access token, [intercom] token_env) is not set", ic.token_env))
@@ -110,7 +113,11 @@ pub fn client_from(cfg: &PipelineConfig, crash_after_requests: Option<u64>) -> R
 
 /// The folder of the journal (every output goes there).
 pub fn out_dir(journal: &Path) -> PathBuf {
-    journal.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    journal
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn check_outside_bundle(bundle: &Path, journal: &Path) -> Result<(), LoadError> {
@@ -119,7 +126,11 @@ fn check_outside_bundle(bundle: &Path, journal: &Path) -> Result<(), LoadError> 
     let _ = std::fs::create_dir_all(&dir);
     let d = std::fs::canonicalize(&dir).unwrap_or(dir);
     if d.starts_with(&b) {
-        return Err(LoadError::Usage(format!("the journal {} must be outside the bundle {}", journal.display(), bundle.display())));
+        return Err(LoadError::Usage(format!(
+            "the journal {} must be outside the bundle {}",
+            journal.display(),
+            bundle.display()
+        )));
     }
     Ok(())
 }
@@ -130,10 +141,17 @@ fn check_outside_bundle(bundle: &Path, journal: &Path) -> Result<(), LoadError> 
 /// [`LoadError`]; a run whose phases had failures returns [`LoadError::Failed`] after writing its reports.
 pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, LoadError> {
     let started = Instant::now();
-    let phases_wanted: Vec<String> = if args.phases.is_empty() { cfg.load.phases.clone() } else { args.phases.clone() };
+    let phases_wanted: Vec<String> = if args.phases.is_empty() {
+        cfg.load.phases.clone()
+    } else {
+        args.phases.clone()
+    };
     for p in &phases_wanted {
         if !ALL_PHASES.contains(&p.as_str()) {
-            return Err(LoadError::Usage(format!("unknown phase {p:?} (known: {})", ALL_PHASES.join(", "))));
+            return Err(LoadError::Usage(format!(
+                "unknown phase {p:?} (known: {})",
+                ALL_PHASES.join(", ")
+            )));
         }
     }
     check_outside_bundle(&args.bundle, &args.journal)?;
@@ -161,10 +179,24 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         },
     )
     .await?;
-    let mut summary =
-        RunSummary { phases: Vec::new(), failures: Vec::new(), requests: 0, rate_limited: 0, secs: 0.0, disappeared: Vec::new() };
-    let pre = Reconciliation { phase: "preflight".into(), requests: client.requests(), secs: started.elapsed().as_secs_f64(), ..Default::default() };
-    println!("{pre}; {} technician(s) posted by the fallback admin", ws.unmatched.len());
+    let mut summary = RunSummary {
+        phases: Vec::new(),
+        failures: Vec::new(),
+        requests: 0,
+        rate_limited: 0,
+        secs: 0.0,
+        disappeared: Vec::new(),
+    };
+    let pre = Reconciliation {
+        phase: "preflight".into(),
+        requests: client.requests(),
+        secs: started.elapsed().as_secs_f64(),
+        ..Default::default()
+    };
+    println!(
+        "{pre}; {} technician(s) posted by the fallback admin",
+        ws.unmatched.len()
+    );
     journal.add_reconciliation(bundle.id(), &pre)?;
     summary.phases.push(pre);
     journal.set_meta("app_id", &ws.app_id)?;
@@ -197,7 +229,9 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         if !phases_wanted.iter().any(|p| p == phase) {
             continue;
         }
-        let (line, failures) = phases::run_phase(ctx.clone(), phase, kinds).await.map_err(LoadError::Failed)?;
+        let (line, failures) = phases::run_phase(ctx.clone(), phase, kinds)
+            .await
+            .map_err(LoadError::Failed)?;
         println!("{line}");
         journal.add_reconciliation(&ctx.bundle_id, &line)?;
         let failed = line.failed;
@@ -220,7 +254,8 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
     summary.requests = client.requests();
     summary.rate_limited = client.limiter().total_429();
     summary.secs = started.elapsed().as_secs_f64();
-    report::write_all(&ctx, &ws.app_id, &dir, &summary).map_err(|e| LoadError::Failed(format!("writing reports: {e}")))?;
+    report::write_all(&ctx, &ws.app_id, &dir, &summary)
+        .map_err(|e| LoadError::Failed(format!("writing reports: {e}")))?;
     if let Some(phase) = stopped {
         return Err(LoadError::Failed(format!(
             "phase {phase} had {} failed record(s); fix them and run again (done steps are not repeated), or pass --continue-on-failure",
@@ -228,7 +263,10 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         )));
     }
     if !summary.failures.is_empty() {
-        return Err(LoadError::Failed(format!("{} record(s) failed", summary.failures.len())));
+        return Err(LoadError::Failed(format!(
+            "{} record(s) failed",
+            summary.failures.len()
+        )));
     }
     Ok(summary)
 }

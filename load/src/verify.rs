@@ -12,16 +12,26 @@ use ti_shared::records::RecordKind;
 ///
 /// # Errors
 /// [`JournalError`].
-pub fn verify_phase(ctx: &Ctx, disappeared: &mut Vec<String>) -> Result<Reconciliation, JournalError> {
+pub fn verify_phase(
+    ctx: &Ctx,
+    disappeared: &mut Vec<String>,
+) -> Result<Reconciliation, JournalError> {
     let started = Instant::now();
-    let mut line = Reconciliation { phase: "verify".into(), ..Default::default() };
+    let mut line = Reconciliation {
+        phase: "verify".into(),
+        ..Default::default()
+    };
     let mut keys = HashSet::new();
     for kind in RecordKind::ALL {
         for rec in read_kind(&ctx.bundle, kind).unwrap_or_default() {
             line.expected += 1;
             keys.insert(rec.key.clone());
             match ctx.journal.record(&rec.key)? {
-                Some(r) if r.status == "done" && r.intercom_id.is_some() && r.digest.as_deref() == Some(rec.digest.as_str()) => {
+                Some(r)
+                    if r.status == "done"
+                        && r.intercom_id.is_some()
+                        && r.digest.as_deref() == Some(rec.digest.as_str()) =>
+                {
                     line.skipped += 1
                 }
                 _ => line.failed += 1,

@@ -6,7 +6,17 @@ use common::*;
 use serde_json::{Value, json};
 
 fn requests(state: &Value) -> Vec<(String, String)> {
-    state["requests"].as_array().unwrap().iter().map(|r| (r["method"].as_str().unwrap().to_string(), r["path"].as_str().unwrap().to_string())).collect()
+    state["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap().to_string(),
+                r["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -15,11 +25,26 @@ fn existing_contact_delta_audit_and_rollback() {
     let sim = start_sim(tmp.path(), &[]);
     let base = sim.addr.clone();
     // The customer's workspace already holds the attribute and a contact with the same email.
-    http(&base, "POST", "/data_attributes", Some(&json!({"name": "ti_customer_id", "model": "contact", "data_type": "string"})));
-    let boss = http(&base, "POST", "/contacts", Some(&json!({"role": "user", "email": "boss@customer.example", "name": "The Boss", "custom_attributes": {"ti_customer_id": "ORIGINAL"}})));
+    http(
+        &base,
+        "POST",
+        "/data_attributes",
+        Some(&json!({"name": "ti_customer_id", "model": "contact", "data_type": "string"})),
+    );
+    let boss = http(
+        &base,
+        "POST",
+        "/contacts",
+        Some(
+            &json!({"role": "user", "email": "boss@customer.example", "name": "The Boss", "custom_attributes": {"ti_customer_id": "ORIGINAL"}}),
+        ),
+    );
     let boss_id = boss["id"].as_str().unwrap().to_string();
 
-    let v1 = Shape { existing_email: Some("boss@customer.example".into()), ..Shape::default() };
+    let v1 = Shape {
+        existing_email: Some("boss@customer.example".into()),
+        ..Shape::default()
+    };
     let b1 = build_bundle(&tmp.path().join("b1"), &v1);
     let cfg = write_config(tmp.path(), &base, "");
     let out = tmp.path().join("out");
@@ -27,38 +52,95 @@ fn existing_contact_delta_audit_and_rollback() {
     let js = j.to_str().unwrap();
     let run = ti_load(&cfg, &run_args(b1.to_str().unwrap(), js), &[]);
     assert!(run.status.success(), "{}", show(&run));
-    assert!(String::from_utf8_lossy(&run.stdout).contains("phase contacts: expected 5, created 4, matched existing 1"), "{}", show(&run));
+    assert!(
+        String::from_utf8_lossy(&run.stdout)
+            .contains("phase contacts: expected 5, created 4, matched existing 1"),
+        "{}",
+        show(&run)
+    );
     let s1 = sim_state(&base);
-    let contacts: Vec<&Value> = s1["contacts"].as_array().unwrap().iter().filter(|c| !c["deleted"].as_bool().unwrap()).collect();
+    let contacts: Vec<&Value> = s1["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !c["deleted"].as_bool().unwrap())
+        .collect();
     assert_eq!(contacts.len(), 4, "the existing contact was duplicated");
-    let boss_now = contacts.iter().find(|c| c["id"] == boss_id.as_str()).unwrap();
+    let boss_now = contacts
+        .iter()
+        .find(|c| c["id"] == boss_id.as_str())
+        .unwrap();
     assert_eq!(boss_now["custom_attributes"]["ti_customer_id"], "C0");
     assert_eq!(boss_now["name"], "The Boss");
-    let conv_of_boss = s1["conversations"].as_array().unwrap().iter().filter(|c| c["source"]["author"]["id"] == boss_id.as_str()).count();
+    let conv_of_boss = s1["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["source"]["author"]["id"] == boss_id.as_str())
+        .count();
     assert_eq!(conv_of_boss, 2);
 
     // Delta: one more ticket, one more part on every ticket, renamed contacts, the article gone.
-    let v2 = Shape { tickets: 7, extra_parts: 1, name_suffix: "-v2".into(), no_article: true, ..v1.clone() };
+    let v2 = Shape {
+        tickets: 7,
+        extra_parts: 1,
+        name_suffix: "-v2".into(),
+        no_article: true,
+        ..v1.clone()
+    };
     let b2 = build_bundle(&tmp.path().join("b2"), &v2);
     let before = requests(&s1).len();
     let delta = ti_load(&cfg, &run_args(b2.to_str().unwrap(), js), &[]);
     assert!(delta.status.success(), "{}", show(&delta));
     let s2 = sim_state(&base);
     let sent = &requests(&s2)[before..];
-    assert!(!sent.iter().any(|(m, p)| m == "POST" && p == "/companies"), "unchanged company touched: {sent:?}");
-    assert!(!sent.iter().any(|(m, p)| m == "POST" && p.starts_with("/help_center")), "unchanged collections touched");
-    assert_eq!(sent.iter().filter(|(m, p)| m == "POST" && p == "/conversations").count(), 1, "{sent:?}");
+    assert!(
+        !sent.iter().any(|(m, p)| m == "POST" && p == "/companies"),
+        "unchanged company touched: {sent:?}"
+    );
+    assert!(
+        !sent
+            .iter()
+            .any(|(m, p)| m == "POST" && p.starts_with("/help_center")),
+        "unchanged collections touched"
+    );
+    assert_eq!(
+        sent.iter()
+            .filter(|(m, p)| m == "POST" && p == "/conversations")
+            .count(),
+        1,
+        "{sent:?}"
+    );
     let n2 = normalise(&s2);
     assert_eq!(n2["conversations"].as_array().unwrap().len(), 7);
     for c in n2["conversations"].as_array().unwrap() {
-        let replies: Vec<&Value> = c["parts"].as_array().unwrap().iter().filter(|p| p["type"] == "note" || p["type"] == "comment").collect();
+        let replies: Vec<&Value> = c["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["type"] == "note" || p["type"] == "comment")
+            .collect();
         assert_eq!(replies.len(), 4, "{c}");
-        assert!(replies[3]["body"].as_str().unwrap().starts_with("<p>Follow-up 0"), "{c}");
+        assert!(
+            replies[3]["body"]
+                .as_str()
+                .unwrap()
+                .starts_with("<p>Follow-up 0"),
+            "{c}"
+        );
     }
-    let renamed = n2["contacts"].as_array().unwrap().iter().find(|c| c["key"] == "ti-person-1").unwrap();
+    let renamed = n2["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"] == "ti-person-1")
+        .unwrap();
     assert_eq!(renamed["name"], "Person 1-v2");
     assert_eq!(renamed["custom"]["ti_customer_id"], "C1-v2");
-    assert_eq!(n2["articles"], 1, "a record that disappeared from the source must not be deleted");
+    assert_eq!(
+        n2["articles"], 1,
+        "a record that disappeared from the source must not be deleted"
+    );
     let gone = std::fs::read_to_string(out.join("disappeared.csv")).unwrap();
     assert!(gone.contains("article:1"), "{gone}");
     assert_eq!(n2["notifications"], 0);
@@ -67,32 +149,71 @@ fn existing_contact_delta_audit_and_rollback() {
     assert!(audit.status.success(), "{}", show(&audit));
 
     // Another migration's bundle is refused.
-    let other = build_bundle(&tmp.path().join("b3"), &Shape { migration_id: "another".into(), ..Shape::default() });
+    let other = build_bundle(
+        &tmp.path().join("b3"),
+        &Shape {
+            migration_id: "another".into(),
+            ..Shape::default()
+        },
+    );
     let refused = ti_load(&cfg, &run_args(other.to_str().unwrap(), js), &[]);
     assert_eq!(refused.status.code(), Some(2), "{}", show(&refused));
 
     // Rollback: what we created goes, what existed is restored, notes are listed.
     let dry = ti_load(&cfg, &["rollback", "--journal", js], &[]);
     assert!(dry.status.success(), "{}", show(&dry));
-    assert_eq!(sim_state(&base)["requests"].as_array().unwrap().len(), requests(&s2).len() + 0);
+    assert_eq!(
+        sim_state(&base)["requests"].as_array().unwrap().len(),
+        requests(&s2).len()
+    );
     let rb = ti_load(&cfg, &["rollback", "--journal", js, "--yes"], &[]);
     assert!(rb.status.success(), "{}", show(&rb));
     let report = std::fs::read_to_string(out.join("rollback/rollback-report.txt")).unwrap();
     assert!(report.contains("notes cannot be deleted"), "{report}");
     let s3 = sim_state(&base);
-    let live = |k: &str| s3[k].as_array().unwrap().iter().filter(|x| !x["deleted"].as_bool().unwrap_or(false)).cloned().collect::<Vec<_>>();
+    let live = |k: &str| {
+        s3[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| !x["deleted"].as_bool().unwrap_or(false))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     let contacts = live("contacts");
     assert_eq!(contacts.len(), 1);
     assert_eq!(contacts[0]["id"], boss_id.as_str());
-    assert_eq!(contacts[0]["custom_attributes"]["ti_customer_id"], "ORIGINAL");
+    assert_eq!(
+        contacts[0]["custom_attributes"]["ti_customer_id"],
+        "ORIGINAL"
+    );
     assert!(live("conversations").is_empty());
     assert!(live("companies").is_empty());
     assert!(live("collections").is_empty());
     assert!(live("articles").is_empty());
     let attrs = s3["data_attributes"].as_array().unwrap();
-    assert_eq!(attrs.iter().find(|a| a["name"] == "ti_customer_id").unwrap()["archived"], false, "a pre-existing attribute was archived");
-    assert_eq!(attrs.iter().find(|a| a["name"] == "ti_company_code").unwrap()["archived"], true);
-    assert!(s3["conversation_attributes"].as_array().unwrap().iter().all(|a| a["archived"] == true));
+    assert_eq!(
+        attrs
+            .iter()
+            .find(|a| a["name"] == "ti_customer_id")
+            .unwrap()["archived"],
+        false,
+        "a pre-existing attribute was archived"
+    );
+    assert_eq!(
+        attrs
+            .iter()
+            .find(|a| a["name"] == "ti_company_code")
+            .unwrap()["archived"],
+        true
+    );
+    assert!(
+        s3["conversation_attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["archived"] == true)
+    );
     // A second rollback has nothing left to do.
     let again = ti_load(&cfg, &["rollback", "--journal", js, "--yes"], &[]);
     assert!(again.status.success(), "{}", show(&again));

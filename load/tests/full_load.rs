@@ -21,8 +21,21 @@ fn full_load_matches_the_bundle_and_sends_no_notification() {
     let run = ti_load(&cfg, &run_args(b, j), &[]);
     assert!(run.status.success(), "{}", show(&run));
     let stdout = String::from_utf8_lossy(&run.stdout);
-    for phase in ["preflight", "attributes", "companies", "contacts", "conversations", "collections", "articles", "notes", "verify"] {
-        assert!(stdout.contains(&format!("phase {phase}:")), "no reconciliation line for {phase}:\n{stdout}");
+    for phase in [
+        "preflight",
+        "attributes",
+        "companies",
+        "contacts",
+        "conversations",
+        "collections",
+        "articles",
+        "notes",
+        "verify",
+    ] {
+        assert!(
+            stdout.contains(&format!("phase {phase}:")),
+            "no reconciliation line for {phase}:\n{stdout}"
+        );
     }
 
     let state = sim_state(&sim.addr);
@@ -30,7 +43,10 @@ fn full_load_matches_the_bundle_and_sends_no_notification() {
     assert_eq!(n["contacts"].as_array().unwrap().len(), 4);
     assert_eq!(n["companies"].as_array().unwrap().len(), 1);
     assert_eq!(n["conversations"].as_array().unwrap().len(), 6);
-    assert_eq!(n["collections"], serde_json::json!(["Hardware", "Printers"]));
+    assert_eq!(
+        n["collections"],
+        serde_json::json!(["Hardware", "Printers"])
+    );
     assert_eq!(n["articles"], 1);
     assert_eq!(n["notes"].as_array().unwrap().len(), 2);
     assert_eq!(n["data_attributes"].as_array().unwrap().len(), 2);
@@ -54,17 +70,57 @@ fn full_load_matches_the_bundle_and_sends_no_notification() {
         assert_eq!(c["assignee"], "1002");
         assert_eq!(c["state"], if t % 2 == 0 { "closed" } else { "open" });
         let parts = c["parts"].as_array().unwrap();
-        let replies: Vec<&Value> = parts.iter().filter(|p| p["type"] != "assignment" && p["type"] != "close").collect();
+        let replies: Vec<&Value> = parts
+            .iter()
+            .filter(|p| p["type"] != "assignment" && p["type"] != "close")
+            .collect();
         assert_eq!(replies.len(), 3, "{c}");
-        assert_eq!((replies[0]["type"].as_str(), replies[0]["author"].as_str(), replies[0]["created_at"].as_i64()), (Some("note"), Some("1002"), Some(open + 60)));
+        assert_eq!(
+            (
+                replies[0]["type"].as_str(),
+                replies[0]["author"].as_str(),
+                replies[0]["created_at"].as_i64()
+            ),
+            (Some("note"), Some("1002"), Some(open + 60))
+        );
         assert_eq!(replies[0]["attachments"].as_array().unwrap().len(), 2);
         assert_eq!(replies[0]["attachments"][0][0], "shot.png");
-        assert_eq!(replies[0]["attachments"][0][1], blake3::hash(b"PNG-bytes-of-a-screenshot").to_hex().to_string());
-        assert_eq!((replies[1]["type"].as_str(), replies[1]["author"].as_str(), replies[1]["created_at"].as_i64()), (Some("comment"), Some("1001"), Some(open + 120)));
-        assert_eq!(replies[1]["body"], format!("<p>Originally by Ghost Tech</p><p>Fixed ticket {t} &amp; done</p>"));
+        assert_eq!(
+            replies[0]["attachments"][0][1],
+            blake3::hash(b"PNG-bytes-of-a-screenshot")
+                .to_hex()
+                .to_string()
+        );
+        assert_eq!(
+            (
+                replies[1]["type"].as_str(),
+                replies[1]["author"].as_str(),
+                replies[1]["created_at"].as_i64()
+            ),
+            (Some("comment"), Some("1001"), Some(open + 120))
+        );
+        assert_eq!(
+            replies[1]["body"],
+            format!("<p>Originally by Ghost Tech</p><p>Fixed ticket {t} &amp; done</p>")
+        );
         assert_eq!(replies[1]["skip"], true);
-        assert_eq!((replies[2]["type"].as_str(), replies[2]["author"].as_str(), replies[2]["created_at"].as_i64()), (Some("comment"), Some(format!("ti-person-{}", t % 4).as_str()), Some(open + 180)));
-        assert!(replies[1..].iter().all(|p| p["attachments"].as_array().unwrap().is_empty()));
+        assert_eq!(
+            (
+                replies[2]["type"].as_str(),
+                replies[2]["author"].as_str(),
+                replies[2]["created_at"].as_i64()
+            ),
+            (
+                Some("comment"),
+                Some(format!("ti-person-{}", t % 4).as_str()),
+                Some(open + 180)
+            )
+        );
+        assert!(
+            replies[1..]
+                .iter()
+                .all(|p| p["attachments"].as_array().unwrap().is_empty())
+        );
         // close is the last part of a closed ticket
         if t % 2 == 0 {
             assert_eq!(parts.last().unwrap()["type"], "close");
@@ -84,7 +140,9 @@ fn full_load_matches_the_bundle_and_sends_no_notification() {
 
     let audit = ti_load(&cfg, &["audit", b, "--journal", j], &[]);
     assert!(audit.status.success(), "{}", show(&audit));
-    let a: Value = serde_json::from_str(&std::fs::read_to_string(out.join("audit/audit.json")).unwrap()).unwrap();
+    let a: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("audit/audit.json")).unwrap())
+            .unwrap();
     assert_eq!(a["differences"], 0, "{a:#}");
     assert!(out.join("audit/audit.html").exists());
 
@@ -95,12 +153,30 @@ fn full_load_matches_the_bundle_and_sends_no_notification() {
     let state2 = sim_state(&sim.addr);
     assert_eq!(normalise(&state2), n);
     // only preflight's POST /tags (idempotent) was sent again
-    assert_eq!(state2["requests"].as_array().unwrap().len(), requests_before + 1);
+    assert_eq!(
+        state2["requests"].as_array().unwrap().len(),
+        requests_before + 1
+    );
 
     // plan counts exactly the calls of an uninterrupted run
-    let planned: u64 = plan_text.lines().find_map(|l| l.strip_prefix("total API calls: ")).unwrap().trim().parse().unwrap();
-    let made: u64 = stdout.lines().find_map(|l| l.strip_prefix("done: ")).and_then(|l| l.split(' ').next()).unwrap().parse().unwrap();
-    assert_eq!(made, planned, "plan said {planned} API calls, the run made {made}\n{plan_text}");
+    let planned: u64 = plan_text
+        .lines()
+        .find_map(|l| l.strip_prefix("total API calls: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let made: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("done: "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        made, planned,
+        "plan said {planned} API calls, the run made {made}\n{plan_text}"
+    );
 
     // The token never appears in any file written.
     for f in common::files_under(&out) {

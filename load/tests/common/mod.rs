@@ -32,18 +32,34 @@ pub struct Shape {
 
 impl Default for Shape {
     fn default() -> Self {
-        Self { contacts: 4, tickets: 6, extra_parts: 0, name_suffix: String::new(), existing_email: None, migration_id: "m-test".into(), no_article: false }
+        Self {
+            contacts: 4,
+            tickets: 6,
+            extra_parts: 0,
+            name_suffix: String::new(),
+            existing_email: None,
+            migration_id: "m-test".into(),
+            no_article: false,
+        }
     }
 }
 
 fn source(pk: &str) -> RecordSource {
-    RecordSource { table: "dbo.TEST".into(), pk: pk.into() }
+    RecordSource {
+        table: "dbo.TEST".into(),
+        pk: pk.into(),
+    }
 }
 
 fn write_kind(w: &BundleWriter, kind: RecordKind, mut records: Vec<Record>) {
     records.sort_by(|a, b| a.key.cmp(&b.key));
     let text: String = records.iter().map(Record::to_line).collect();
-    w.write_bytes(&kind.file_path(), text.as_bytes(), Some(records.len() as u64)).unwrap();
+    w.write_bytes(
+        &kind.file_path(),
+        text.as_bytes(),
+        Some(records.len() as u64),
+    )
+    .unwrap();
 }
 
 pub fn contact_key(i: usize) -> String {
@@ -54,7 +70,15 @@ pub fn contact_key(i: usize) -> String {
 /// has 3 + extra parts: an admin note by `jtech` (matched) with two attachments, an admin comment by `ghost`
 /// (unmatched → fallback, "Originally by"), a user comment; even tickets are closed.
 pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
-    let w = BundleWriter::create(dir, BundleKind::Load, Producer { name: "test".into(), version: "0".into() }).unwrap();
+    let w = BundleWriter::create(
+        dir,
+        BundleKind::Load,
+        Producer {
+            name: "test".into(),
+            version: "0".into(),
+        },
+    )
+    .unwrap();
     w.set_migration_id(&shape.migration_id);
     let blob_a = w.add_blob(b"PNG-bytes-of-a-screenshot").unwrap();
     let blob_b = w.add_blob(b"plain text log file\n").unwrap();
@@ -66,26 +90,73 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
     .unwrap();
     w.write_json("report/report.json", &json!({"title": "kind", "rows": [{"name": "conversation", "read": shape.tickets, "written": shape.tickets}]})).unwrap();
     let attr = |model: &str, name: &str| {
-        Record::new(format!("data_attribute:{model}:{name}"), RecordKind::DataAttribute, vec![], source(name),
-            json!({"name": name, "model": model, "data_type": "string", "description": "Track-It!"}))
+        Record::new(
+            format!("data_attribute:{model}:{name}"),
+            RecordKind::DataAttribute,
+            vec![],
+            source(name),
+            json!({"name": name, "model": model, "data_type": "string", "description": "Track-It!"}),
+        )
     };
-    write_kind(&w, RecordKind::DataAttribute, vec![attr("contact", "ti_customer_id"), attr("company", "ti_company_code")]);
-    let cattr = |name: &str| Record::new(format!("conversation_attribute:{name}"), RecordKind::ConversationAttribute, vec![], source(name),
-        json!({"name": name, "data_type": "string", "description": "Track-It!"}));
-    write_kind(&w, RecordKind::ConversationAttribute, vec![cattr("ti_ticket_id"), cattr("ti_priority")]);
-    write_kind(&w, RecordKind::Company, vec![Record::new("company:ACME".into(), RecordKind::Company, vec!["data_attribute:company:ti_company_code".into()], source("ACME"),
-        json!({"company_id": "ACME", "name": "Acme Corp", "custom_attributes": {"ti_company_code": "A-1"}}))]);
+    write_kind(
+        &w,
+        RecordKind::DataAttribute,
+        vec![
+            attr("contact", "ti_customer_id"),
+            attr("company", "ti_company_code"),
+        ],
+    );
+    let cattr = |name: &str| {
+        Record::new(
+            format!("conversation_attribute:{name}"),
+            RecordKind::ConversationAttribute,
+            vec![],
+            source(name),
+            json!({"name": name, "data_type": "string", "description": "Track-It!"}),
+        )
+    };
+    write_kind(
+        &w,
+        RecordKind::ConversationAttribute,
+        vec![cattr("ti_ticket_id"), cattr("ti_priority")],
+    );
+    write_kind(
+        &w,
+        RecordKind::Company,
+        vec![Record::new(
+            "company:ACME".into(),
+            RecordKind::Company,
+            vec!["data_attribute:company:ti_company_code".into()],
+            source("ACME"),
+            json!({"company_id": "ACME", "name": "Acme Corp", "custom_attributes": {"ti_company_code": "A-1"}}),
+        )],
+    );
     let mut contacts = Vec::new();
     for i in 0..shape.contacts {
-        let email = if i == 0 { shape.existing_email.clone().unwrap_or_else(|| format!("person{i}@example.com")) } else { format!("person{i}@example.com") };
+        let email = if i == 0 {
+            shape
+                .existing_email
+                .clone()
+                .unwrap_or_else(|| format!("person{i}@example.com"))
+        } else {
+            format!("person{i}@example.com")
+        };
         contacts.push(Record::new(contact_key(i), RecordKind::Contact, vec!["data_attribute:contact:ti_customer_id".into()], source(&i.to_string()),
             json!({"role": "user", "external_id": format!("ti-person-{i}"), "email": email, "name": format!("Person {i}{}", shape.name_suffix),
                    "custom_attributes": {"ti_customer_id": format!("C{i}{}", shape.name_suffix)}})));
     }
     write_kind(&w, RecordKind::Contact, contacts);
-    write_kind(&w, RecordKind::ContactCompany, vec![Record::new(format!("contact_company:{}", contact_key(1)), RecordKind::ContactCompany,
-        vec![contact_key(1), "company:ACME".into()], source("1"),
-        json!({"contact": {"$ref": contact_key(1)}, "company": {"$ref": "company:ACME"}}))]);
+    write_kind(
+        &w,
+        RecordKind::ContactCompany,
+        vec![Record::new(
+            format!("contact_company:{}", contact_key(1)),
+            RecordKind::ContactCompany,
+            vec![contact_key(1), "company:ACME".into()],
+            source("1"),
+            json!({"contact": {"$ref": contact_key(1)}, "company": {"$ref": "company:ACME"}}),
+        )],
+    );
     let mut convs = Vec::new();
     for t in 0..shape.tickets {
         let c = contact_key(t % shape.contacts);
@@ -115,19 +186,61 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
                    "continued_from": null})));
     }
     write_kind(&w, RecordKind::Conversation, convs);
-    write_kind(&w, RecordKind::Collection, vec![
-        Record::new("collection:Hardware".into(), RecordKind::Collection, vec![], source("1"), json!({"name": "Hardware", "description": "HW", "parent_id": null})),
-        Record::new("collection:Hardware/Printers".into(), RecordKind::Collection, vec!["collection:Hardware".into()], source("2"),
-            json!({"name": "Printers", "parent_id": {"$ref": "collection:Hardware"}})),
-    ]);
-    let articles = vec![Record::new("article:1".into(), RecordKind::Article, vec!["collection:Hardware/Printers".into()], source("1"),
+    write_kind(
+        &w,
+        RecordKind::Collection,
+        vec![
+            Record::new(
+                "collection:Hardware".into(),
+                RecordKind::Collection,
+                vec![],
+                source("1"),
+                json!({"name": "Hardware", "description": "HW", "parent_id": null}),
+            ),
+            Record::new(
+                "collection:Hardware/Printers".into(),
+                RecordKind::Collection,
+                vec!["collection:Hardware".into()],
+                source("2"),
+                json!({"name": "Printers", "parent_id": {"$ref": "collection:Hardware"}}),
+            ),
+        ],
+    );
+    let articles = vec![Record::new(
+        "article:1".into(),
+        RecordKind::Article,
+        vec!["collection:Hardware/Printers".into()],
+        source("1"),
         json!({"title": "Clearing a paper jam", "body": "<p>Open the tray.</p>", "author_id": {"$admin": "technician:jtech"}, "state": "published",
-               "parent_id": {"$ref": "collection:Hardware/Printers"}, "parent_type": "collection"}))];
-    write_kind(&w, RecordKind::Article, if shape.no_article { vec![] } else { articles });
-    write_kind(&w, RecordKind::ContactNote, vec![Record::new("contact_note:dbo.NOTES:1".into(), RecordKind::ContactNote, vec![contact_key(0)], source("1"),
-        json!({"contact": {"$ref": contact_key(0)}, "body": "<p>VIP customer (2010-01-01, Jane Tech)</p>", "admin_id": {"$admin": "technician:jtech"}}))]);
-    write_kind(&w, RecordKind::CompanyNote, vec![Record::new("company_note:dbo.CNOTES:1".into(), RecordKind::CompanyNote, vec!["company:ACME".into()], source("1"),
-        json!({"company": {"$ref": "company:ACME"}, "body": "<p>Contract renewed (2010-02-01, Ghost Tech)</p>", "admin_id": {"$admin": null}}))]);
+               "parent_id": {"$ref": "collection:Hardware/Printers"}, "parent_type": "collection"}),
+    )];
+    write_kind(
+        &w,
+        RecordKind::Article,
+        if shape.no_article { vec![] } else { articles },
+    );
+    write_kind(
+        &w,
+        RecordKind::ContactNote,
+        vec![Record::new(
+            "contact_note:dbo.NOTES:1".into(),
+            RecordKind::ContactNote,
+            vec![contact_key(0)],
+            source("1"),
+            json!({"contact": {"$ref": contact_key(0)}, "body": "<p>VIP customer (2010-01-01, Jane Tech)</p>", "admin_id": {"$admin": "technician:jtech"}}),
+        )],
+    );
+    write_kind(
+        &w,
+        RecordKind::CompanyNote,
+        vec![Record::new(
+            "company_note:dbo.CNOTES:1".into(),
+            RecordKind::CompanyNote,
+            vec!["company:ACME".into()],
+            source("1"),
+            json!({"company": {"$ref": "company:ACME"}, "body": "<p>Contract renewed (2010-02-01, Ghost Tech)</p>", "admin_id": {"$admin": null}}),
+        )],
+    );
     w.finish().unwrap();
     dir.to_path_buf()
 }
@@ -144,7 +257,12 @@ pub fn write_admins(dir: &Path) -> PathBuf {
 
 pub fn start_sim(dir: &Path, extra: &[&str]) -> testkit_harness::ChildServer {
     let admins = write_admins(dir);
-    let mut args = vec!["--seed-admins", admins.to_str().unwrap(), "--search-lag-ms", "1000"];
+    let mut args = vec![
+        "--seed-admins",
+        admins.to_str().unwrap(),
+        "--search-lag-ms",
+        "1000",
+    ];
     args.extend_from_slice(extra);
     testkit_harness::start_simulator(TOKEN, &args)
 }
@@ -160,7 +278,11 @@ pub fn write_config(dir: &Path, base_url: &str, extra_load: &str) -> PathBuf {
 
 pub fn ti_load(config: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ti-load"));
-    cmd.arg("--config").arg(config).args(args).env("INTERCOM_TOKEN", TOKEN).env("RUST_LOG", "warn");
+    cmd.arg("--config")
+        .arg(config)
+        .args(args)
+        .env("INTERCOM_TOKEN", TOKEN)
+        .env("RUST_LOG", "warn");
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -168,11 +290,24 @@ pub fn ti_load(config: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
 }
 
 pub fn run_args<'a>(bundle: &'a str, journal: &'a str) -> Vec<&'a str> {
-    vec!["run", bundle, "--journal", journal, "--workspace-ready", "--search-lag-secs", "1.5"]
+    vec![
+        "run",
+        bundle,
+        "--journal",
+        journal,
+        "--workspace-ready",
+        "--search-lag-secs",
+        "1.5",
+    ]
 }
 
 pub fn show(o: &Output) -> String {
-    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", o.status, String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// `GET {base}{path}` over plain HTTP/1.0 (no client library needed).
@@ -204,13 +339,45 @@ pub fn sim_state(base: &str) -> Value {
 /// by (created_at, contact), parts with type, author (admin id or contact external id), created_at, body,
 /// attachments (name, blake3); state, title, attributes, assignee, tags by name.
 pub fn normalise(state: &Value) -> Value {
-    let contacts: BTreeMap<String, Value> = state["contacts"].as_array().unwrap().iter()
+    let contacts: BTreeMap<String, Value> = state["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
         .filter(|c| !c["deleted"].as_bool().unwrap_or(false))
-        .map(|c| (c["id"].as_str().unwrap().to_string(), c.clone())).collect();
-    let ext = |id: &str| contacts.get(id).map(|c| c["external_id"].as_str().map(str::to_string).unwrap_or_else(|| c["email"].to_string())).unwrap_or_else(|| format!("?{id}"));
-    let companies: BTreeMap<String, String> = state["companies"].as_array().unwrap().iter()
-        .map(|c| (c["id"].as_str().unwrap().to_string(), c["company_id"].as_str().unwrap().to_string())).collect();
-    let tags = |v: &Value| -> Vec<String> { let mut t: Vec<String> = v.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect(); t.sort(); t };
+        .map(|c| (c["id"].as_str().unwrap().to_string(), c.clone()))
+        .collect();
+    let ext = |id: &str| {
+        contacts
+            .get(id)
+            .map(|c| {
+                c["external_id"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| c["email"].to_string())
+            })
+            .unwrap_or_else(|| format!("?{id}"))
+    };
+    let companies: BTreeMap<String, String> = state["companies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["company_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let tags = |v: &Value| -> Vec<String> {
+        let mut t: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect();
+        t.sort();
+        t
+    };
     let mut cs: Vec<Value> = contacts.values().map(|c| json!({
         "key": ext(c["id"].as_str().unwrap()), "email": c["email"], "name": c["name"], "custom": c["custom_attributes"],
         "companies": c["company_ids"].as_array().unwrap().iter().map(|x| companies.get(x.as_str().unwrap()).cloned()).collect::<Vec<_>>(),
@@ -227,10 +394,28 @@ pub fn normalise(state: &Value) -> Value {
                     "attachments": p["attachments"].as_array().unwrap().iter().map(|a| json!([a["name"], a["blake3"]])).collect::<Vec<_>>()})).collect::<Vec<_>>()})
     }).collect();
     convs.sort_by_key(|c| (c["created_at"].as_i64().unwrap(), c["contact"].to_string()));
-    let live = |k: &str| state[k].as_array().unwrap().iter().filter(|x| !x["deleted"].as_bool().unwrap_or(false)).count();
-    let mut notes: Vec<String> = state["notes"].as_array().unwrap().iter().map(|n| format!("{}|{}|{}", n["target_type"], n["body"], n["author_id"])).collect();
+    let live = |k: &str| {
+        state[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| !x["deleted"].as_bool().unwrap_or(false))
+            .count()
+    };
+    let mut notes: Vec<String> = state["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| format!("{}|{}|{}", n["target_type"], n["body"], n["author_id"]))
+        .collect();
     notes.sort();
-    let mut colls: Vec<String> = state["collections"].as_array().unwrap().iter().filter(|x| !x["deleted"].as_bool().unwrap_or(false)).map(|c| c["name"].as_str().unwrap().to_string()).collect();
+    let mut colls: Vec<String> = state["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| !x["deleted"].as_bool().unwrap_or(false))
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
     colls.sort();
     json!({
         "contacts": cs,
@@ -251,7 +436,11 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
-            if e.file_type().unwrap().is_dir() { stack.push(e.path()) } else { out.push(e.path()) }
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path())
+            } else {
+                out.push(e.path())
+            }
         }
     }
     out
@@ -267,7 +456,11 @@ pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             for k in x.keys().chain(y.keys()) {
-                if let Some(d) = first_difference(x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), &format!("{path}.{k}")) {
+                if let Some(d) = first_difference(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    &format!("{path}.{k}"),
+                ) {
                     return Some(d);
                 }
             }
@@ -275,9 +468,18 @@ pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
         }
         (Value::Array(x), Value::Array(y)) => {
             if x.len() != y.len() {
-                return Some(format!("{path}: length {} vs {}: {} vs {}", x.len(), y.len(), a, b));
+                return Some(format!(
+                    "{path}: length {} vs {}: {} vs {}",
+                    x.len(),
+                    y.len(),
+                    a,
+                    b
+                ));
             }
-            x.iter().zip(y).enumerate().find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]")))
+            x.iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]")))
         }
         _ if a == b => None,
         _ => Some(format!("{path}: {a} vs {b}")),
