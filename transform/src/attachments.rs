@@ -167,6 +167,11 @@ pub fn resolve(ctx: &Ctx, source: &SourceTables, share: &ShareIndex, a: &Attachm
     if bytes > rules.max_bytes {
         return Fate::Listed(format!("larger than {} bytes", rules.max_bytes));
     }
+    if bytes == 0 {
+        // Intercom's `attachment_files[].data` must hold the file's bytes; an empty file cannot be sent, so it
+        // is listed (name and ticket) rather than silently skipped.
+        return Fate::Listed("empty file (0 bytes): Intercom needs file data".into());
+    }
     ctx.carry_blob(&hash, blob);
     let name = sanitise_file_name(&a.name);
     if name != a.name {
