@@ -152,7 +152,8 @@ pub async fn company(
     let lookup_path = format!("/companies?company_id={}", encode(&company_id));
     let key = rec.key.as_str();
     let find = async || match ctx.client.get(&lookup_path).await {
-        Ok(v) => Ok(Some(Sent::new(id_str(v.get("id")), "matched"))),
+        // The 2.16 spec answers a `list` (`data`); older versions the company itself: accept both.
+        Ok(v) => Ok(company_in(&v, &company_id).map(|id| Sent::new(Some(id), "matched"))),
         Err(e) if not_found(&e) => Ok(None),
         Err(e) => Err(e),
     };
@@ -225,6 +226,17 @@ pub async fn company(
         outcome = "updated".into();
     }
     Ok(Loaded { id, outcome })
+}
+
+/// The Intercom id of the company with `company_id` in a lookup answer (a company object or a list of them).
+pub fn company_in(v: &Value, company_id: &str) -> Option<String> {
+    match v.get("data").and_then(Value::as_array) {
+        Some(items) => items
+            .iter()
+            .find(|c| c.get("company_id").and_then(Value::as_str) == Some(company_id))
+            .and_then(|c| id_str(c.get("id"))),
+        None => id_str(v.get("id")),
+    }
 }
 
 /// Clock slack when telling a contact created by our first attempt from one that existed before it, seconds.
