@@ -29,7 +29,7 @@ fn baseline(tmp: &std::path::Path, bundle: &str) -> serde_json::Value {
 const PHASES_WITHOUT_NOTES: &str =
     "preflight,attributes,companies,contacts,conversations,collections,articles";
 
-fn with_phases<'a>(mut args: Vec<&'a str>) -> Vec<&'a str> {
+fn with_phases(mut args: Vec<&str>) -> Vec<&str> {
     args.extend(["--phases", PHASES_WITHOUT_NOTES]);
     args
 }
