@@ -16,8 +16,8 @@ use ti_shared::records::{Record, RecordKind, RecordSource};
 pub struct Out {
     /// The record, its body already serialised into `line` and replaced by null (memory: one string per record).
     pub record: Record,
-    /// The record's NDJSON line.
-    pub line: String,
+    /// Where the record's NDJSON line is in the spill file.
+    pub line: (u64, u32),
     /// Blobs its attachments reference.
     pub blobs: Vec<String>,
     /// Where it came from and which rules made it.
@@ -53,6 +53,8 @@ pub struct Ctx {
     pub contact_keys: BTreeMap<i64, String>,
     /// Records produced.
     pub records: Mutex<Vec<Out>>,
+    /// Record lines, spilled to a temporary file so memory does not grow with the output.
+    pub spill: Spill,
     /// Blobs to carry (hash → source).
     pub blobs: Mutex<BTreeMap<String, BlobSource>>,
     /// Lower-case local part of emails.
@@ -90,7 +92,7 @@ impl Ctx {
             pk: source.1.to_string(),
         };
         let mut record = Record::new(key, kind, after, source, body);
-        let line = record.to_line();
+        let line = self.spill.push(record.to_line().as_bytes());
         record.body = Value::Null;
         self.records
             .lock()
@@ -166,5 +168,87 @@ impl Ctx {
                 t
             }
         }
+    }
+}
+
+/// An append-only temporary file of record lines (deleted on drop).
+pub struct Spill {
+    path: std::path::PathBuf,
+    file: Mutex<(std::io::BufWriter<std::fs::File>, u64)>,
+}
+
+impl Spill {
+    /// Creates the spill file in the system temporary directory.
+    ///
+    /// # Errors
+    /// When it cannot be created.
+    pub fn new() -> std::io::Result<Self> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "ti-transform-{}-{}.spill",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = std::fs::File::create(&path)?;
+        Ok(Self {
+            path,
+            file: Mutex::new((std::io::BufWriter::new(file), 0)),
+        })
+    }
+
+    /// Appends bytes, returns (offset, length). A write failure is reported when the lines are read back.
+    pub fn push(&self, bytes: &[u8]) -> (u64, u32) {
+        use std::io::Write;
+        let mut g = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let offset = g.1;
+        if g.0.write_all(bytes).is_err() {
+            g.1 = u64::MAX / 2;
+        }
+        g.1 += bytes.len() as u64;
+        (offset, bytes.len() as u32)
+    }
+
+    /// Flushes and opens the file for reading lines back.
+    ///
+    /// # Errors
+    /// I/O failures (including an earlier failed write).
+    pub fn reader(&self) -> std::io::Result<SpillReader> {
+        use std::io::Write;
+        let mut g = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        g.0.flush()?;
+        if g.1 >= u64::MAX / 2 {
+            return Err(std::io::Error::other(
+                "writing the record spill file failed (disk full?)",
+            ));
+        }
+        Ok(SpillReader {
+            file: std::fs::File::open(&self.path)?,
+        })
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Reads lines back from a [`Spill`].
+pub struct SpillReader {
+    file: std::fs::File,
+}
+
+impl SpillReader {
+    /// The bytes at (offset, length).
+    ///
+    /// # Errors
+    /// I/O failures.
+    pub fn read(&mut self, at: (u64, u32)) -> std::io::Result<Vec<u8>> {
+        use std::io::{Read, Seek, SeekFrom};
+        self.file.seek(SeekFrom::Start(at.0))?;
+        let mut buf = vec![0; at.1 as usize];
+        self.file.read_exact(&mut buf)?;
+        Ok(buf)
     }
 }

@@ -388,3 +388,24 @@ pub fn unmapped_tables(source: &SourceTables, profile: &Profile) -> Vec<String> 
         .filter(|n| !used.contains(&n.to_lowercase()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proposals_follow_the_stated_wording_rules() {
+        assert_eq!(propose_priority("1-Low"), "Low");
+        assert_eq!(propose_priority("2 - Medium"), "Medium");
+        assert_eq!(propose_priority("URGENT"), "Urgent");
+        assert_eq!(propose_priority("high "), "High");
+        assert_eq!(propose_status("Completed"), "closed");
+        assert_eq!(propose_status("Waiting on Vendor"), "open");
+        assert_eq!(propose_note_type("Incident Description"), "description");
+        assert_eq!(propose_note_type("Email Message"), "comment");
+        assert_eq!(propose_note_type("Technician Note"), "note");
+        assert_eq!(attribute_type("real"), "decimal");
+        assert_eq!(attribute_type("datetime"), "datetime");
+        assert_eq!(attribute_type("nvarchar"), "string");
+    }
+}

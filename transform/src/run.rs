@@ -328,6 +328,7 @@ pub fn run_source(
         tech_keys,
         contact_keys,
         records: Default::default(),
+        spill: crate::ctx::Spill::new().map_err(io("record spill file"))?,
         blobs: Default::default(),
         lowercase_local,
         conversation_attributes: Default::default(),
@@ -508,28 +509,32 @@ pub fn run_source(
         inputs.push((contact, (name, closed), parent));
     }
     let share = ShareIndex::load(source)?;
-    let empty_notes: Vec<Note> = Vec::new();
-    let empty_atts: Vec<Attachment> = Vec::new();
     let empty_children = Vec::new();
-    selected
-        .par_iter()
-        .zip(inputs.par_iter())
-        .for_each(|(t, (contact, status, parent))| {
-            let mut ns: Vec<Note> = notes_by
-                .get(&t.id)
-                .cloned()
-                .unwrap_or_else(|| empty_notes.clone());
+    // Notes and attachments move into the work items and are freed as each conversation is built.
+    let work: Vec<_> = selected
+        .iter()
+        .zip(inputs)
+        .map(|(t, input)| {
+            let notes = notes_by.remove(&t.id).unwrap_or_default();
+            let atts = atts_by.remove(&t.id).unwrap_or_default();
+            (*t, notes, atts, input)
+        })
+        .collect();
+    drop(notes_by);
+    drop(atts_by);
+    work.into_par_iter()
+        .for_each(|(t, mut ns, atts, (contact, status, parent))| {
             ns.sort_by_key(|n| (n.history, n.seq));
             let input = TicketInputs {
                 notes: &ns,
-                attachments: atts_by.get(&t.id).map(Vec::as_slice).unwrap_or(&empty_atts),
+                attachments: &atts,
                 children: children
                     .get(&t.id)
                     .map(Vec::as_slice)
                     .unwrap_or(&empty_children),
-                contact: contact.clone(),
-                status: status.clone(),
-                parent: *parent,
+                contact,
+                status,
+                parent,
             };
             build(&ctx, source, &share, t, &input);
             ctx.ledger.migrated("ticket", 1);
@@ -649,12 +654,14 @@ fn write_bundle(
     recs.sort_by(|a, b| (a.record.kind, &a.record.key).cmp(&(b.record.kind, &b.record.key)));
     recs.dedup_by(|a, b| a.record.key == b.record.key);
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut spill = ctx.spill.reader().map_err(io("record spill file"))?;
     for kind in RecordKind::ALL {
         let rel = kind.file_path();
         let mut sink = writer.create_file(&rel)?;
         let mut n = 0;
         for o in recs.iter().filter(|o| o.record.kind == kind) {
-            sink.write_all(o.line.as_bytes()).map_err(io(&rel))?;
+            sink.write_all(&spill.read(o.line).map_err(io("record spill file"))?)
+                .map_err(io(&rel))?;
             n += 1;
         }
         writer.commit(sink, Some(n))?;

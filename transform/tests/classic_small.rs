@@ -145,8 +145,9 @@ fn classic_end_to_end() {
         .collect();
     let names: Vec<&str> = atts.iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert!(
-        names.contains(&"report.pdf") && names.contains(&"empty.txt"),
-        "{names:?}"
+        names.contains(&"report.pdf") && !names.contains(&"empty.txt"),
+        "{names:?} {}",
+        std::fs::read_to_string(out1.join("gaps/dropped_records.csv")).unwrap()
     );
     assert!(!names.iter().any(|n| n.ends_with(".exe")));
     for a in &atts {

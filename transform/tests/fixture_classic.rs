@@ -330,10 +330,20 @@ fn classic_fixture_propose_run_verify_balance_and_sentinels() {
             .flat_map(|p| p["attachments"].as_array().unwrap().clone())
             .collect()
     };
+    // Zero-byte files cannot be sent (attachment_files needs data): listed with the reason.
     assert!(
-        all_atts(&conv("attach_zero_byte"))
+        !all_atts(&conv("attach_zero_byte"))
             .iter()
             .any(|a| a["bytes"] == 0)
+    );
+    let listed = std::fs::read_to_string(load.join("gaps/restricted_attachments.csv")).unwrap();
+    let zero = format!(
+        "conversation:ticket:{},",
+        sentinel(&truth, "attach_zero_byte")
+    );
+    assert!(
+        listed.contains(&zero) && listed.contains("empty file"),
+        "{listed}"
     );
     assert!(
         !all_atts(&conv("attach_double_extension"))
