@@ -366,21 +366,38 @@ pub struct Batch<'a> {
     object: &'a InvObject,
     source: &'a SourceTables,
     index: HashMap<String, usize>,
+    exact: HashMap<String, usize>,
+    /// Column position → (its `__blake3` sibling, its `__bytes` sibling).
+    lob: HashMap<usize, (usize, Option<usize>)>,
 }
 
 impl<'a> Batch<'a> {
     fn new(rb: &'a RecordBatch, object: &'a InvObject, source: &'a SourceTables) -> Self {
-        let index = rb
-            .schema()
-            .fields()
+        let schema = rb.schema();
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let index: HashMap<String, usize> = names
             .iter()
             .enumerate()
-            .map(|(i, f)| (f.name().to_lowercase(), i))
+            .map(|(i, n)| (n.to_lowercase(), i))
             .collect();
+        let exact: HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        let mut lob = HashMap::new();
+        for (i, n) in names.iter().enumerate() {
+            let lower = n.to_lowercase();
+            if let Some(&bi) = index.get(&format!("{lower}__blake3")) {
+                lob.insert(i, (bi, index.get(&format!("{lower}__bytes")).copied()));
+            }
+        }
         Self {
             rb,
             object,
             source,
+            exact,
+            lob,
             index,
         }
     }
@@ -397,7 +414,7 @@ impl<'a> Batch<'a> {
 
     /// True when the batch has that column (case-insensitive).
     pub fn has(&self, column: &str) -> bool {
-        self.index.contains_key(&column.to_lowercase())
+        self.position(column).is_some()
     }
 
     /// Column names of the batch (not the reserved siblings).
@@ -417,16 +434,16 @@ impl<'a> Batch<'a> {
 
     /// The value of `column` in `row` (NULL when the column does not exist).
     pub fn cell(&self, column: &str, row: usize) -> Cell {
-        let lower = column.to_lowercase();
-        if let Some(&bi) = self.index.get(&format!("{lower}__blake3")) {
+        let Some(i) = self.position(column) else {
+            return Cell::Null;
+        };
+        if let Some(&(bi, bytes_i)) = self.lob.get(&i) {
             let hashes = self.rb.column(bi);
             if hashes.is_valid(row)
                 && let Some(hash) = string_at(hashes.as_ref(), row)
             {
-                let bytes = self
-                    .index
-                    .get(&format!("{lower}__bytes"))
-                    .and_then(|&i| int_at(self.rb.column(i).as_ref(), row))
+                let bytes = bytes_i
+                    .and_then(|b| int_at(self.rb.column(b).as_ref(), row))
                     .unwrap_or(0);
                 return Cell::Blob {
                     hash,
@@ -434,10 +451,15 @@ impl<'a> Batch<'a> {
                 };
             }
         }
-        let Some(&i) = self.index.get(&lower) else {
-            return Cell::Null;
-        };
         array_cell(self.rb.column(i).as_ref(), row)
+    }
+
+    /// Column position: exact name first (no allocation), then case-insensitive.
+    fn position(&self, column: &str) -> Option<usize> {
+        self.exact
+            .get(column)
+            .or_else(|| self.index.get(&column.to_lowercase()))
+            .copied()
     }
 
     /// Text of `column` in `row`: character data as is, LOB cells read from `blobs/` and decoded, numbers and
