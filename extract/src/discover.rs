@@ -219,6 +219,7 @@ async fn attachment_facts(
     client: &mut SqlClient,
     obj: &ObjectInfo,
     nolock: bool,
+    collation: &str,
 ) -> Result<(u64, u64, u64), ExtractError> {
     let table = queries::table_ref(&obj.schema, &obj.name, nolock);
     let sql = queries::q10_scan(
@@ -244,7 +245,7 @@ async fn attachment_facts(
                 "SizeBytes" => size = cell.and_then(crate::cells::int),
                 "FileName" => {
                     if let Some(ColumnData::Binary(Some(b))) = cell {
-                        let enc = crate::types::text_encoding(col, "SQL_Latin1_General_CP1_CI_AS");
+                        let enc = crate::types::text_encoding(col, collation);
                         name = Some(decode(b, enc).0);
                     } else if let Some(ColumnData::String(Some(s))) = cell {
                         name = Some(
@@ -321,7 +322,7 @@ pub async fn discover(
         _ => Vec::new(),
     };
     let (attachments, attachment_bytes, restricted) = match find(inv, "dbo.Attachments") {
-        Some(a) => attachment_facts(client, a, nolock).await?,
+        Some(a) => attachment_facts(client, a, nolock, &inv.server.collation).await?,
         None => (0, 0, 0),
     };
     let rows = |m: &str| modules.iter().find(|x| x.module == m).map_or(0, |x| x.rows);

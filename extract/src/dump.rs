@@ -251,6 +251,7 @@ impl<'a> Dumper<'a> {
             let what = obj.full_name();
             let before = group.rows;
             let mut last = cursor;
+            let mut cut = false;
             {
                 let rt = self.rt;
                 let client = self.client()?;
@@ -276,6 +277,13 @@ impl<'a> Dumper<'a> {
                             k.map_or_else(String::new, |k| format!("{key_name}={k}")),
                             k,
                         )?;
+                        // Byte budget reached: stop here (tiberius drains the rest of the page before the next
+                        // query), so memory stays bounded whatever the cell sizes; the next page starts after
+                        // this row. Depends only on the group's own rows, so a resume reproduces it.
+                        if group.bytes() >= MAX_GROUP_BYTES {
+                            cut = true;
+                            break;
+                        }
                     }
                     Ok::<(), ExtractError>(())
                 })?;
@@ -285,7 +293,7 @@ impl<'a> Dumper<'a> {
             cursor = last;
             self.fetch_lobs(obj, &table, key_name, &mut group, &mut st)?;
             progress.inc(got as u64);
-            let end = (got as i64) < want;
+            let end = !cut && (got as i64) < want;
             if group.rows >= group_rows
                 || group.bytes() >= MAX_GROUP_BYTES
                 || (end && (group.rows > 0 || st.part_rows.is_empty()))

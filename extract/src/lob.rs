@@ -1,5 +1,5 @@
 //! Large cells to `blobs/`: a cell over the in-row threshold is read in `SUBSTRING` windows of at most
-//! `lob_chunk_bytes` (Q12), its length known from the page's `DATALENGTH` item, and streamed into the bundle
+//! `lob_chunk_bytes` (Q12) after a `DATALENGTH` probe (Q11), and streamed into the bundle
 //! through a bounded channel, so a 300 MB attachment never sits in memory whole (at most three windows do).
 //!
 //! Binary cells are stored as they are. Character cells are stored as UTF-8 text, decoded window by window with
@@ -107,6 +107,26 @@ pub fn store(
     cell: &LobCell<'_>,
     chunk_bytes: u64,
 ) -> Result<StoredLob, ExtractError> {
+    // Q11: probe the length again right before reading (under NOLOCK the cell may have changed since the page).
+    let probe = queries::q11_lob_length(cell.table, cell.column, cell.key);
+    let length = rt.block_on(async {
+        let what = "LOB length";
+        let stream = client
+            .query(probe.as_str(), &[&cell.key_value])
+            .await
+            .map_err(ExtractError::query(what))?;
+        let rows: Vec<tiberius::Row> = stream
+            .into_row_stream()
+            .try_collect()
+            .await
+            .map_err(ExtractError::query(what))?;
+        Ok::<_, ExtractError>(
+            rows.first()
+                .and_then(|r| r.get_column_data(0).ok())
+                .and_then(crate::cells::int),
+        )
+    })?;
+    let length = length.unwrap_or(cell.length);
     let sql = queries::q12_lob_window(cell.table, cell.column, cell.key);
     let chunk = i64::try_from(chunk_bytes.max(1)).unwrap_or(i64::MAX);
     let (tx, rx): (SyncSender<Vec<u8>>, Receiver<Vec<u8>>) = sync_channel(1);
@@ -124,8 +144,8 @@ pub fn store(
         });
         let mut offset = 1i64;
         let mut fetched: Result<(), ExtractError> = Ok(());
-        while offset <= cell.length {
-            let len = chunk.min(cell.length - offset + 1);
+        while offset <= length {
+            let len = chunk.min(length - offset + 1);
             let bytes = match rt.block_on(window(client, &sql, cell.key_value, offset, len)) {
                 Ok(b) => b,
                 Err(e) => {
@@ -137,7 +157,7 @@ pub fn store(
                 break;
             }
             offset += bytes.len() as i64;
-            let last = offset > cell.length;
+            let last = offset > length;
             let out = match &mut decoder {
                 Some(d) => {
                     let mut text = String::with_capacity(

@@ -113,6 +113,13 @@ fn dropped_connection_and_server_error_are_retried_to_the_same_bundle() {
         let (code, stdout, stderr) = run(&server, &cfg, &out, &[]);
         assert_eq!(code, 0, "{fault}: {stdout}\n{stderr}");
         assert!(server.log_text().contains("fault:"), "{fault} did not fire");
+        // Q10: the keyless table is one ordered scan by every orderable column.
+        assert!(
+            server
+                .log_text()
+                .contains("FROM [dbo].[Log] WITH (NOLOCK) ORDER BY [At], [Line]"),
+            "Q10 expected"
+        );
         assert_eq!(
             bundle_id(&out),
             expected,
