@@ -92,35 +92,27 @@ fn esc(s: &str) -> String {
     html_escape::encode_text(s).to_string()
 }
 
-/// Rows `name → read` of the transform report (a ti-shared `Report` or a list of them), for the "source" column.
-fn transform_counts(report: &Value) -> Vec<(String, u64, u64)> {
-    let mut out = Vec::new();
-    let mut visit = |r: &Value| {
-        for row in r
-            .get("rows")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let name = row
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let read = row.get("read").and_then(Value::as_u64).unwrap_or(0);
-            let written = row.get("written").and_then(Value::as_u64).unwrap_or(0);
-            out.push((name, read, written));
-        }
+/// Source rows behind a phase, from the transform report's `objects[]` (`object`, `source_rows`): tickets for
+/// conversations, users/customers for contacts, articles for articles; `None` when the report does not say.
+fn source_rows(report: &Value, phase: &str) -> Option<u64> {
+    let wanted: &[&str] = match phase {
+        "conversations" => &["ticket", "tasks", "incident"],
+        "contacts" => &["user", "customer", "requestor", "person"],
+        "articles" => &["article", "solution"],
+        "companies" => &["company", "department"],
+        _ => return None,
     };
-    visit(report);
-    if let Some(obj) = report.as_object() {
-        for v in obj.values() {
-            if v.is_object() {
-                visit(v);
-            }
-        }
-    }
-    out
+    let objects = report.get("objects").and_then(Value::as_array)?;
+    let rows: Vec<u64> = objects
+        .iter()
+        .filter(|o| {
+            o.get("object")
+                .and_then(Value::as_str)
+                .is_some_and(|n| wanted.contains(&n))
+        })
+        .filter_map(|o| o.get("source_rows").and_then(Value::as_u64))
+        .collect();
+    (!rows.is_empty()).then(|| rows.iter().sum())
 }
 
 fn bar_chart(lines: &[&Reconciliation]) -> String {
@@ -214,7 +206,6 @@ pub fn write_html(bundle: &Bundle, journal: &Journal, dir: &Path) -> std::io::Re
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or(Value::Null);
-    let tcounts = transform_counts(&transform);
     let run: Value = std::fs::read_to_string(dir.join("report/load-report.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -237,16 +228,8 @@ pub fn write_html(bundle: &Bundle, journal: &Journal, dir: &Path) -> std::io::Re
     );
     h.push_str("<h2>Load, per phase</h2><table><tr><th>phase</th><th>source</th><th>transformed</th><th>loaded</th><th>matched existing</th><th>skipped</th><th>failed</th><th>API calls</th><th>time (s)</th></tr>");
     for l in &latest {
-        let source = tcounts
-            .iter()
-            .filter(|(n, ..)| n.contains(l.phase.trim_end_matches('s')))
-            .map(|(_, r, _)| *r)
-            .sum::<u64>();
-        let source = if source == 0 {
-            "-".to_string()
-        } else {
-            source.to_string()
-        };
+        let source =
+            source_rows(&transform, &l.phase).map_or_else(|| "-".to_string(), |n| n.to_string());
         let cls = if l.failed > 0 { " class=\"bad\"" } else { "" };
         let _ = write!(
             h,

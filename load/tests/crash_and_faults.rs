@@ -65,7 +65,7 @@ fn killed_at_many_moments_and_resumed_ends_identical_with_no_duplicates() {
         let n = 1 + rng.next(12);
         let out = ti_load(
             &cfg,
-            &run_args(b, js),
+            &with_phases(run_args(b, js)),
             &[("TI_LOAD_CRASH_AFTER_REQUESTS", &n.to_string())],
         );
         if out.status.success() {

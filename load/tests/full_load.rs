@@ -18,6 +18,25 @@ fn full_load_matches_the_bundle_and_sends_no_notification() {
     assert!(plan.status.success(), "{}", show(&plan));
     let plan_text = String::from_utf8_lossy(&plan.stdout).to_string();
 
+    // --dry-run: preflight, then what would be sent; nothing is created.
+    let mut dry_args = run_args(b, j);
+    dry_args.push("--dry-run");
+    let dry = ti_load(&cfg, &dry_args, &[]);
+    assert!(dry.status.success(), "{}", show(&dry));
+    let dry_text = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        dry_text.contains("conversation conversation:ticket:0 ")
+            && dry_text.contains("<id of contact:person:0>"),
+        "{dry_text}"
+    );
+    assert!(
+        sim_state(&sim.addr)["requests"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "dry run changed the workspace"
+    );
+
     let run = ti_load(&cfg, &run_args(b, j), &[]);
     assert!(run.status.success(), "{}", show(&run));
     let stdout = String::from_utf8_lossy(&run.stdout);
