@@ -8,10 +8,14 @@
 //! ticket's content does not depend on how many other tickets were generated before it, and the same
 //! arguments always give the same database content.
 
+mod admins;
 mod attachments;
+mod classic;
 mod ddl;
+mod dirty;
 mod lookups;
 mod modules;
+mod names;
 mod people;
 mod probe;
 mod schema;
@@ -315,10 +319,10 @@ fn build(conn: &rusqlite::Connection, ctx: &Ctx, truth: &mut Truth) -> Result<()
     }
     let people = people::generate(ctx);
     people::insert(conn, ctx, &defs, &people, truth)?;
-    people::write_admins(ctx, &people, truth)?;
+    admins::write_admins(ctx, &people, truth)?;
     lookups::insert(conn, ctx, &defs)?;
     let assets = modules::insert_assets(conn, ctx, &defs, &people)?;
-    tickets::insert_all(conn, ctx, &defs, &people, &assets, truth)?;
+    classic::insert_all(conn, ctx, &defs, &people, &assets, truth)?;
     modules::insert_rest(conn, ctx, &defs, &people, &assets)?;
     probe::insert(conn, &defs)?;
     lookups::create_views(conn, &defs)?;

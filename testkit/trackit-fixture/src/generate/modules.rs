@@ -2,7 +2,8 @@
 //! approvals, KBArticles, SLA policies and targets, and the unrelated extra table `zz_import_2016`.
 
 use super::ddl::{Inserter, V};
-use super::people::{LOCATIONS, People};
+use super::names::LOCATIONS;
+use super::people::People;
 use super::schema::Defs;
 use super::text::{html_email, plain_crlf, rtf, words};
 use super::tickets::{dt, end, epoch, span_secs};
