@@ -29,6 +29,15 @@ async fn send(
     r.json().await.expect("json")
 }
 
+/// CPU seconds (user + system) used by this process so far, from /proc/self/stat (Linux; 0 elsewhere).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args()
@@ -48,6 +57,7 @@ async fn main() {
     let count = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(secs);
     let started = Instant::now();
+    let cpu0 = cpu_secs();
     let mut tasks = Vec::new();
     for w in 0..workers {
         let (base, count) = (base.clone(), count.clone());

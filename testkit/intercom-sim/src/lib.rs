@@ -95,25 +95,24 @@ pub fn write_state(app: &App, path: &std::path::Path) -> Result<(), SimError> {
     })
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is called, not when it is awaited,
+/// so a signal arriving right after the "listening" line is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {},
-                    _ = tokio::signal::ctrl_c() => {},
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let ctrl_c = tokio::spawn(async {
         let _ = tokio::signal::ctrl_c().await;
+    });
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = ctrl_c => {},
+            }
+            return;
+        }
+        let _ = ctrl_c.await;
     }
 }
 
@@ -124,12 +123,13 @@ async fn shutdown_signal() {
 /// Startup failures and the state file write.
 pub async fn run(cfg: SimConfig) -> Result<(), SimError> {
     let running = start(cfg).await?;
+    let signal = shutdown_signal();
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "listening on http://{}", running.addr);
         let _ = out.flush();
     }
-    shutdown_signal().await;
+    signal.await;
     let app = running.app.clone();
     running.stop().await;
     if let Some(p) = &app.cfg.state_out {

@@ -32,9 +32,11 @@ fn check_duplicate(
     let dup = ws.contacts.values().find(|c| {
         !c.deleted
             && Some(c.id.as_str()) != except
-            && ((email.is_some()
-                && c.email.as_deref().map(str::to_lowercase) == email.map(str::to_lowercase))
-                || (external_id.is_some() && c.external_id.as_deref() == external_id))
+            && (email.is_some_and(|e| {
+                c.email
+                    .as_deref()
+                    .is_some_and(|x| x.eq_ignore_ascii_case(e))
+            }) || (external_id.is_some() && c.external_id.as_deref() == external_id))
     });
     match dup {
         None => Ok(()),
