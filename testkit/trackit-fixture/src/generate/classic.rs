@@ -9,18 +9,45 @@ use super::modules::AssetNames;
 use super::people::People;
 use super::schema::Defs;
 use super::text::cp1252_lossy;
-use super::tickets::{Gen, Note, Plan, d, dt};
+use super::tickets::{Gen, Note, Plan, Ticket, d, dt};
 use super::{Ctx, GenError, Truth, sentinels, sub_rng};
 use chrono::Duration;
+use rand_chacha::ChaCha8Rng;
 
-/// Generates and inserts every ticket, its notes and its attachments.
-pub fn insert_all(
-    conn: &rusqlite::Connection,
+/// Where generated work orders go: one implementation per profile.
+pub trait Sink {
+    /// Writes one work order with its notes (and, if the profile has them, attachments).
+    ///
+    /// # Errors
+    /// SQLite or file-system failures.
+    fn write(
+        &mut self,
+        g: &Gen,
+        t: &Ticket,
+        notes: &[Note],
+        rng: &mut ChaCha8Rng,
+        sentinel: bool,
+        truth: &mut Truth,
+    ) -> Result<(), GenError>;
+
+    /// Called once after the last work order.
+    ///
+    /// # Errors
+    /// SQLite or file-system failures.
+    fn finish(&mut self, plan: &Plan, truth: &mut Truth) -> Result<(), GenError>;
+}
+
+/// Generates every work order of the plan (sentinels first, then regular tickets in WOID order), classifies it
+/// for truth.json and hands it to `sink`. The logical data does not depend on the profile.
+///
+/// # Errors
+/// Whatever the sink reports.
+pub fn run_tickets(
     ctx: &Ctx,
-    defs: &Defs,
     people: &People,
     assets: &AssetNames,
     truth: &mut Truth,
+    sink: &mut dyn Sink,
 ) -> Result<(), GenError> {
     let plan = Plan::new(ctx);
     let g = Gen {
@@ -31,9 +58,6 @@ pub fn insert_all(
         statuses: lookups::statuses(ctx),
         types: lookups::types(ctx),
     };
-    let mut tasks = Inserter::new(conn, &defs.tasks)?;
-    let mut notes_ins = Inserter::new(conn, &defs.task_note)?;
-    let mut att = AttachState::new(conn, ctx, defs)?;
     let mut classifier = truth.classifier(&g);
     let mut next_note = 1;
     let cp = ctx.cp1252();
@@ -66,16 +90,59 @@ pub fn insert_all(
             t.dates[d::MODI] = t.dates[d::REQ].map(|r| r - Duration::days(2));
         }
         classifier.ticket(&t, truth);
-        tasks.insert(t.row())?;
         for n in &notes {
             classifier.note(n, truth);
-            notes_ins.insert(note_row(n, cp))?;
         }
-        att.for_ticket(&g, &t, &mut rng, idx.is_none(), truth)?;
+        sink.write(&g, &t, &notes, &mut rng, idx.is_none(), truth)?;
     }
-    att.finish(&plan, truth)?;
+    sink.finish(&plan, truth)?;
     classifier.finish(truth);
     Ok(())
+}
+
+/// The classic sink: `dbo.TASKS`, `dbo.TaskNote`, `dbo.Attachments` (and attachment files).
+pub struct ClassicSink<'c> {
+    tasks: Inserter<'c>,
+    notes: Inserter<'c>,
+    att: AttachState<'c>,
+    cp: bool,
+}
+
+impl<'c> ClassicSink<'c> {
+    /// Prepares the inserts.
+    ///
+    /// # Errors
+    /// SQLite or file-system failures.
+    pub fn new(conn: &'c rusqlite::Connection, ctx: &Ctx, defs: &Defs) -> Result<Self, GenError> {
+        Ok(Self {
+            tasks: Inserter::new(conn, &defs.tasks)?,
+            notes: Inserter::new(conn, &defs.task_note)?,
+            att: AttachState::new(conn, ctx, defs)?,
+            cp: ctx.cp1252(),
+        })
+    }
+}
+
+impl Sink for ClassicSink<'_> {
+    fn write(
+        &mut self,
+        g: &Gen,
+        t: &Ticket,
+        notes: &[Note],
+        rng: &mut ChaCha8Rng,
+        sentinel: bool,
+        truth: &mut Truth,
+    ) -> Result<(), GenError> {
+        self.tasks.insert(t.row())?;
+        for n in notes {
+            self.notes.insert(note_row(n, self.cp))?;
+        }
+        self.att.for_ticket(g, t, rng, sentinel, truth)
+    }
+
+    fn finish(&mut self, plan: &Plan, truth: &mut Truth) -> Result<(), GenError> {
+        self.att.finish(plan, truth)
+    }
 }
 
 fn note_row(n: &Note, cp: bool) -> Vec<V> {

@@ -23,6 +23,7 @@ mod sentinels;
 mod text;
 mod tickets;
 mod truth;
+mod web;
 
 use clap::ValueEnum;
 use rand::SeedableRng;
@@ -257,17 +258,21 @@ pub fn generate(args: &GenerateArgs) -> Result<Truth, GenError> {
             args.tickets
         )));
     }
-    if args.profile != Profile::Classic {
-        return Err(GenError::Args(format!(
-            "--profile {} is not implemented yet",
-            args.profile.name()
-        )));
+    if args.profile == Profile::Seed {
+        return Err(GenError::Args(
+            "--profile seed is not implemented yet".into(),
+        ));
     }
     let ctx = Ctx {
         seed: args.seed,
         profile: args.profile,
         attach: args.attachments,
-        text: args.text,
+        // The web profile carries the logical data of `classic --text nvarchar` (20xx is nvarchar throughout).
+        text: if args.profile == Profile::Web {
+            TextMode::Nvarchar
+        } else {
+            args.text
+        },
         scale: Scale::for_tickets(args.tickets),
         out: args.out.clone(),
     };
@@ -303,6 +308,9 @@ pub fn generate(args: &GenerateArgs) -> Result<Truth, GenError> {
 }
 
 fn build(conn: &rusqlite::Connection, ctx: &Ctx, truth: &mut Truth) -> Result<(), GenError> {
+    if ctx.profile == Profile::Web {
+        return build_web(conn, ctx, truth);
+    }
     let defs = schema::classic(ctx);
     ddl::create_catalog(
         conn,
@@ -322,9 +330,36 @@ fn build(conn: &rusqlite::Connection, ctx: &Ctx, truth: &mut Truth) -> Result<()
     admins::write_admins(ctx, &people, truth)?;
     lookups::insert(conn, ctx, &defs)?;
     let assets = modules::insert_assets(conn, ctx, &defs, &people)?;
-    classic::insert_all(conn, ctx, &defs, &people, &assets, truth)?;
+    let mut sink = classic::ClassicSink::new(conn, ctx, &defs)?;
+    classic::run_tickets(ctx, &people, &assets, truth, &mut sink)?;
+    drop(sink);
     modules::insert_rest(conn, ctx, &defs, &people, &assets)?;
     probe::insert(conn, &defs)?;
     lookups::create_views(conn, &defs)?;
     Ok(())
+}
+
+fn build_web(conn: &rusqlite::Connection, ctx: &Ctx, truth: &mut Truth) -> Result<(), GenError> {
+    let (tables, views) = web::defs();
+    ddl::create_catalog(
+        conn,
+        "TRACKIT2020DB",
+        "Microsoft SQL Server 2019 (RTM-CU16) (KB5011644) - 15.0.4223.1 (X64) \n\tApr 11 2022 16:24:07 \n\t\
+         Copyright (C) 2019 Microsoft Corporation\n\tExpress Edition (64-bit) on Windows Server 2019 Standard 10.0 \
+         <X64> (Build 17763: ) (Hypervisor)\n",
+        "15.0.4223.1",
+        Some("(UTC-05:00) Eastern Time (US & Canada)"),
+        -300,
+    )?;
+    for def in &tables {
+        ddl::create_table(conn, def)?;
+    }
+    let people = people::generate(ctx);
+    people::count(&people, truth);
+    admins::write_admins(ctx, &people, truth)?;
+    let assets = modules::asset_names(ctx);
+    let mut sink = web::insert_people(conn, ctx, &tables, &people)?;
+    classic::run_tickets(ctx, &people, &assets, truth, &mut sink)?;
+    drop(sink);
+    web::create_views(conn, &views)
 }

@@ -528,11 +528,8 @@ pub fn insert(
             p.is_active.into(),
             dt(created).into(),
         ])?;
-        for k in &p.kinds {
-            truth.dirty(k, 1);
-            truth.sentinel_user(k, p.id);
-        }
     }
+    count(people, truth);
     let mut g = Inserter::new(conn, &defs.groups)?;
     for (id, name) in &people.groups {
         g.insert(vec![V::I(*id), name.as_str().into()])?;
@@ -542,4 +539,14 @@ pub fn insert(
         m.insert(vec![V::I(*gid), V::I(*uid)])?;
     }
     Ok(())
+}
+
+/// Counts the people dirty-data kinds (per HDUsers row) and the people sentinels.
+pub fn count(people: &People, truth: &mut Truth) {
+    for p in &people.persons {
+        for k in &p.kinds {
+            truth.dirty(k, 1);
+            truth.sentinel_user(k, p.id);
+        }
+    }
 }
