@@ -82,7 +82,7 @@ pub fn emit(
                 "user",
                 &user_table,
                 &id.to_string(),
-                &format!("merged into contact:person:{into} (shared email)"),
+                "merged into another contact sharing its email (gaps/merged_contacts.csv)",
             );
             ctx.ledger.list(
                 "merged_contacts",
