@@ -137,15 +137,67 @@ fn web_profile_matches_classic_logical_data() {
 }
 
 #[test]
-fn seed_profile_is_refused_for_now() {
-    let tmp = tempfile::tempdir().unwrap();
+fn seed_profile_holds_the_classic_data_under_hd_names() {
+    let seed = tempfile::tempdir().unwrap();
+    let classic = tempfile::tempdir().unwrap();
     let args = GenerateArgs {
         profile: Profile::Seed,
         tickets: 300,
-        seed: 1,
-        out: tmp.path().to_path_buf(),
+        seed: 8,
+        out: seed.path().to_path_buf(),
         attachments: AttachMode::Share,
         text: TextMode::Varchar,
     };
-    assert!(generate(&args).is_err());
+    generate(&args).expect("seed generates");
+    gen_into(classic.path(), 300, 8, AttachMode::Share, TextMode::Varchar);
+    let s = open(seed.path());
+    let c = open(classic.path());
+    let objs: HashMap<String, String> = objects(&s).into_iter().collect();
+    assert!(objs.contains_key("dbo.HDTickets") && objs.contains_key("dbo.HDTicketNotes"));
+    assert!(!objs.contains_key("dbo.TASKS"));
+    let truth = json(seed.path(), "truth.json");
+    for (name, n) in truth["source"]["tables"].as_object().unwrap() {
+        assert_eq!(
+            n.as_i64().unwrap(),
+            int(&s, &format!("SELECT COUNT(*) FROM \"{name}\"")),
+            "{name}"
+        );
+    }
+    let pairs =
+        |conn: &rusqlite::Connection, sql: &str| -> Vec<(i64, Option<String>, Option<String>)> {
+            let mut st = conn.prepare(sql).unwrap();
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+    assert_eq!(
+        pairs(
+            &s,
+            "SELECT TicketId, Summary, OpenedAt FROM \"dbo.HDTickets\" ORDER BY 1"
+        ),
+        pairs(
+            &c,
+            "SELECT WOID, TASK, OPENDATE FROM \"dbo.TASKS\" ORDER BY 1"
+        )
+    );
+    assert_eq!(
+        pairs(
+            &s,
+            "SELECT NoteId, CreatedBy, CreatedAt FROM \"dbo.HDTicketNotes\" ORDER BY 1"
+        ),
+        pairs(
+            &c,
+            "SELECT TaskNoteId, CreatedBy, CreateDate FROM \"dbo.TaskNote\" ORDER BY 1"
+        )
+    );
+    let ctruth = json(classic.path(), "truth.json");
+    assert_eq!(
+        truth["expected"]["conversation_parts"],
+        ctruth["expected"]["conversation_parts"]
+    );
+    assert_eq!(
+        truth["source"]["attachments"],
+        ctruth["source"]["attachments"]
+    );
 }

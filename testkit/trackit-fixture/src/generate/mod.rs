@@ -19,6 +19,7 @@ mod names;
 mod people;
 mod probe;
 mod schema;
+mod seed;
 mod sentinels;
 mod text;
 mod tickets;
@@ -258,11 +259,6 @@ pub fn generate(args: &GenerateArgs) -> Result<Truth, GenError> {
             args.tickets
         )));
     }
-    if args.profile == Profile::Seed {
-        return Err(GenError::Args(
-            "--profile seed is not implemented yet".into(),
-        ));
-    }
     let ctx = Ctx {
         seed: args.seed,
         profile: args.profile,
@@ -308,58 +304,66 @@ pub fn generate(args: &GenerateArgs) -> Result<Truth, GenError> {
 }
 
 fn build(conn: &rusqlite::Connection, ctx: &Ctx, truth: &mut Truth) -> Result<(), GenError> {
-    if ctx.profile == Profile::Web {
-        return build_web(conn, ctx, truth);
-    }
     let defs = schema::classic(ctx);
-    ddl::create_catalog(
-        conn,
-        "TRACKIT_DATA",
-        "Microsoft SQL Server 2008 R2 (SP3) - 10.50.6000.34 (X64) \n\tAug 19 2014 12:21:34 \n\tCopyright (c) \
-         Microsoft Corporation\n\tExpress Edition with Advanced Services (64-bit) on Windows NT 6.1 <X64> \
-         (Build 7601: Service Pack 1)\n",
-        "10.50.6000.34",
-        None,
-        -300,
-    )?;
-    for def in defs.tables() {
+    if ctx.profile == Profile::Web {
+        ddl::create_catalog(
+            conn,
+            "TRACKIT2020DB",
+            "Microsoft SQL Server 2019 (RTM-CU16) (KB5011644) - 15.0.4223.1 (X64) \n\tApr 11 2022 16:24:07 \n\t\
+             Copyright (C) 2019 Microsoft Corporation\n\tExpress Edition (64-bit) on Windows Server 2019 Standard \
+             10.0 <X64> (Build 17763: ) (Hypervisor)\n",
+            "15.0.4223.1",
+            Some("(UTC-05:00) Eastern Time (US & Canada)"),
+            -300,
+        )?;
+    } else {
+        ddl::create_catalog(
+            conn,
+            "TRACKIT_DATA",
+            "Microsoft SQL Server 2008 R2 (SP3) - 10.50.6000.34 (X64) \n\tAug 19 2014 12:21:34 \n\tCopyright (c) \
+             Microsoft Corporation\n\tExpress Edition with Advanced Services (64-bit) on Windows NT 6.1 <X64> \
+             (Build 7601: Service Pack 1)\n",
+            "10.50.6000.34",
+            None,
+            -300,
+        )?;
+    }
+    let (web_tables, web_views) = web::defs();
+    let seed_tables = seed::defs(ctx);
+    let own: Vec<&ddl::TableDef> = match ctx.profile {
+        Profile::Classic => defs.tables(),
+        Profile::Web => web_tables.iter().chain(defs.modules()).collect(),
+        Profile::Seed => seed_tables.iter().chain(defs.modules()).collect(),
+    };
+    for def in own {
         ddl::create_table(conn, def)?;
     }
     let people = people::generate(ctx);
     people::insert(conn, ctx, &defs, &people, truth)?;
     admins::write_admins(ctx, &people, truth)?;
-    lookups::insert(conn, ctx, &defs)?;
+    if ctx.profile == Profile::Classic {
+        lookups::insert(conn, ctx, &defs)?;
+    }
     let assets = modules::insert_assets(conn, ctx, &defs, &people)?;
-    let mut sink = classic::ClassicSink::new(conn, ctx, &defs)?;
-    classic::run_tickets(ctx, &people, &assets, truth, &mut sink)?;
-    drop(sink);
+    match ctx.profile {
+        Profile::Classic => {
+            let mut sink = classic::ClassicSink::new(conn, ctx, &defs)?;
+            classic::run_tickets(ctx, &people, &assets, truth, &mut sink)?;
+        }
+        Profile::Web => {
+            let mut sink = web::insert_people(conn, ctx, &web_tables, &defs, &people)?;
+            classic::run_tickets(ctx, &people, &assets, truth, &mut sink)?;
+        }
+        Profile::Seed => {
+            let mut sink = seed::SeedSink::new(conn, ctx, &defs, &seed_tables)?;
+            classic::run_tickets(ctx, &people, &assets, truth, &mut sink)?;
+        }
+    }
     modules::insert_rest(conn, ctx, &defs, &people, &assets)?;
     probe::insert(conn, &defs)?;
-    lookups::create_views(conn, &defs)?;
-    Ok(())
-}
-
-fn build_web(conn: &rusqlite::Connection, ctx: &Ctx, truth: &mut Truth) -> Result<(), GenError> {
-    let (tables, views) = web::defs();
-    ddl::create_catalog(
-        conn,
-        "TRACKIT2020DB",
-        "Microsoft SQL Server 2019 (RTM-CU16) (KB5011644) - 15.0.4223.1 (X64) \n\tApr 11 2022 16:24:07 \n\t\
-         Copyright (C) 2019 Microsoft Corporation\n\tExpress Edition (64-bit) on Windows Server 2019 Standard 10.0 \
-         <X64> (Build 17763: ) (Hypervisor)\n",
-        "15.0.4223.1",
-        Some("(UTC-05:00) Eastern Time (US & Canada)"),
-        -300,
-    )?;
-    for def in &tables {
-        ddl::create_table(conn, def)?;
+    match ctx.profile {
+        Profile::Classic => lookups::create_views(conn, &defs),
+        Profile::Web => web::create_views(conn, &web_views),
+        Profile::Seed => Ok(()),
     }
-    let people = people::generate(ctx);
-    people::count(&people, truth);
-    admins::write_admins(ctx, &people, truth)?;
-    let assets = modules::asset_names(ctx);
-    let mut sink = web::insert_people(conn, ctx, &tables, &people)?;
-    classic::run_tickets(ctx, &people, &assets, truth, &mut sink)?;
-    drop(sink);
-    web::create_views(conn, &views)
 }

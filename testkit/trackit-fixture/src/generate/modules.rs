@@ -328,18 +328,3 @@ fn insert_sla(conn: &rusqlite::Connection, ctx: &Ctx, defs: &Defs) -> Result<(),
     }
     Ok(())
 }
-
-/// The asset names and tags of [`insert_assets`] without inserting anything (profiles without an asset table
-/// still need them, so that tickets draw the same random values in every profile).
-pub fn asset_names(ctx: &Ctx) -> AssetNames {
-    let mut names = Vec::new();
-    let mut tags = Vec::new();
-    for i in 0..ctx.scale.assets {
-        let id = i as i64 + 1;
-        let mut rng = sub_rng(ctx.seed, "asset", id as u64);
-        let (prefix, ..) = *ASSET_TYPES.choose(&mut rng).unwrap_or(&ASSET_TYPES[0]);
-        names.push(format!("{prefix}-{id:05}"));
-        tags.push(format!("TAG{:06}", 100_000 + id));
-    }
-    AssetNames { names, tags }
-}

@@ -54,13 +54,21 @@ pub struct Defs {
 impl Defs {
     /// The base tables, in creation order.
     pub fn tables(&self) -> Vec<&TableDef> {
-        vec![
+        let mut v = vec![
             &self.tasks,
             &self.task_note,
             &self.status,
             &self.wo_type,
             &self.note_type,
             &self.note_category,
+        ];
+        v.extend(self.modules());
+        v
+    }
+
+    /// The tables every profile shares (people, assets and the other modules, attachments, extra tables).
+    pub fn modules(&self) -> Vec<&TableDef> {
+        vec![
             &self.users,
             &self.groups,
             &self.members,

@@ -125,9 +125,6 @@ pub fn present(_ctx: &Ctx) -> Vec<i64> {
 
 /// True when the sentinel's case is actually generated with these arguments.
 pub fn applies(ctx: &Ctx, woid: i64) -> bool {
-    if ctx.profile == super::Profile::Web && (81..=90).contains(&woid) {
-        return false;
-    }
     match woid {
         60 => ctx.scale.tickets >= 10_000,
         90 => ctx.scale.tickets >= 100_000,

@@ -2,14 +2,17 @@
 //! `classic --text nvarchar`, stored in `_SMDBA_._TELMASTE_` (REAL: SEQUENCE, STATUS and the confirmed ordinal
 //! positions), `_SMDBA_._PERSONNEL_` (REAL: SEQUENCE, CODE, FNAME, NAME) and PLACEHOLDER tables for customers,
 //! groups, categories, departments, locations and notes, with the REAL views `_SMDBA_.Ticket` and
-//! `_SMDBA_.[Ticket Notes]`. Times are stored in UTC (US Eastern local time converted); the sentinel
+//! `_SMDBA_.[Ticket Notes]`. People, assets, the other modules and attachments use the same `dbo` tables as
+//! `classic` (as `transform/profiles/web.toml` expects). Times are stored in UTC (US Eastern local time converted); the sentinel
 //! placeholder dates (years before 1970 or after 2090) are stored unchanged.
 
+use super::attachments::AttachState;
 use super::classic::Sink;
 use super::ddl::{ColDef, Inserter, TableDef, V, col, create_view, nn, pk};
 use super::lookups::{self, CLOSED_IDS};
 use super::names::{DEPTS, LOCATIONS};
 use super::people::People;
+use super::schema::Defs;
 use super::tickets::{Gen, Note, Plan, Ticket, d, dt};
 use super::{GenError, Truth};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
@@ -164,6 +167,7 @@ pub fn insert_people<'c>(
     conn: &'c rusqlite::Connection,
     ctx: &super::Ctx,
     tables: &[TableDef],
+    defs: &Defs,
     people: &People,
 ) -> Result<WebSink<'c>, GenError> {
     let mut pers = Inserter::new(conn, find(tables, "_PERSONNEL_"))?;
@@ -216,6 +220,7 @@ pub fn insert_people<'c>(
         by_name,
         by_login,
         note_types: lookups::note_type_rows(ctx).into_iter().collect(),
+        att: AttachState::new(conn, ctx, defs)?,
     })
 }
 
@@ -226,6 +231,7 @@ pub struct WebSink<'c> {
     by_name: HashMap<String, i64>,
     by_login: HashMap<String, i64>,
     note_types: HashMap<i64, String>,
+    att: AttachState<'c>,
 }
 
 impl WebSink<'_> {
@@ -256,12 +262,12 @@ fn index_of(list: &[&str], v: Option<&str>) -> Option<i64> {
 impl Sink for WebSink<'_> {
     fn write(
         &mut self,
-        _g: &Gen,
+        g: &Gen,
         t: &Ticket,
         notes: &[Note],
-        _rng: &mut ChaCha8Rng,
-        _sentinel: bool,
-        _truth: &mut Truth,
+        rng: &mut ChaCha8Rng,
+        sentinel: bool,
+        truth: &mut Truth,
     ) -> Result<(), GenError> {
         let mut row = vec![
             V::I(t.woid),
@@ -306,11 +312,11 @@ impl Sink for WebSink<'_> {
                 V::from(&n.created_by),
             ])?;
         }
-        Ok(())
+        self.att.for_ticket(g, t, rng, sentinel, truth)
     }
 
-    fn finish(&mut self, _plan: &Plan, _truth: &mut Truth) -> Result<(), GenError> {
-        Ok(())
+    fn finish(&mut self, plan: &Plan, truth: &mut Truth) -> Result<(), GenError> {
+        self.att.finish(plan, truth)
     }
 }
 
