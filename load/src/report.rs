@@ -1,14 +1,22 @@
 //! Outputs of a run, all in the journal's folder: `crossref.csv` (Track-It! ticket → Intercom conversation and
 //! inbox URL), `report/load-report.json` (the run summary), `disappeared.csv` (delta), and
-//! `report/migration-report.html`: a self-contained page for the customer with the transform report, per phase
-//! source / transformed / loaded / matched existing / skipped / failed, an inline-SVG bar chart, links to the gap
-//! files, the audit result, timings and API calls.
+//! `report/migration-report.html`: the page a consultant hands to the customer at sign-off (issue 9). The
+//! `report/` folder stands on its own: the page (inline CSS and SVG, no external asset), `report/gaps/` (copies of
+//! the load bundle's gap files plus the technicians without a teammate), `report/crossref.csv` and
+//! `report/audit.html`, all linked relatively. Submodules: [`objects`] (per-object figures), [`gaps`], [`page`]
+//! (HTML pieces).
+
+pub mod gaps;
+pub mod objects;
+pub mod page;
 
 use crate::context::Ctx;
 use crate::journal::{Journal, Reconciliation};
 use crate::phases::read_kind;
+use crate::preflight::Technician;
 use crate::preflight::csv_quote;
 use crate::run::RunSummary;
+use page::{esc, num};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -88,224 +96,262 @@ pub fn write_all(ctx: &Ctx, app_id: &str, dir: &Path, summary: &RunSummary) -> s
     write_html(&ctx.bundle, &ctx.journal, dir)
 }
 
-fn esc(s: &str) -> String {
-    html_escape::encode_text(s).to_string()
-}
+/// Journal meta key holding the CSV (`key,name,email`) of technicians without a matching Intercom teammate, as
+/// found by the last preflight.
+pub const UNMATCHED_META: &str = "unmatched_technicians_csv";
 
-/// Source rows behind a phase, from the transform report's `objects[]` (`object`, `source_rows`): tickets for
-/// conversations, users/customers for contacts, articles for articles; `None` when the report does not say.
-fn source_rows(report: &Value, phase: &str) -> Option<u64> {
-    let wanted: &[&str] = match phase {
-        "conversations" => &["ticket", "tasks", "incident"],
-        "contacts" => &["user", "customer", "requestor", "person"],
-        "articles" => &["article", "solution"],
-        "companies" => &["company", "department"],
-        _ => return None,
-    };
-    let objects = report.get("objects").and_then(Value::as_array)?;
-    let rows: Vec<u64> = objects
-        .iter()
-        .filter(|o| {
-            o.get("object")
-                .and_then(Value::as_str)
-                .is_some_and(|n| wanted.contains(&n))
-        })
-        .filter_map(|o| o.get("source_rows").and_then(Value::as_u64))
-        .collect();
-    (!rows.is_empty()).then(|| rows.iter().sum())
-}
-
-fn bar_chart(lines: &[&Reconciliation]) -> String {
-    let max = lines
-        .iter()
-        .map(|l| {
-            l.expected
-                .max(l.created + l.matched + l.updated + l.skipped + l.failed)
-        })
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
-    let (w, row_h) = (520.0, 26.0);
-    let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="760" height="{}" role="img" aria-label="records per phase">"#,
-        (lines.len() as f64 * row_h + 30.0) as u64
-    );
-    let colors = [
-        ("created", "#2e7d32"),
-        ("matched", "#1565c0"),
-        ("updated", "#6a1b9a"),
-        ("skipped", "#9e9e9e"),
-        ("failed", "#c62828"),
-    ];
-    for (i, l) in lines.iter().enumerate() {
-        let y = i as f64 * row_h + 4.0;
-        let _ = write!(
-            svg,
-            r#"<text x="0" y="{}" font-size="12">{}</text>"#,
-            y + 15.0,
-            esc(&l.phase)
-        );
-        let mut x = 120.0;
-        for (name, value) in [
-            ("created", l.created),
-            ("matched", l.matched),
-            ("updated", l.updated),
-            ("skipped", l.skipped),
-            ("failed", l.failed),
-        ] {
-            let width = value as f64 / max * w;
-            let color = colors.iter().find(|c| c.0 == name).map_or("#000", |c| c.1);
-            if width > 0.0 {
-                let _ = write!(
-                    svg,
-                    r#"<rect x="{x:.1}" y="{y:.1}" width="{width:.1}" height="18" fill="{color}"><title>{name}: {value}</title></rect>"#
-                );
-            }
-            x += width;
-        }
-        let _ = write!(
-            svg,
-            r#"<text x="{:.1}" y="{}" font-size="11">{}</text>"#,
-            x + 4.0,
-            y + 14.0,
-            l.expected
+/// The CSV (`key,name,email`) of technicians without a teammate, for [`UNMATCHED_META`].
+pub fn technicians_csv(techs: &[Technician]) -> String {
+    let mut csv = String::from("key,name,email\n");
+    for t in techs {
+        let _ = writeln!(
+            csv,
+            "{},{},{}",
+            csv_quote(&t.key),
+            csv_quote(&t.name),
+            csv_quote(&t.email)
         );
     }
-    let ly = lines.len() as f64 * row_h + 20.0;
-    for (i, (name, color)) in colors.iter().enumerate() {
-        let x = 120.0 + i as f64 * 100.0;
-        let _ = write!(
-            svg,
-            r#"<rect x="{x}" y="{}" width="10" height="10" fill="{color}"/><text x="{}" y="{}" font-size="11">{name}</text>"#,
-            ly - 9.0,
-            x + 14.0,
-            ly
-        );
-    }
-    svg.push_str("</svg>");
-    svg
+    csv
 }
 
-/// Writes `report/migration-report.html` from the journal (reconciliation lines of the current bundle), the
-/// bundle's `report/report.json` and `gaps/`, `report/load-report.json` and `audit/audit.json` when present.
-///
-/// # Errors
-/// I/O errors.
-pub fn write_html(bundle: &Bundle, journal: &Journal, dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir.join("report"))?;
-    let lines = journal.reconciliations(bundle.id()).unwrap_or_default();
-    // The last line of each phase is the one that counts (a resume appends new lines).
-    let mut latest: Vec<&Reconciliation> = Vec::new();
-    for l in &lines {
+fn read_json(path: &Path) -> Value {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// The last reconciliation line of each phase of this bundle (a resume appends new lines), in phase order.
+fn latest_lines(bundle: &Bundle, journal: &Journal) -> Vec<Reconciliation> {
+    let mut latest: Vec<Reconciliation> = Vec::new();
+    for l in journal.reconciliations(bundle.id()).unwrap_or_default() {
         match latest.iter_mut().find(|x| x.phase == l.phase) {
             Some(slot) => *slot = l,
             None => latest.push(l),
         }
     }
-    let transform: Value = std::fs::read_to_string(bundle.path("report/report.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
-    let run: Value = std::fs::read_to_string(dir.join("report/load-report.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
-    let audit: Value = std::fs::read_to_string(dir.join("audit/audit.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
+    latest
+}
+
+fn secs_text(secs: f64) -> String {
+    if secs >= 3600.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else if secs >= 120.0 {
+        format!("{:.1} min", secs / 60.0)
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
+fn phase_name(phase: &str) -> &str {
+    match phase {
+        "preflight" => "Checks before loading (teammates, fields, tag)",
+        "attributes" => "Custom fields",
+        "companies" => "Companies",
+        "contacts" => "Contacts and their companies",
+        "conversations" => "Conversations",
+        "collections" => "Help-center collections",
+        "articles" => "Help-center articles",
+        "notes" => "Contact and company notes",
+        "verify" => "Final check of the loaded records",
+        other => other,
+    }
+}
+
+/// Writes `report/migration-report.html` (with `report/gaps/`, `report/crossref.csv`, `report/audit.html`) from
+/// the journal, the bundle's `report/report.json` and `gaps/`, `report/load-report.json` and `audit/audit.json`
+/// when present. Apart from the written-at time, the same inputs give the same bytes.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_html(bundle: &Bundle, journal: &Journal, dir: &Path) -> std::io::Result<()> {
+    let report_dir = dir.join("report");
+    std::fs::create_dir_all(&report_dir)?;
+    let transform = read_json(&bundle.path("report/report.json"));
+    let run = read_json(&report_dir.join("load-report.json"));
+    let audit = read_json(&dir.join("audit/audit.json"));
+    let lines = objects::object_lines(bundle, journal, &transform);
+    let phases = latest_lines(bundle, journal);
+    let no_teammate = journal.meta(UNMATCHED_META).ok().flatten();
+    let gap_files = gaps::copy_gaps(bundle, &report_dir, no_teammate.as_deref())?;
+    let no_teammate_rows = no_teammate.as_deref().map_or(0, gaps::csv_rows);
+    let has_crossref = dir.join("crossref.csv").exists();
+    if has_crossref {
+        std::fs::copy(dir.join("crossref.csv"), report_dir.join("crossref.csv"))?;
+    }
+    let has_audit_html = dir.join("audit/audit.html").exists();
+    if has_audit_html {
+        std::fs::copy(dir.join("audit/audit.html"), report_dir.join("audit.html"))?;
+    }
+
+    let total = |f: fn(&objects::ObjectLine) -> u64| lines.iter().map(f).sum::<u64>();
+    let (loaded, matched, skipped) = (
+        total(|l| l.loaded),
+        total(|l| l.matched),
+        total(|l| l.skipped),
+    );
+    let failed = total(|l| l.failed) + total(|l| l.pending);
+    let tickets = lines
+        .iter()
+        .find(|l| l.phase == "conversations")
+        .map_or(0, |l| l.source.unwrap_or(l.transformed));
+    let conversations = lines
+        .iter()
+        .find(|l| l.phase == "conversations")
+        .map_or(0, |l| l.loaded + l.matched + l.skipped);
 
     let mut h = String::new();
-    h.push_str("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Track-It! to Intercom migration report</title>");
-    h.push_str("<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}.bad{color:#c62828;font-weight:bold}.ok{color:#2e7d32;font-weight:bold}pre{background:#f5f5f5;padding:1em;overflow:auto}</style></head><body>");
-    h.push_str("<h1>Track-It! to Intercom migration report</h1>");
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>Track-It! to Intercom migration report</title><style>");
+    h.push_str(page::STYLE);
+    h.push_str("</style></head><body><h1>Track-It! to Intercom migration report</h1>");
     let _ = write!(
         h,
-        "<p>Load bundle <code>{}</code>, migration <code>{}</code>, report written {}.</p>",
-        esc(bundle.id()),
+        "<p class=\"meta\">Migration <b>{}</b> ({} Track-It! data) \u{00b7} report written {}</p>",
         esc(bundle.manifest().migration_id.as_deref().unwrap_or("-")),
-        esc(&chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        esc(transform
+            .get("profile")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")),
+        esc(&chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string())
     );
-    h.push_str("<h2>Load, per phase</h2><table><tr><th>phase</th><th>source</th><th>transformed</th><th>loaded</th><th>matched existing</th><th>skipped</th><th>failed</th><th>API calls</th><th>time (s)</th></tr>");
-    for l in &latest {
-        let source =
-            source_rows(&transform, &l.phase).map_or_else(|| "-".to_string(), |n| n.to_string());
-        let cls = if l.failed > 0 { " class=\"bad\"" } else { "" };
+
+    // Summary cards.
+    let audit_card = match audit.get("differences").and_then(Value::as_u64) {
+        Some(0) => "<b class=\"ok\">0</b>differences found by the audit".to_string(),
+        Some(n) => format!(
+            "<b class=\"bad\">{}</b>differences found by the audit",
+            num(n)
+        ),
+        None => "<b>\u{2013}</b>audit not run yet".to_string(),
+    };
+    let _ = write!(
+        h,
+        "<div class=\"summary\"><div class=\"card\"><b>{}</b>Track-It! tickets</div><div class=\"card\"><b>{}</b>conversations in Intercom</div><div class=\"card\"><b>{}</b>records loaded or matched</div><div class=\"card\"><b{}>{}</b>records failed</div><div class=\"card\">{audit_card}</div></div>",
+        num(tickets),
+        num(conversations),
+        num(loaded + matched + skipped),
+        if failed > 0 {
+            " class=\"bad\""
+        } else {
+            " class=\"ok\""
+        },
+        num(failed)
+    );
+
+    h.push_str("<h2>What was migrated</h2><p>For each kind of record: how many rows Track-It! held, how many records were prepared for Intercom from them, and what happened to each. \u{201c}Matched existing\u{201d} means the record already existed in Intercom (for example a contact with the same email) and was linked instead of duplicated; \u{201c}skipped\u{201d} means an earlier run already loaded it and it has not changed since.</p>");
+    h.push_str(&page::objects_table(&lines));
+    h.push_str(&page::bar_chart(&lines));
+
+    h.push_str("<h2>Every Track-It! row is accounted for</h2><p>Each row read from Track-It! was either carried over to Intercom or listed, with the reason, in one of the files below.</p>");
+    h.push_str(&page::balance_table(&transform));
+
+    h.push_str("<h2>What your Intercom admin needs to know</h2><p>Some Track-It! information has no equivalent in Intercom or cannot be created automatically. Each file below holds it, with what it means for you:</p>");
+    if no_teammate_rows > 0 {
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{cls}>{}</td><td>{}</td><td>{:.1}</td></tr>",
-            esc(&l.phase),
-            source,
-            l.expected,
-            l.created + l.updated,
-            l.matched,
-            l.skipped,
-            l.failed,
-            l.requests,
-            l.secs
+            "<p><b>{}</b> technician(s) had no Intercom teammate with the same email address; their replies and notes were posted by the migration's fallback teammate (see <a href=\"gaps/{}\">{}</a>).</p>",
+            num(no_teammate_rows),
+            gaps::NO_TEAMMATE_FILE,
+            gaps::NO_TEAMMATE_FILE
         );
     }
-    h.push_str("</table>");
-    h.push_str(&bar_chart(&latest));
-    if let Some(obj) = run.as_object() {
-        let _ = write!(
-            h,
-            "<h2>Run</h2><p>{} API requests, {} rate-limit waits (429), {:.1} s.</p>",
-            obj.get("requests").and_then(Value::as_u64).unwrap_or(0),
-            obj.get("rate_limited").and_then(Value::as_u64).unwrap_or(0),
-            obj.get("secs").and_then(Value::as_f64).unwrap_or(0.0)
-        );
-        if let Some(f) = obj
-            .get("failures")
-            .and_then(Value::as_array)
-            .filter(|f| !f.is_empty())
-        {
-            h.push_str("<h3 class=\"bad\">Failed records</h3><ul>");
-            for item in f {
-                let _ = write!(h, "<li>{}</li>", esc(&item.to_string()));
-            }
-            h.push_str("</ul>");
-        }
-    }
+    h.push_str(&page::gap_list(&gap_files));
+
     h.push_str("<h2>Audit</h2>");
     match audit.get("differences").and_then(Value::as_u64) {
-        Some(0) => {
+        Some(d) => {
+            let checked = audit.get("checked").and_then(Value::as_u64).unwrap_or(0);
+            let unverifiable = audit.get("unverifiable").and_then(Value::as_u64).unwrap_or(0);
+            let cls = if d == 0 { "ok" } else { "bad" };
             let _ = write!(
                 h,
-                "<p class=\"ok\">Audit: {} records compared field by field, 0 differences.</p>",
-                audit.get("checked").and_then(Value::as_u64).unwrap_or(0)
+                "<p>After loading, <b>{}</b> records were read back from Intercom and compared field by field with what was sent: <span class=\"{cls}\">{} difference(s)</span>.",
+                num(checked),
+                num(d)
             );
+            if unverifiable > 0 {
+                let _ = write!(
+                    h,
+                    " {} note(s) cannot be read back through Intercom's API and were checked only by their successful creation.",
+                    num(unverifiable)
+                );
+            }
+            h.push_str("</p>");
+            if has_audit_html {
+                h.push_str("<p>Details: <a href=\"audit.html\">audit.html</a>.</p>");
+            }
         }
-        Some(n) => {
+        None => h.push_str("<p>The audit has not been run yet; it runs with <code>ti-load audit</code> and then updates this page.</p>"),
+    }
+
+    h.push_str("<h2>Duration and Intercom API usage</h2>");
+    if let Some(obj) = run.as_object() {
+        let get = |k: &str| obj.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let requests = get("requests");
+        let _ = write!(
+            h,
+            "<p>The last loading run took <b>{}</b> and made <b>{}</b> Intercom API calls. Intercom refused {} call(s) for exceeding its rate limit (each was retried after the limit reset); the loader paced itself {} time(s) to stay within the limit.",
+            secs_text(obj.get("secs").and_then(Value::as_f64).unwrap_or(0.0)),
+            num(requests),
+            num(get("rate_limited")),
+            num(get("rate_limit_waits"))
+        );
+        if let Some(p) = phases
+            .iter()
+            .find(|p| p.phase == "conversations")
+            .filter(|_| conversations > 0)
+        {
             let _ = write!(
                 h,
-                "<p class=\"bad\">Audit: {n} difference(s); see <a href=\"../audit/audit.html\">audit.html</a>.</p>"
+                " Loading conversations took {:.1} API calls per ticket.",
+                p.requests as f64 / conversations as f64
             );
         }
-        None => h.push_str("<p>No audit yet (<code>ti-load audit</code>).</p>"),
+        h.push_str("</p>");
     }
-    h.push_str("<h2>Files</h2><ul><li><a href=\"../crossref.csv\">crossref.csv</a>: Track-It! ticket number → Intercom conversation and inbox link</li>");
-    if dir.join("audit/audit.html").exists() {
-        h.push_str("<li><a href=\"../audit/audit.html\">audit/audit.html</a></li>");
+    if !phases.is_empty() {
+        h.push_str("<table><tr><th>Step</th><th>Time</th><th>API calls</th></tr>");
+        for p in &phases {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(phase_name(&p.phase)),
+                secs_text(p.secs),
+                num(p.requests)
+            );
+        }
+        h.push_str("</table>");
     }
-    for f in bundle.files_under("gaps/") {
-        let abs = bundle.path(&f.path);
-        let _ = write!(
-            h,
-            "<li><a href=\"file://{}\">{}</a> ({} rows)</li>",
-            esc(&abs.display().to_string()),
-            esc(&f.path),
-            f.rows.map_or("?".to_string(), |r| r.to_string())
-        );
+    if let Some(f) = run
+        .get("failures")
+        .and_then(Value::as_array)
+        .filter(|f| !f.is_empty())
+    {
+        h.push_str("<h3 class=\"bad\">Records that failed</h3><table><tr><th>Record</th><th>Reason</th></tr>");
+        for item in f {
+            let cell = |i: usize| {
+                item.get(i)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td class=\"l\">{}</td></tr>",
+                esc(&cell(0)),
+                esc(&cell(1))
+            );
+        }
+        h.push_str("</table>");
     }
-    h.push_str("</ul>");
-    if !transform.is_null() {
-        let _ = write!(
-            h,
-            "<h2>Transform report</h2><pre>{}</pre>",
-            esc(&serde_json::to_string_pretty(&transform).unwrap_or_default())
-        );
+
+    h.push_str("<h2>Finding a Track-It! ticket in Intercom</h2>");
+    if has_crossref {
+        h.push_str("<p><a href=\"crossref.csv\">crossref.csv</a> lists every Track-It! ticket number with its Intercom conversation and a direct link to it in the Intercom inbox. Each migrated conversation also carries the Track-It! ticket number in its <i>ti_ticket_id</i> field.</p>");
+    } else {
+        h.push_str("<p>The ticket cross-reference has not been written yet.</p>");
     }
     h.push_str("</body></html>\n");
-    std::fs::write(dir.join("report/migration-report.html"), h)
+    std::fs::write(report_dir.join("migration-report.html"), h)
 }

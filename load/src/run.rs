@@ -82,6 +82,8 @@ pub struct RunSummary {
     pub requests: u64,
     /// 429 answers received.
     pub rate_limited: u64,
+    /// Times a worker waited for a rate-limit slot (the loader pacing itself under the limit).
+    pub rate_limit_waits: u64,
     /// Wall time, seconds.
     pub secs: f64,
     /// Records of the journal that the bundle no longer holds (delta; reported, never deleted).
@@ -184,6 +186,7 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         failures: Vec::new(),
         requests: 0,
         rate_limited: 0,
+        rate_limit_waits: 0,
         secs: 0.0,
         disappeared: Vec::new(),
     };
@@ -203,6 +206,10 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
     journal.set_meta("tag_id", &ws.tag_id)?;
     journal.set_meta("me", &ws.admins.me)?;
     journal.set_meta("base_url", &cfg.intercom.effective_base_url())?;
+    journal.set_meta(
+        report::UNMATCHED_META,
+        &report::technicians_csv(&ws.unmatched),
+    )?;
     if args.dry_run {
         crate::dryrun::print(&bundle, &ws.admins).map_err(LoadError::Failed)?;
         return Ok(summary);
@@ -253,6 +260,7 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
     }
     summary.requests = client.requests();
     summary.rate_limited = client.limiter().total_429();
+    summary.rate_limit_waits = client.limiter().total_waits();
     summary.secs = started.elapsed().as_secs_f64();
     report::write_all(&ctx, &ws.app_id, &dir, &summary)
         .map_err(|e| LoadError::Failed(format!("writing reports: {e}")))?;

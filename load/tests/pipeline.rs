@@ -155,10 +155,12 @@ fn generated_fixture_through_extract_transform_and_load() {
     assert_eq!(a["differences"], 0);
     let html = std::fs::read_to_string(dir.join("out/report/migration-report.html")).unwrap();
     assert!(
-        html.contains("<td>conversations</td><td>200</td>"),
+        html.contains(
+            "<tr><td>Tickets \u{2192} conversations</td><td>200</td><td>200</td><td>200</td>"
+        ),
         "source rows of tickets missing from the report"
     );
-    assert!(html.contains("0 differences"));
+    assert!(html.contains("0 difference(s)"));
     let crossref = std::fs::read_to_string(dir.join("out/crossref.csv")).unwrap();
     assert_eq!(
         crossref.lines().count(),

@@ -88,7 +88,26 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
         Some(2),
     )
     .unwrap();
-    w.write_json("report/report.json", &json!({"title": "kind", "rows": [{"name": "conversation", "read": shape.tickets, "written": shape.tickets}]})).unwrap();
+    // The transform's report and a few gap files, shaped like ti-transform's (the migration report reads them).
+    w.write_json("report/report.json", &json!({"producer": "test", "profile": "classic", "objects": [
+        {"object": "ticket", "table": "dbo.TASKS", "source_rows": shape.tickets + 1, "migrated_rows": shape.tickets,
+         "dropped_rows": 1, "dropped_by_reason": {"its requester does not exist": 1}, "balanced": true},
+        {"object": "user", "table": "dbo.HDUsers", "source_rows": shape.contacts, "migrated_rows": shape.contacts,
+         "dropped_rows": 0, "dropped_by_reason": {}, "balanced": true}],
+        "unmapped_tables": ["dbo.zz_import"]})).unwrap();
+    w.write_bytes(
+        "gaps/truncated_values.csv",
+        b"record,attribute,original_chars,original_value\nconversation:ticket:1,ti_memo,300,\"line one\nline two\"\n",
+        Some(1),
+    )
+    .unwrap();
+    w.write_bytes("gaps/sla_spec.md", b"# SLA handoff specification\n", None)
+        .unwrap();
+    w.write_json(
+        "gaps/change_requests.json",
+        &json!({"change_requests": [{"change_id": "1"}, {"change_id": "2"}]}),
+    )
+    .unwrap();
     let attr = |model: &str, name: &str| {
         Record::new(
             format!("data_attribute:{model}:{name}"),
