@@ -88,6 +88,17 @@ fn main() -> ExitCode {
             out,
             sample,
         } => ti_transform::run::run(&extract, &mapping, &out, sample).map(|s| {
+            let mut table = ti_shared::report::Report::new("object");
+            for o in s.report["objects"].as_array().into_iter().flatten() {
+                table.add(ti_shared::report::ReportRow {
+                    name: o["object"].as_str().unwrap_or_default().to_string(),
+                    read: o["source_rows"].as_u64().unwrap_or(0),
+                    written: o["migrated_rows"].as_u64().unwrap_or(0),
+                    rejected: o["dropped_rows"].as_u64().unwrap_or(0),
+                    ..Default::default()
+                });
+            }
+            print!("{table}");
             println!("OK {}  {}", s.bundle_id, out.display());
             for (k, n) in &s.records {
                 println!("  {k:<24} {n:>8}");
