@@ -313,3 +313,33 @@ fn long_conversations_split_into_linked_ones() {
     let later = second.body["create"]["created_at"].as_i64().unwrap();
     assert!(later >= first["create"]["created_at"].as_i64().unwrap());
 }
+
+#[test]
+fn more_than_250_attributes_fail_clearly_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let extract = dir.path().join("extract");
+    common::write_bundle(&extract, &common::classic_tables());
+    let mut text = ti_transform::propose_file(&extract, "auto")
+        .unwrap()
+        .replace("confirmed = false", "confirmed = true");
+    for i in 0..251 {
+        text.push_str(&format!(
+            "\n[[attribute]]\ncolumn = \"WO_TEXT1\"\nname = \"ti_extra_{i}__c\"\ndata_type = \"string\"\n"
+        ));
+    }
+    let mapping = dir.path().join("mapping.toml");
+    std::fs::write(&mapping, text).unwrap();
+    let out = dir.path().join("load");
+    let assert = Command::cargo_bin("ti-transform")
+        .unwrap()
+        .arg("run")
+        .arg(&extract)
+        .arg("--mapping")
+        .arg(&mapping)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(err.contains("limit of 250"), "{err}");
+}
