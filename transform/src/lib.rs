@@ -34,10 +34,15 @@ pub use error::{Result, TransformError};
 pub fn propose_file(extract: &std::path::Path, profile: &str) -> Result<String> {
     let bundle = ti_shared::bundle::Bundle::open(extract)?;
     let source = source::SourceTables::from_bundle(&bundle)?;
-    let profile = if profile == "auto" {
+    let profile_obj = if profile == "auto" {
         profile::Profile::detect(source.inventory())?
     } else {
         profile::Profile::built_in(profile)?
     };
-    propose::propose(&source, &profile)
+    let profile_ref = if profile.ends_with(".toml") {
+        profile.to_string()
+    } else {
+        profile_obj.name.clone()
+    };
+    propose::propose(&source, &profile_obj, &profile_ref)
 }

@@ -68,11 +68,17 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// A built-in profile by name.
+    /// A built-in profile by name, or a site's profile file when `name` ends in `.toml` (a copy of a built-in
+    /// profile with the site's table and column names).
     ///
     /// # Errors
     /// [`TransformError::Usage`] for an unknown name or a broken profile file.
     pub fn built_in(name: &str) -> Result<Self> {
+        if name.ends_with(".toml") {
+            let text = std::fs::read_to_string(name)
+                .map_err(|e| TransformError::Usage(format!("profile file {name}: {e}")))?;
+            return Self::parse(&text);
+        }
         let text = BUILT_IN
             .iter()
             .find(|(n, _)| *n == name)

@@ -70,7 +70,8 @@ pub fn propose_note_type(name: &str) -> &'static str {
 ///
 /// # Errors
 /// Parquet read failures.
-pub fn propose(source: &SourceTables, profile: &Profile) -> Result<String> {
+/// `profile_ref` is what the mapping's `profile` key names: a built-in name or a site profile file path.
+pub fn propose(source: &SourceTables, profile: &Profile, profile_ref: &str) -> Result<String> {
     let inv = source.inventory();
     let fingerprint = inv.fingerprint();
     let (zone, zone_reason) = crate::time::propose_zone(
@@ -232,7 +233,7 @@ pub fn propose(source: &SourceTables, profile: &Profile) -> Result<String> {
         "# proposed: detected from the inventory ({}).",
         profile.detect.join(", ")
     );
-    let _ = writeln!(w, "profile = {}", q(&profile.name));
+    let _ = writeln!(w, "profile = {}", q(profile_ref));
     let _ = writeln!(
         w,
         "# proposed: {zone_reason}. Source datetimes without zone are read in it (DST gap: moved forward by the gap; overlap: first occurrence)."
