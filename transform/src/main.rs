@@ -65,6 +65,15 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cli.common.init_logging();
+    // Configuration problems are the user's to fix (exit 2) and are reported before any bundle is read.
+    let config = match cli.common.load_config() {
+        Ok(config) => config,
+        Err(err) if !matches!(cli.command, Command::Verify { .. }) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(exit::USAGE);
+        }
+        Err(_) => Default::default(),
+    };
     let result = match cli.command {
         Command::Verify { bundle } => return verify_command(&bundle),
         Command::Propose {
@@ -87,23 +96,27 @@ fn main() -> ExitCode {
             mapping,
             out,
             sample,
-        } => ti_transform::run::run(&extract, &mapping, &out, sample).map(|s| {
-            let mut table = ti_shared::report::Report::new("object");
-            for o in s.report["objects"].as_array().into_iter().flatten() {
-                table.add(ti_shared::report::ReportRow {
-                    name: o["object"].as_str().unwrap_or_default().to_string(),
-                    read: o["source_rows"].as_u64().unwrap_or(0),
-                    written: o["migrated_rows"].as_u64().unwrap_or(0),
-                    rejected: o["dropped_rows"].as_u64().unwrap_or(0),
-                    ..Default::default()
-                });
-            }
-            print!("{table}");
-            println!("OK {}  {}", s.bundle_id, out.display());
-            for (k, n) in &s.records {
-                println!("  {k:<24} {n:>8}");
-            }
-        }),
+        } => {
+            let sample =
+                sample.or((config.transform.sample > 0).then_some(config.transform.sample));
+            ti_transform::run::run(&extract, &mapping, &out, sample).map(|s| {
+                let mut table = ti_shared::report::Report::new("object");
+                for o in s.report["objects"].as_array().into_iter().flatten() {
+                    table.add(ti_shared::report::ReportRow {
+                        name: o["object"].as_str().unwrap_or_default().to_string(),
+                        read: o["source_rows"].as_u64().unwrap_or(0),
+                        written: o["migrated_rows"].as_u64().unwrap_or(0),
+                        rejected: o["dropped_rows"].as_u64().unwrap_or(0),
+                        ..Default::default()
+                    });
+                }
+                print!("{table}");
+                println!("OK {}  {}", s.bundle_id, out.display());
+                for (k, n) in &s.records {
+                    println!("  {k:<24} {n:>8}");
+                }
+            })
+        }
         Command::Explain { load, key, extract } => {
             ti_transform::explain::explain(&load, &key, extract.as_deref()).map(|t| print!("{t}"))
         }
