@@ -11,11 +11,21 @@ async fn login_and_errors() {
     let srv = start(&db, &[]);
 
     // Wrong password: 18456, login fails cleanly.
-    let e = try_connect(srv.port, "wrong").await.err().expect("bad password must fail");
+    let e = try_connect(srv.port, "wrong")
+        .await
+        .err()
+        .expect("bad password must fail");
     assert_eq!(err_code(&e), 18456, "{e:?}");
 
     let mut c = connect(srv.port).await;
-    let row = c.simple_query("SELECT 1 AS one").await.unwrap().into_row().await.unwrap().unwrap();
+    let row = c
+        .simple_query("SELECT 1 AS one")
+        .await
+        .unwrap()
+        .into_row()
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.get::<i32, _>(0), Some(1));
 
     // 208 invalid object, naming it.
@@ -23,7 +33,10 @@ async fn login_and_errors() {
     assert_eq!(err_code(&e), 208);
     assert!(e.to_string().contains("dbo.NOPE"), "{e}");
     // 207 invalid column.
-    let e = c.query("SELECT [nope] FROM [dbo].[TASKS]", &[]).await.unwrap_err();
+    let e = c
+        .query("SELECT [nope] FROM [dbo].[TASKS]", &[])
+        .await
+        .unwrap_err();
     assert_eq!(err_code(&e), 207, "{e}");
     assert!(e.to_string().contains("nope"));
     // 102 syntax.
@@ -32,15 +45,24 @@ async fn login_and_errors() {
     // Unknown function: 195. Catalog tables are not user objects: 208.
     let e = c.query("SELECT NEWID()", &[]).await.unwrap_err();
     assert_eq!(err_code(&e), 195, "{e}");
-    let e = c.query("SELECT * FROM _ti_database", &[]).await.unwrap_err();
+    let e = c
+        .query("SELECT * FROM _ti_database", &[])
+        .await
+        .unwrap_err();
     assert_eq!(err_code(&e), 208, "{e}");
     // Writes are refused as on a read-only database.
-    let e = c.execute("DELETE FROM [dbo].[TASKS]", &[]).await.unwrap_err();
+    let e = c
+        .execute("DELETE FROM [dbo].[TASKS]", &[])
+        .await
+        .unwrap_err();
     assert_eq!(err_code(&e), 3906, "{e}");
 
     // Still usable after the errors.
     let n: i64 = c
-        .query("SELECT COUNT_BIG(*) AS [rows] FROM [dbo].[TASKS] WITH (NOLOCK)", &[])
+        .query(
+            "SELECT COUNT_BIG(*) AS [rows] FROM [dbo].[TASKS] WITH (NOLOCK)",
+            &[],
+        )
         .await
         .unwrap()
         .into_row()
@@ -51,7 +73,10 @@ async fn login_and_errors() {
         .unwrap();
     assert_eq!(n, 10);
     let n: i32 = c
-        .query("SELECT COUNT(*) FROM [dbo].[TASKS] WHERE [WOID] > @P1", &[&5i32])
+        .query(
+            "SELECT COUNT(*) FROM [dbo].[TASKS] WHERE [WOID] > @P1",
+            &[&5i32],
+        )
         .await
         .unwrap()
         .into_row()
@@ -64,7 +89,10 @@ async fn login_and_errors() {
 
     // Names with spaces, schema-qualified, views.
     let rows = c
-        .query("SELECT [Seq], [Note Text] FROM [_SMDBA_].[Ticket Notes] ORDER BY [Seq] DESC", &[])
+        .query(
+            "SELECT [Seq], [Note Text] FROM [_SMDBA_].[Ticket Notes] ORDER BY [Seq] DESC",
+            &[],
+        )
         .await
         .unwrap()
         .into_first_result()
@@ -72,12 +100,20 @@ async fn login_and_errors() {
         .unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].get::<&str, _>("Note Text"), Some("second"));
-    let rows = c.query("SELECT * FROM dbo.vTASKS", &[]).await.unwrap().into_first_result().await.unwrap();
+    let rows = c
+        .query("SELECT * FROM dbo.vTASKS", &[])
+        .await
+        .unwrap()
+        .into_first_result()
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 5);
 
     // Several result sets in one batch.
     let sets = c
-        .simple_query("SET NOCOUNT ON; SELECT 1 AS a; SELECT [WOID] FROM [dbo].[TASKS] WHERE [WOID] <= 3")
+        .simple_query(
+            "SET NOCOUNT ON; SELECT 1 AS a; SELECT [WOID] FROM [dbo].[TASKS] WHERE [WOID] <= 3",
+        )
         .await
         .unwrap()
         .into_results()
@@ -87,7 +123,11 @@ async fn login_and_errors() {
     assert_eq!(sets[1].len(), 3);
 
     let log = std::fs::read_to_string(&srv.log).unwrap();
-    assert!(log.lines().any(|l| l.starts_with("stmt: SELECT COUNT_BIG(*)")), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("stmt: SELECT COUNT_BIG(*)")),
+        "{log}"
+    );
 }
 
 #[tokio::test]
@@ -100,8 +140,21 @@ async fn multi_packet_request_and_long_parameter() {
     let pad = " ".repeat(9000);
     let long = "y".repeat(20_000);
     let sql = format!("SELECT [WOID]{pad} FROM [dbo].[TASKS] WHERE [TASK] <> @P1 ORDER BY [WOID]");
-    let rows = c.query(sql.as_str(), &[&long.as_str()]).await.unwrap().into_first_result().await.unwrap();
+    let rows = c
+        .query(sql.as_str(), &[&long.as_str()])
+        .await
+        .unwrap()
+        .into_first_result()
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 3);
-    let row = c.simple_query(format!("SELECT 2 AS two{pad}")).await.unwrap().into_row().await.unwrap().unwrap();
+    let row = c
+        .simple_query(format!("SELECT 2 AS two{pad}"))
+        .await
+        .unwrap()
+        .into_row()
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.get::<i32, _>(0), Some(2));
 }

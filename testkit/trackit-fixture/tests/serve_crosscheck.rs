@@ -9,7 +9,10 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn have_pytds() -> bool {
-    Command::new("python3").args(["-c", "import pytds"]).output().is_ok_and(|o| o.status.success())
+    Command::new("python3")
+        .args(["-c", "import pytds"])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -22,9 +25,17 @@ fn python_tds_reads_the_same_values() {
     let db = golden_db(dir.path(), 10, None);
     let srv = start(&db, &[]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/crosscheck.py");
-    let out = Command::new("python3").arg(script).arg(srv.port.to_string()).output().unwrap();
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(srv.port.to_string())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("python-tds crosscheck OK"));
 }
 
@@ -47,7 +58,18 @@ fn freetds_tsql_reads_the_same_values() {
     )
     .unwrap();
     let mut child = Command::new("tsql")
-        .args(["-S", "fixture", "-U", "sa", "-P", "fixture", "-D", "TRACKIT_DATA", "-o", "q"])
+        .args([
+            "-S",
+            "fixture",
+            "-U",
+            "sa",
+            "-P",
+            "fixture",
+            "-D",
+            "TRACKIT_DATA",
+            "-o",
+            "q",
+        ])
         .env("FREETDSCONF", &conf)
         .env("HOME", dir.path())
         .stdin(Stdio::piped())
@@ -58,9 +80,15 @@ fn freetds_tsql_reads_the_same_values() {
     let input = "SELECT [id], [i], [bi], [d38], [m], [dt], [dto], [g], [vc], [nv], [tx] FROM [dbo].[TYPES] ORDER BY [id]\ngo\n\
                  SELECT COUNT_BIG(*) AS [rows] FROM [dbo].[TASKS] WITH (NOLOCK)\ngo\n\
                  SELECT * FROM [dbo].[NOPE]\ngo\nexit\n";
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     for want in [
         "-2147483648",
         "-9223372036854775808",
@@ -75,5 +103,8 @@ fn freetds_tsql_reads_the_same_values() {
     ] {
         assert!(text.contains(want), "tsql output lacks {want:?}:\n{text}");
     }
-    assert!(text.lines().any(|l| l.trim() == "10"), "COUNT_BIG row:\n{text}");
+    assert!(
+        text.lines().any(|l| l.trim() == "10"),
+        "COUNT_BIG row:\n{text}"
+    );
 }

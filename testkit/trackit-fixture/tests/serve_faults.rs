@@ -25,7 +25,10 @@ async fn refuse_drop_error_and_delay() {
             "delay-ms=1",
         ],
     );
-    assert!(try_connect(srv.port, "fixture").await.is_err(), "first login is refused");
+    assert!(
+        try_connect(srv.port, "fixture").await.is_err(),
+        "first login is refused"
+    );
 
     // Drop: the connection closes after 5 rows.
     let mut c = connect(srv.port).await;
@@ -40,18 +43,38 @@ async fn refuse_drop_error_and_delay() {
         Ok(())
     }
     .await;
-    assert!(res.is_err(), "stream must fail when the server drops the connection");
+    assert!(
+        res.is_err(),
+        "stream must fail when the server drops the connection"
+    );
     assert_eq!(rows, 5);
 
     // Error after 3 rows, twice; other tables are not affected; then the fault is used up.
     let mut c = connect(srv.port).await;
     for _ in 0..2 {
-        let e = c.query(ALL_TASKS, &[]).await.unwrap().into_first_result().await.unwrap_err();
+        let e = c
+            .query(ALL_TASKS, &[])
+            .await
+            .unwrap()
+            .into_first_result()
+            .await
+            .unwrap_err();
         assert_eq!(err_code(&e), 50000, "{e}");
-        let n = c.query("SELECT [Seq] FROM [_SMDBA_].[Ticket Notes]", &[]).await.unwrap().into_first_result().await;
+        let n = c
+            .query("SELECT [Seq] FROM [_SMDBA_].[Ticket Notes]", &[])
+            .await
+            .unwrap()
+            .into_first_result()
+            .await;
         assert_eq!(n.unwrap().len(), 2);
     }
-    let all = c.query(ALL_TASKS, &[]).await.unwrap().into_first_result().await.unwrap();
+    let all = c
+        .query(ALL_TASKS, &[])
+        .await
+        .unwrap()
+        .into_first_result()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 20);
 }
 
@@ -75,10 +98,23 @@ async fn attention_cancels_a_running_result() {
     }
     c.cancel_query().await.unwrap();
     // The connection is usable afterwards.
-    let row = c.query("SELECT COUNT(*) FROM [dbo].[TASKS]", &[]).await.unwrap().into_row().await.unwrap().unwrap();
+    let row = c
+        .query("SELECT COUNT(*) FROM [dbo].[TASKS]", &[])
+        .await
+        .unwrap()
+        .into_row()
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.get::<i32, _>(0), Some(50_000));
     // A cancel with nothing running is acknowledged too.
     c.cancel_query().await.unwrap();
-    let all = c.query(ALL_TASKS, &[]).await.unwrap().into_first_result().await.unwrap();
+    let all = c
+        .query(ALL_TASKS, &[])
+        .await
+        .unwrap()
+        .into_first_result()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 50_000);
 }

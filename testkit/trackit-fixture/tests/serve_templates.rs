@@ -9,34 +9,64 @@ use tiberius::ColumnType;
 #[tokio::test]
 async fn every_extract_template() {
     let dir = tempfile::tempdir().unwrap();
-    let db = golden_db(dir.path(), 25, Some("(UTC-05:00) Eastern Time (US & Canada)"));
+    let db = golden_db(
+        dir.path(),
+        25,
+        Some("(UTC-05:00) Eastern Time (US & Canada)"),
+    );
     let srv = start(&db, &[]);
     let mut c = connect(srv.port).await;
 
     // Q1 session options.
-    c.simple_query("SET NOCOUNT ON; SET TEXTSIZE 2147483647; SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        .await
-        .unwrap()
-        .into_results()
-        .await
-        .unwrap();
+    c.simple_query(
+        "SET NOCOUNT ON; SET TEXTSIZE 2147483647; SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    )
+    .await
+    .unwrap()
+    .into_results()
+    .await
+    .unwrap();
 
     // Q2 server facts.
     let q2 = "SELECT @@VERSION AS [version], DB_NAME() AS [database_name], \
               CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS [product_version], \
               CAST(SERVERPROPERTY('Collation') AS nvarchar(128)) AS [collation], SYSDATETIMEOFFSET() AS [now]";
-    let row = c.query(q2, &[]).await.unwrap().into_row().await.unwrap().unwrap();
-    assert!(row.get::<&str, _>("version").unwrap().starts_with("Microsoft SQL Server 2008 R2"));
+    let row = c
+        .query(q2, &[])
+        .await
+        .unwrap()
+        .into_row()
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        row.get::<&str, _>("version")
+            .unwrap()
+            .starts_with("Microsoft SQL Server 2008 R2")
+    );
     assert_eq!(row.get::<&str, _>("database_name"), Some("TRACKIT_DATA"));
     assert_eq!(row.get::<&str, _>("product_version"), Some("10.50.6000.34"));
-    assert_eq!(row.get::<&str, _>("collation"), Some("SQL_Latin1_General_CP1_CI_AS"));
+    assert_eq!(
+        row.get::<&str, _>("collation"),
+        Some("SQL_Latin1_General_CP1_CI_AS")
+    );
     let now: chrono::DateTime<chrono::FixedOffset> = row.get("now").unwrap();
     assert_eq!(now.offset().local_minus_utc(), -300 * 60);
     assert_eq!(row.columns()[4].column_type(), ColumnType::DatetimeOffsetn);
 
     // Q3 time zone.
-    let row = c.query("SELECT CURRENT_TIMEZONE() AS [time_zone]", &[]).await.unwrap().into_row().await.unwrap().unwrap();
-    assert_eq!(row.get::<&str, _>(0), Some("(UTC-05:00) Eastern Time (US & Canada)"));
+    let row = c
+        .query("SELECT CURRENT_TIMEZONE() AS [time_zone]", &[])
+        .await
+        .unwrap()
+        .into_row()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.get::<&str, _>(0),
+        Some("(UTC-05:00) Eastern Time (US & Canada)")
+    );
 
     // Q4 objects.
     let rows = c
@@ -48,18 +78,36 @@ async fn every_extract_template() {
         .unwrap();
     let names: Vec<String> = rows
         .iter()
-        .map(|r| format!("{}.{}:{}", r.get::<&str, _>(0).unwrap(), r.get::<&str, _>(1).unwrap(), r.get::<&str, _>(2).unwrap()))
+        .map(|r| {
+            format!(
+                "{}.{}:{}",
+                r.get::<&str, _>(0).unwrap(),
+                r.get::<&str, _>(1).unwrap(),
+                r.get::<&str, _>(2).unwrap()
+            )
+        })
         .collect();
     assert_eq!(
         names,
-        ["_SMDBA_.Ticket Notes:BASE TABLE", "dbo.TASKS:BASE TABLE", "dbo.TYPES:BASE TABLE", "dbo.vTASKS:VIEW"]
+        [
+            "_SMDBA_.Ticket Notes:BASE TABLE",
+            "dbo.TASKS:BASE TABLE",
+            "dbo.TYPES:BASE TABLE",
+            "dbo.vTASKS:VIEW"
+        ]
     );
 
     // Q5 columns.
     let q5 = "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH, \
               NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, IS_NULLABLE, COLLATION_NAME \
               FROM INFORMATION_SCHEMA.COLUMNS ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION";
-    let rows = c.query(q5, &[]).await.unwrap().into_first_result().await.unwrap();
+    let rows = c
+        .query(q5, &[])
+        .await
+        .unwrap()
+        .into_first_result()
+        .await
+        .unwrap();
     let find = |t: &str, col: &str| {
         rows.iter()
             .find(|r| r.get::<&str, _>(1) == Some(t) && r.get::<&str, _>(2) == Some(col))
@@ -68,16 +116,34 @@ async fn every_extract_template() {
     let vmax = find("TYPES", "vmax");
     assert_eq!(vmax.get::<&str, _>("DATA_TYPE"), Some("varchar"));
     assert_eq!(vmax.get::<i32, _>("CHARACTER_MAXIMUM_LENGTH"), Some(-1));
-    assert_eq!(vmax.get::<&str, _>("COLLATION_NAME"), Some("SQL_Latin1_General_CP1_CI_AS"));
+    assert_eq!(
+        vmax.get::<&str, _>("COLLATION_NAME"),
+        Some("SQL_Latin1_General_CP1_CI_AS")
+    );
     let d = find("TYPES", "d194");
     assert_eq!(d.get::<u8, _>("NUMERIC_PRECISION"), Some(19));
     assert_eq!(d.get::<i32, _>("NUMERIC_SCALE"), Some(4));
     assert_eq!(d.get::<&str, _>("IS_NULLABLE"), Some("YES"));
-    assert_eq!(find("TYPES", "id").get::<&str, _>("IS_NULLABLE"), Some("NO"));
-    assert_eq!(find("TYPES", "dto0").get::<i16, _>("DATETIME_PRECISION"), Some(0));
-    assert_eq!(find("TYPES", "vu").get::<&str, _>("COLLATION_NAME"), Some("Latin1_General_100_CI_AS_SC_UTF8"));
-    assert_eq!(find("TYPES", "tx").get::<i32, _>("CHARACTER_MAXIMUM_LENGTH"), Some(2_147_483_647));
-    assert_eq!(find("TYPES", "ntx").get::<i32, _>("CHARACTER_MAXIMUM_LENGTH"), Some(1_073_741_823));
+    assert_eq!(
+        find("TYPES", "id").get::<&str, _>("IS_NULLABLE"),
+        Some("NO")
+    );
+    assert_eq!(
+        find("TYPES", "dto0").get::<i16, _>("DATETIME_PRECISION"),
+        Some(0)
+    );
+    assert_eq!(
+        find("TYPES", "vu").get::<&str, _>("COLLATION_NAME"),
+        Some("Latin1_General_100_CI_AS_SC_UTF8")
+    );
+    assert_eq!(
+        find("TYPES", "tx").get::<i32, _>("CHARACTER_MAXIMUM_LENGTH"),
+        Some(2_147_483_647)
+    );
+    assert_eq!(
+        find("TYPES", "ntx").get::<i32, _>("CHARACTER_MAXIMUM_LENGTH"),
+        Some(1_073_741_823)
+    );
 
     // Q6 primary keys.
     let q6 = "SELECT kcu.TABLE_SCHEMA, kcu.TABLE_NAME, kcu.COLUMN_NAME, kcu.ORDINAL_POSITION \
@@ -85,14 +151,31 @@ async fn every_extract_template() {
               ON tc.CONSTRAINT_NAME = kcu.CONSTRAINT_NAME AND tc.TABLE_SCHEMA = kcu.TABLE_SCHEMA \
               AND tc.TABLE_NAME = kcu.TABLE_NAME WHERE tc.CONSTRAINT_TYPE = 'PRIMARY KEY' \
               ORDER BY kcu.TABLE_SCHEMA, kcu.TABLE_NAME, kcu.ORDINAL_POSITION";
-    let rows = c.query(q6, &[]).await.unwrap().into_first_result().await.unwrap();
-    let pks: Vec<String> =
-        rows.iter().map(|r| format!("{}.{}", r.get::<&str, _>(1).unwrap(), r.get::<&str, _>(2).unwrap())).collect();
+    let rows = c
+        .query(q6, &[])
+        .await
+        .unwrap()
+        .into_first_result()
+        .await
+        .unwrap();
+    let pks: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{}.{}",
+                r.get::<&str, _>(1).unwrap(),
+                r.get::<&str, _>(2).unwrap()
+            )
+        })
+        .collect();
     assert_eq!(pks, ["Ticket Notes.Seq", "TASKS.WOID", "TYPES.id"]);
 
     // Q7 row count.
     let row = c
-        .query("SELECT COUNT_BIG(*) AS [rows] FROM [dbo].[TASKS] WITH (NOLOCK)", &[])
+        .query(
+            "SELECT COUNT_BIG(*) AS [rows] FROM [dbo].[TASKS] WITH (NOLOCK)",
+            &[],
+        )
         .await
         .unwrap()
         .into_row()
@@ -108,12 +191,20 @@ async fn every_extract_template() {
                 DATALENGTH([DESCRIPT]) AS [DESCRIPT__bytes], \
                 CASE WHEN DATALENGTH([NOTE]) > @P3 THEN NULL ELSE CAST([NOTE] AS varbinary(max)) END AS [NOTE], \
                 DATALENGTH([NOTE]) AS [NOTE__bytes], CAST([COST] AS decimal(19,4)) AS [COST], [DATE_ENT], [FLAG]";
-    let q8 = format!("SELECT TOP (@P1) {list} FROM [dbo].[TASKS] WITH (NOLOCK) WHERE 1 = 1 OR [WOID] > @P2 ORDER BY [WOID]");
+    let q8 = format!(
+        "SELECT TOP (@P1) {list} FROM [dbo].[TASKS] WITH (NOLOCK) WHERE 1 = 1 OR [WOID] > @P2 ORDER BY [WOID]"
+    );
     let q8 = q8.replace("WHERE 1 = 1 OR [WOID] > @P2 ", "WHERE [WOID] > @P2 ");
     let mut last = 0i32;
     let mut seen = 0;
     loop {
-        let rows = c.query(q8.as_str(), &[&10i32, &last, &70i32]).await.unwrap().into_first_result().await.unwrap();
+        let rows = c
+            .query(q8.as_str(), &[&10i32, &last, &70i32])
+            .await
+            .unwrap()
+            .into_first_result()
+            .await
+            .unwrap();
         if rows.is_empty() {
             break;
         }
@@ -126,9 +217,15 @@ async fn every_extract_template() {
             assert!(task.starts_with(format!("Task number {id} ").as_bytes()));
             let d_len: i32 = r.get("DESCRIPT__bytes").unwrap();
             assert!(d_len > 70);
-            assert!(r.get::<&[u8], _>("DESCRIPT").is_none(), "over the threshold → NULL");
+            assert!(
+                r.get::<&[u8], _>("DESCRIPT").is_none(),
+                "over the threshold → NULL"
+            );
             let note: &[u8] = r.get("NOTE").unwrap();
-            let expect: Vec<u8> = format!("Note {id} ✓").encode_utf16().flat_map(u16::to_le_bytes).collect();
+            let expect: Vec<u8> = format!("Note {id} ✓")
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect();
             assert_eq!(note, expect.as_slice());
             assert_eq!(r.get::<i64, _>("NOTE__bytes"), Some(expect.len() as i64));
             let cost: tiberius::numeric::Numeric = r.get("COST").unwrap();
@@ -161,7 +258,10 @@ async fn every_extract_template() {
 
     // Q11 LOB length and Q12 LOB windows (1-based byte offsets).
     let row = c
-        .query("SELECT DATALENGTH([vmax]) AS [len] FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1", &[&1i32])
+        .query(
+            "SELECT DATALENGTH([vmax]) AS [len] FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1",
+            &[&1i32],
+        )
         .await
         .unwrap()
         .into_row()
@@ -170,7 +270,10 @@ async fn every_extract_template() {
         .unwrap();
     assert_eq!(row.get::<i64, _>(0), Some(10_000));
     let row = c
-        .query("SELECT DATALENGTH([img]) AS [len] FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1", &[&1i32])
+        .query(
+            "SELECT DATALENGTH([img]) AS [len] FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1",
+            &[&1i32],
+        )
         .await
         .unwrap()
         .into_row()
@@ -229,7 +332,10 @@ async fn current_timezone_missing_is_error_195() {
     let db = golden_db(dir.path(), 1, None);
     let srv = start(&db, &[]);
     let mut c = connect(srv.port).await;
-    let e = c.query("SELECT CURRENT_TIMEZONE() AS [time_zone]", &[]).await.unwrap_err();
+    let e = c
+        .query("SELECT CURRENT_TIMEZONE() AS [time_zone]", &[])
+        .await
+        .unwrap_err();
     assert_eq!(err_code(&e), 195, "{e}");
     assert!(e.to_string().contains("CURRENT_TIMEZONE"));
 }

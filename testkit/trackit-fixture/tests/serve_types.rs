@@ -18,7 +18,11 @@ fn num(r: &Row, c: &str) -> String {
     let digits = format!("{:0>width$}", v.unsigned_abs(), width = s + 1);
     let (ip, fp) = digits.split_at(digits.len() - s);
     let sign = if v < 0 { "-" } else { "" };
-    if s == 0 { format!("{sign}{ip}") } else { format!("{sign}{ip}.{fp}") }
+    if s == 0 {
+        format!("{sign}{ip}")
+    } else {
+        format!("{sign}{ip}.{fp}")
+    }
 }
 
 #[tokio::test]
@@ -27,7 +31,13 @@ async fn every_type_round_trips() {
     let db = golden_db(dir.path(), 1, None);
     let srv = start(&db, &[]);
     let mut c = connect(srv.port).await;
-    let rows = c.query("SELECT * FROM [dbo].[TYPES] ORDER BY [id]", &[]).await.unwrap().into_first_result().await.unwrap();
+    let rows = c
+        .query("SELECT * FROM [dbo].[TYPES] ORDER BY [id]", &[])
+        .await
+        .unwrap()
+        .into_first_result()
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 3);
     let (r1, r2, r3) = (&rows[0], &rows[1], &rows[2]);
 
@@ -37,9 +47,41 @@ async fn every_type_round_trips() {
     assert_eq!(
         types,
         [
-            Int4, Int1, Int2, Int4, Int8, Bitn, Float4, Float8, Decimaln, Decimaln, Decimaln, Money, Money, Datetimen,
-            Datetimen, Daten, Timen, Datetime2, DatetimeOffsetn, DatetimeOffsetn, Guid, BigChar, BigVarChar,
-            BigVarChar, BigVarChar, Text, NChar, NVarchar, NVarchar, NText, BigBinary, BigVarBin, BigVarBin, Image, Xml
+            Int4,
+            Int1,
+            Int2,
+            Int4,
+            Int8,
+            Bitn,
+            Float4,
+            Float8,
+            Decimaln,
+            Decimaln,
+            Decimaln,
+            Money,
+            Money,
+            Datetimen,
+            Datetimen,
+            Daten,
+            Timen,
+            Datetime2,
+            DatetimeOffsetn,
+            DatetimeOffsetn,
+            Guid,
+            BigChar,
+            BigVarChar,
+            BigVarChar,
+            BigVarChar,
+            Text,
+            NChar,
+            NVarchar,
+            NVarchar,
+            NText,
+            BigBinary,
+            BigVarBin,
+            BigVarBin,
+            Image,
+            Xml
         ]
     );
 
@@ -67,7 +109,10 @@ async fn every_type_round_trips() {
     assert_eq!(r3.get::<f64, _>("sm"), Some(214_748.3647));
     // ... and exactly through CAST(... AS decimal(19,4)).
     let row = c
-        .query("SELECT CAST([m] AS decimal(19,4)) AS [m] FROM [dbo].[TYPES] WHERE [id] = @P1", &[&1i32])
+        .query(
+            "SELECT CAST([m] AS decimal(19,4)) AS [m] FROM [dbo].[TYPES] WHERE [id] = @P1",
+            &[&1i32],
+        )
         .await
         .unwrap()
         .into_row()
@@ -77,16 +122,43 @@ async fn every_type_round_trips() {
     assert_eq!(num(&row, "m"), "-922337203685477.5808");
 
     // Date and time family.
-    assert_eq!(r1.get::<chrono::NaiveDateTime, _>("dt"), Some(dt("1753-01-01 00:00:00")));
+    assert_eq!(
+        r1.get::<chrono::NaiveDateTime, _>("dt"),
+        Some(dt("1753-01-01 00:00:00"))
+    );
     // .997 is tick 299 of 1/300 s; tiberius turns ticks into nanoseconds by truncation.
-    assert_eq!(r3.get::<chrono::NaiveDateTime, _>("dt"), Some(dt("9999-12-31 23:59:59.996666666")));
-    assert_eq!(r1.get::<chrono::NaiveDateTime, _>("sdt"), Some(dt("1900-01-01 00:00:00")));
-    assert_eq!(r3.get::<chrono::NaiveDateTime, _>("sdt"), Some(dt("2079-06-06 23:59:00")));
-    assert_eq!(r1.get::<NaiveDate, _>("da"), NaiveDate::from_ymd_opt(1, 1, 1));
-    assert_eq!(r3.get::<NaiveDate, _>("da"), NaiveDate::from_ymd_opt(9999, 12, 31));
-    assert_eq!(r1.get::<NaiveTime, _>("tm"), NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_900));
-    assert_eq!(r1.get::<chrono::NaiveDateTime, _>("dt2"), Some(dt("9999-12-31 23:59:59.9999999")));
-    assert_eq!(r3.get::<chrono::NaiveDateTime, _>("dt2"), Some(dt("0001-01-01 00:00:00")));
+    assert_eq!(
+        r3.get::<chrono::NaiveDateTime, _>("dt"),
+        Some(dt("9999-12-31 23:59:59.996666666"))
+    );
+    assert_eq!(
+        r1.get::<chrono::NaiveDateTime, _>("sdt"),
+        Some(dt("1900-01-01 00:00:00"))
+    );
+    assert_eq!(
+        r3.get::<chrono::NaiveDateTime, _>("sdt"),
+        Some(dt("2079-06-06 23:59:00"))
+    );
+    assert_eq!(
+        r1.get::<NaiveDate, _>("da"),
+        NaiveDate::from_ymd_opt(1, 1, 1)
+    );
+    assert_eq!(
+        r3.get::<NaiveDate, _>("da"),
+        NaiveDate::from_ymd_opt(9999, 12, 31)
+    );
+    assert_eq!(
+        r1.get::<NaiveTime, _>("tm"),
+        NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_900)
+    );
+    assert_eq!(
+        r1.get::<chrono::NaiveDateTime, _>("dt2"),
+        Some(dt("9999-12-31 23:59:59.9999999"))
+    );
+    assert_eq!(
+        r3.get::<chrono::NaiveDateTime, _>("dt2"),
+        Some(dt("0001-01-01 00:00:00"))
+    );
     type Dto = chrono::DateTime<chrono::FixedOffset>;
     let dto: Dto = r1.get("dto").unwrap();
     assert_eq!(dto.offset().local_minus_utc(), 7200);
@@ -100,7 +172,10 @@ async fn every_type_round_trips() {
     assert_eq!(dto0.offset().local_minus_utc(), 14 * 3600);
 
     // GUID in SQL Server's mixed byte order decodes to the same text.
-    assert_eq!(r1.get::<Uuid, _>("g").unwrap().to_string().to_uppercase(), GUID);
+    assert_eq!(
+        r1.get::<Uuid, _>("g").unwrap().to_string().to_uppercase(),
+        GUID
+    );
 
     // Characters: char padding, CP1252 café, NULL vs '' vs 'NULL', 10,000-char varchar(max).
     assert_eq!(r1.get::<&str, _>("c"), Some("abc       "));
@@ -113,12 +188,18 @@ async fn every_type_round_trips() {
     assert_eq!(r1.get::<&str, _>("vmax").map(str::len), Some(10_000));
     assert_eq!(r1.get::<&str, _>("nc"), Some("é    "));
     assert_eq!(r1.get::<&str, _>("nv"), Some("Grüße ✓"));
-    assert_eq!(r1.get::<&str, _>("nvmax").map(|s| s.chars().count()), Some(10_000));
+    assert_eq!(
+        r1.get::<&str, _>("nvmax").map(|s| s.chars().count()),
+        Some(10_000)
+    );
     assert_eq!(r1.get::<&str, _>("ntx"), Some("ntext ✓"));
     assert_eq!(r3.get::<&str, _>("nvmax"), Some(""));
 
     // Binary: padding, empty vs NULL, 5 MB image and varbinary(max) (PLP in many chunks).
-    assert_eq!(r1.get::<&[u8], _>("bn"), Some(&[0xDE, 0xAD, 0xBE, 0xEF][..]));
+    assert_eq!(
+        r1.get::<&[u8], _>("bn"),
+        Some(&[0xDE, 0xAD, 0xBE, 0xEF][..])
+    );
     assert_eq!(r3.get::<&[u8], _>("bn"), Some(&[0, 0, 0, 0][..]));
     assert_eq!(r1.get::<&[u8], _>("vb"), Some(&[][..]));
     assert_eq!(r2.get::<&[u8], _>("vb"), None);
@@ -155,17 +236,26 @@ async fn every_type_round_trips() {
         .unwrap();
     assert_eq!(row.get::<&[u8], _>("vc"), Some(&b"caf\xe9"[..]));
     assert_eq!(row.get::<&[u8], _>("vu"), Some(&[0x41, 0xFF, 0x42][..]));
-    let nv: Vec<u8> = "Grüße ✓".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let nv: Vec<u8> = "Grüße ✓"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
     assert_eq!(row.get::<&[u8], _>("nv"), Some(nv.as_slice()));
     assert_eq!(row.get::<&[u8], _>("tx"), Some(&b"NULL"[..]));
-    let x: Vec<u8> = "<a>1</a>".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let x: Vec<u8> = "<a>1</a>"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
     assert_eq!(row.get::<&[u8], _>("x"), Some(x.as_slice()));
     assert_eq!(row.get::<i32, _>("vc_len"), Some(4));
     assert_eq!(row.get::<i64, _>("nvmax_len"), Some(20_000));
 
     // CAST(... AS nvarchar(max)).
     let row = c
-        .query("SELECT CAST([vc] AS nvarchar(max)) AS [vc] FROM [dbo].[TYPES] WHERE [id] = 1", &[])
+        .query(
+            "SELECT CAST([vc] AS nvarchar(max)) AS [vc] FROM [dbo].[TYPES] WHERE [id] = 1",
+            &[],
+        )
         .await
         .unwrap()
         .into_row()
@@ -185,14 +275,40 @@ async fn parameters_of_every_kind_bind() {
     let bin: &[u8] = b"\x01";
     let when = dt("0001-01-01 00:00:00");
     let cases: Vec<(&str, Vec<&dyn tiberius::ToSql>, usize)> = vec![
-        ("SELECT [WOID] FROM [dbo].[TASKS] WHERE [TASK] = @P1", vec![&"Task number 5 for the printer on floor 5"], 1),
-        ("SELECT [WOID] FROM [dbo].[TASKS] WHERE [WOID] > @P1 AND [FLAG] = @P2", vec![&20i64, &true], 5),
-        ("SELECT [id] FROM [dbo].[TYPES] WHERE [g] = @P1", vec![&g], 1),
-        ("SELECT [id] FROM [dbo].[TYPES] WHERE [vb] = @P1", vec![&bin], 1),
-        ("SELECT [id] FROM [dbo].[TYPES] WHERE [dt2] = @P1", vec![&when], 1),
+        (
+            "SELECT [WOID] FROM [dbo].[TASKS] WHERE [TASK] = @P1",
+            vec![&"Task number 5 for the printer on floor 5"],
+            1,
+        ),
+        (
+            "SELECT [WOID] FROM [dbo].[TASKS] WHERE [WOID] > @P1 AND [FLAG] = @P2",
+            vec![&20i64, &true],
+            5,
+        ),
+        (
+            "SELECT [id] FROM [dbo].[TYPES] WHERE [g] = @P1",
+            vec![&g],
+            1,
+        ),
+        (
+            "SELECT [id] FROM [dbo].[TYPES] WHERE [vb] = @P1",
+            vec![&bin],
+            1,
+        ),
+        (
+            "SELECT [id] FROM [dbo].[TYPES] WHERE [dt2] = @P1",
+            vec![&when],
+            1,
+        ),
     ];
     for (sql, params, expect) in cases {
-        let rows = c.query(sql, &params).await.unwrap().into_first_result().await.unwrap();
+        let rows = c
+            .query(sql, &params)
+            .await
+            .unwrap()
+            .into_first_result()
+            .await
+            .unwrap();
         assert_eq!(rows.len(), expect, "{sql}");
     }
 }

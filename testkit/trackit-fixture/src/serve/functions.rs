@@ -9,22 +9,31 @@ use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, Error};
 
-fn form(s: &str) -> ByteForm {
-    if let Some(label) = s.strip_prefix("cp:") {
-        ByteForm::CodePage(
-            encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::WINDOWS_1252),
-        )
-    } else if s == "utf16" {
-        ByteForm::Utf16
-    } else if let Some(n) = s.strip_prefix("fixed:") {
-        ByteForm::Fixed(n.parse().unwrap_or(0))
-    } else {
-        ByteForm::Raw
+fn form(s: &[u8]) -> ByteForm {
+    match s {
+        b"cp:windows-1252" => ByteForm::CodePage(encoding_rs::WINDOWS_1252),
+        b"cp:UTF-8" => ByteForm::CodePage(encoding_rs::UTF_8),
+        b"utf16" => ByteForm::Utf16,
+        b"raw" => ByteForm::Raw,
+        _ => {
+            if let Some(label) = s.strip_prefix(b"cp:") {
+                let enc = encoding_rs::Encoding::for_label(label).unwrap_or(encoding_rs::WINDOWS_1252);
+                ByteForm::CodePage(enc)
+            } else if let Some(n) = s.strip_prefix(b"fixed:") {
+                ByteForm::Fixed(std::str::from_utf8(n).ok().and_then(|n| n.parse().ok()).unwrap_or(0))
+            } else {
+                ByteForm::Raw
+            }
+        }
     }
 }
 
+/// The `form` argument (a constant string in the translated SQL), read without allocating.
 fn form_of(ctx: &Context<'_>, i: usize) -> Result<ByteForm, Error> {
-    Ok(form(&ctx.get::<String>(i)?))
+    match ctx.get_raw(i) {
+        ValueRef::Text(t) => Ok(form(t)),
+        _ => Err(user_err("ti_* form argument must be text".into())),
+    }
 }
 
 fn user_err(msg: String) -> Error {

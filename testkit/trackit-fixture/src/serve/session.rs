@@ -172,7 +172,13 @@ fn run_request(
                         tokens::error(e.number, e.class, &e.message, &mut out.buf);
                         // The batch stops here: for a batch this DONE is the final one.
                         let more = if req.rpc { DONE_MORE } else { 0 };
-                        tokens::done(more_tok, more | DONE_ERROR | DONE_COUNT, 0xC1, n, &mut out.buf);
+                        tokens::done(
+                            more_tok,
+                            more | DONE_ERROR | DONE_COUNT,
+                            0xC1,
+                            n,
+                            &mut out.buf,
+                        );
                         failed = true;
                     }
                 }

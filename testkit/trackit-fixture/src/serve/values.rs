@@ -217,12 +217,23 @@ pub fn to_bytes(v: &ValueRef<'_>, form: ByteForm) -> Vec<u8> {
     match v {
         ValueRef::Blob(b) => b.to_vec(),
         ValueRef::Null => Vec::new(),
+        ValueRef::Text(t) => match form {
+            ByteForm::CodePage(enc) if enc == encoding_rs::UTF_8 || t.is_ascii() => t.to_vec(),
+            ByteForm::CodePage(enc) => encode_cp(&String::from_utf8_lossy(t), enc),
+            ByteForm::Utf16 => {
+                let mut out = Vec::with_capacity(t.len() * 2);
+                for u in String::from_utf8_lossy(t).encode_utf16() {
+                    out.extend_from_slice(&u.to_le_bytes());
+                }
+                out
+            }
+            ByteForm::Raw | ByteForm::Fixed(_) => t.to_vec(),
+        },
         other => {
             let t = cell_text(other);
             match form {
-                ByteForm::CodePage(enc) => encode_cp(&t, enc),
                 ByteForm::Utf16 => t.encode_utf16().flat_map(u16::to_le_bytes).collect(),
-                ByteForm::Raw | ByteForm::Fixed(_) => t.into_bytes(),
+                _ => t.into_bytes(),
             }
         }
     }
