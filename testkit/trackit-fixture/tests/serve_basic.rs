@@ -13,8 +13,7 @@ async fn login_and_errors() {
     // Wrong password: 18456, login fails cleanly.
     let e = try_connect(srv.port, "wrong")
         .await
-        .err()
-        .expect("bad password must fail");
+        .expect_err("bad password must fail");
     assert_eq!(err_code(&e), 18456, "{e:?}");
 
     let mut c = connect(srv.port).await;

@@ -17,10 +17,16 @@ fn form(s: &[u8]) -> ByteForm {
         b"raw" => ByteForm::Raw,
         _ => {
             if let Some(label) = s.strip_prefix(b"cp:") {
-                let enc = encoding_rs::Encoding::for_label(label).unwrap_or(encoding_rs::WINDOWS_1252);
+                let enc =
+                    encoding_rs::Encoding::for_label(label).unwrap_or(encoding_rs::WINDOWS_1252);
                 ByteForm::CodePage(enc)
             } else if let Some(n) = s.strip_prefix(b"fixed:") {
-                ByteForm::Fixed(std::str::from_utf8(n).ok().and_then(|n| n.parse().ok()).unwrap_or(0))
+                ByteForm::Fixed(
+                    std::str::from_utf8(n)
+                        .ok()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0),
+                )
             } else {
                 ByteForm::Raw
             }

@@ -81,7 +81,7 @@ pub fn decode_batch(d: &[u8]) -> Result<Request, BadRequest> {
     let mut c = Cur { d, p: 0 };
     c.skip_all_headers()?;
     let rest = &d[c.p..];
-    if rest.len() % 2 != 0 {
+    if !rest.len().is_multiple_of(2) {
         return Err(BadRequest("odd-length batch text".into()));
     }
     Ok(Request {
@@ -314,7 +314,7 @@ fn decode_param(c: &mut Cur<'_>, name: String) -> Result<Param, BadRequest> {
 }
 
 fn decode_temporal(c: &mut Cur<'_>, ty: u8, name: String) -> Result<Param, BadRequest> {
-    let scale = if matches!(ty, 0x29 | 0x2A | 0x2B) {
+    let scale = if matches!(ty, 0x29..=0x2B) {
         c.u8()?
     } else {
         0

@@ -260,10 +260,10 @@ fn stream_select(
         Err(e) => return Ok(Streamed::Failed(sqlite_error(&e), 0)),
     };
     for p in &req.params {
-        if let Ok(Some(i)) = st.parameter_index(&p.name) {
-            if let Err(e) = st.raw_bind_parameter(i, &p.value) {
-                return Ok(Streamed::Failed(sqlite_error(&e), 0));
-            }
+        if let Ok(Some(i)) = st.parameter_index(&p.name)
+            && let Err(e) = st.raw_bind_parameter(i, &p.value)
+        {
+            return Ok(Streamed::Failed(sqlite_error(&e), 0));
         }
     }
     let fault = shared.faults.arm(&sel.tables);
@@ -275,8 +275,11 @@ fn stream_select(
         if attn.swap(false, Ordering::SeqCst) {
             return Ok(Streamed::Cancelled);
         }
-        if let Some((idx, kind, after)) = fault {
-            if n == after && shared.faults.fire(idx) {
+        if let Some((idx, kind, after)) = fault
+            && n == after
+            && shared.faults.fire(idx)
+        {
+            {
                 match kind {
                     RowFaultKind::Drop => {
                         (shared.log)(&format!("fault: dropping the connection after {n} rows"));

@@ -427,10 +427,10 @@ impl Translator<'_> {
                         ));
                     }
                 }
-                if let Some(a) = alias {
-                    if !a.columns.is_empty() {
-                        return Err(SqlError::syntax(&a.to_string()));
-                    }
+                if let Some(a) = alias
+                    && !a.columns.is_empty()
+                {
+                    return Err(SqlError::syntax(&a.to_string()));
                 }
                 let (schema, object) = self.resolve_name(name)?;
                 let alias_name = alias

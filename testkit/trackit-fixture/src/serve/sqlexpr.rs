@@ -8,6 +8,9 @@ use sqlparser::ast::{
     Ident, UnaryOperator, Value,
 };
 
+/// A resolved column: source alias, catalog column, source table.
+type Found<'a> = (&'a str, &'a CatColumn, &'a Option<(String, String)>);
+
 /// A translated expression.
 #[derive(Debug, Clone)]
 pub struct TExpr {
@@ -189,7 +192,7 @@ impl Translator<'_> {
 
     /// Resolves a column against the FROM sources (case-insensitively, like a CI collation).
     fn column(&self, qualifier: Option<&str>, name: &str) -> Result<TExpr, SqlError> {
-        let mut found: Option<(&str, &CatColumn, &Option<(String, String)>)> = None;
+        let mut found: Option<Found<'_>> = None;
         let mut qualifier_known = qualifier.is_none();
         for s in &self.sources {
             if let Some(q) = qualifier {
