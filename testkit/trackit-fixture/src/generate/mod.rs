@@ -236,14 +236,18 @@ pub const CUSTOMER_DOMAIN: &str = "northbridge.example";
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let truth = generate(&args)?;
     eprintln!(
-        "generated {} ({} tickets, {} notes, {} attachments) in {}",
-        args.out.display(),
-        truth
-            .table_rows("dbo.TASKS")
-            .max(truth.table_rows("_SMDBA_._TELMASTE_")),
-        truth.table_rows("dbo.TaskNote"),
+        "generated {} ({} profile: {} tickets, {} notes, {} attachments)",
+        args.out.join("trackit.sqlite").display(),
+        args.profile.name(),
+        ["dbo.TASKS", "_SMDBA_._TELMASTE_", "dbo.HDTickets"]
+            .iter()
+            .map(|k| truth.table_rows(k))
+            .sum::<u64>(),
+        ["dbo.TaskNote", "_SMDBA_._NOTES_", "dbo.HDTicketNotes"]
+            .iter()
+            .map(|k| truth.table_rows(k))
+            .sum::<u64>(),
         truth.attachments.rows,
-        args.out.join("trackit.sqlite").display()
     );
     Ok(())
 }
