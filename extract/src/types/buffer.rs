@@ -367,3 +367,76 @@ fn variant_name(data: &ColumnData<'_>) -> &'static str {
         ColumnData::DateTimeOffset(_) => "datetimeoffset",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Array, BinaryArray, Decimal128Array, StringArray};
+    use tiberius::numeric::Numeric;
+
+    fn col(name: &str, ty: &str, precision: Option<i64>, scale: Option<i64>) -> ColumnInfo {
+        ColumnInfo {
+            name: name.into(),
+            data_type: ty.into(),
+            max_length: None,
+            precision,
+            scale,
+            nullable: true,
+            collation: None,
+        }
+    }
+
+    #[test]
+    fn decimals_are_rescaled_to_the_declared_scale_without_float() {
+        let mut b = ColumnBuffer::new(
+            &col("D", "decimal", Some(10), Some(4)),
+            "SQL_Latin1_General_CP1_CI_AS",
+        );
+        b.push(
+            ColumnData::Numeric(Some(Numeric::new_with_scale(12345, 2))),
+            None,
+        )
+        .unwrap();
+        b.push(ColumnData::Numeric(None), None).unwrap();
+        assert!(
+            b.push(
+                ColumnData::Numeric(Some(Numeric::new_with_scale(1, 6))),
+                None
+            )
+            .is_err()
+        );
+        let arrays = b.finish();
+        let d = arrays[0]
+            .as_any()
+            .downcast_ref::<Decimal128Array>()
+            .unwrap();
+        assert_eq!(d.value_as_string(0), "123.4500");
+        assert!(d.is_null(1));
+    }
+
+    #[test]
+    fn text_keeps_null_empty_and_raw_apart() {
+        let mut b = ColumnBuffer::new(
+            &col("T", "nvarchar", None, None),
+            "SQL_Latin1_General_CP1_CI_AS",
+        );
+        b.push(ColumnData::Binary(None), None).unwrap();
+        b.push(ColumnData::Binary(Some(Vec::new().into())), None)
+            .unwrap();
+        let p = b
+            .push(ColumnData::Binary(Some(vec![0x3D, 0xD8].into())), None)
+            .unwrap();
+        assert!(p.raw);
+        assert!(
+            b.push(ColumnData::I32(Some(1)), None).is_err(),
+            "a wrong shape is an error, not a panic"
+        );
+        let arrays = b.finish();
+        let t = arrays[0].as_any().downcast_ref::<StringArray>().unwrap();
+        let raw = arrays[1].as_any().downcast_ref::<BinaryArray>().unwrap();
+        assert!(t.is_null(0));
+        assert_eq!(t.value(1), "");
+        assert_eq!(t.value(2), "\u{FFFD}");
+        assert_eq!((raw.null_count(), raw.value(2)), (2, &[0x3D, 0xD8][..]));
+    }
+}
