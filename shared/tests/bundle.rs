@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use ti_shared::bundle::{Bundle, BundleError, BundleKind, BundleWriter, Producer};
 
 fn producer() -> Producer {
-    Producer { name: "test".into(), version: "0".into() }
+    Producer {
+        name: "test".into(),
+        version: "0".into(),
+    }
 }
 
 fn temp() -> tempfile::TempDir {
@@ -17,9 +20,19 @@ fn temp() -> tempfile::TempDir {
 /// A small bundle with a JSON file, a data file, a nested file and a blob.
 fn small_bundle(root: &Path, config_digest: &str) -> String {
     let writer = BundleWriter::create(root, BundleKind::Extract, producer()).unwrap();
-    writer.write_json("inventory.json", &serde_json::json!({"objects": [1, 2, 3]})).unwrap();
-    writer.write_bytes("tables/dbo.^T^A^S^K^S/part-00000.parquet", b"not really parquet", Some(3)).unwrap();
-    writer.write_bytes("report/extract.md", "# résumé\n".as_bytes(), None).unwrap();
+    writer
+        .write_json("inventory.json", &serde_json::json!({"objects": [1, 2, 3]}))
+        .unwrap();
+    writer
+        .write_bytes(
+            "tables/dbo.^T^A^S^K^S/part-00000.parquet",
+            b"not really parquet",
+            Some(3),
+        )
+        .unwrap();
+    writer
+        .write_bytes("report/extract.md", "# résumé\n".as_bytes(), None)
+        .unwrap();
     writer.add_blob(b"attachment bytes").unwrap();
     writer.set_config_digest(config_digest);
     writer.finish().unwrap().bundle_id
@@ -42,7 +55,9 @@ fn round_trip_with_a_file_over_64_mib_written_in_chunks() {
     let entry = writer.commit(sink, None).unwrap();
     assert_eq!(entry.bytes, 65 * (1 << 20) + 4);
     assert_eq!(entry.blake3, expected.finalize().to_hex().to_string());
-    writer.write_bytes("records/01-data_attribute.ndjson", b"{}\n", Some(1)).unwrap();
+    writer
+        .write_bytes("records/01-data_attribute.ndjson", b"{}\n", Some(1))
+        .unwrap();
     writer.set_parent("parent-id");
     writer.set_migration_id("mig-1");
     let manifest = writer.finish().unwrap();
@@ -51,7 +66,13 @@ fn round_trip_with_a_file_over_64_mib_written_in_chunks() {
     assert_eq!(bundle.id(), manifest.bundle_id);
     assert_eq!(bundle.manifest().files.len(), 2);
     assert_eq!(bundle.summary().bytes, 65 * (1 << 20) + 4 + 3);
-    assert_eq!(bundle.entry("records/01-data_attribute.ndjson").unwrap().rows, Some(1));
+    assert_eq!(
+        bundle
+            .entry("records/01-data_attribute.ndjson")
+            .unwrap()
+            .rows,
+        Some(1)
+    );
     assert_eq!(bundle.manifest().migration_id.as_deref(), Some("mig-1"));
 }
 
@@ -66,7 +87,11 @@ fn blobs_are_content_addressed_and_deduplicated() {
     writer.finish().unwrap();
     let bundle = Bundle::open(dir.path()).unwrap();
     assert_eq!(bundle.manifest().files.len(), 1);
-    assert!(bundle.blob_path(&a.blake3).unwrap().ends_with(format!("blobs/{}/{}", &a.blake3[..2], a.blake3)));
+    assert!(bundle.blob_path(&a.blake3).unwrap().ends_with(format!(
+        "blobs/{}/{}",
+        &a.blake3[..2],
+        a.blake3
+    )));
 }
 
 #[test]
@@ -78,7 +103,11 @@ fn same_content_gives_the_same_bundle_id_whatever_the_time_and_config() {
     assert_eq!(first, second);
     let one = Bundle::open(dir.path().join("one")).unwrap();
     let two = Bundle::open(dir.path().join("two")).unwrap();
-    assert_ne!(one.manifest().seal, two.manifest().seal, "provenance differs, so the seal does");
+    assert_ne!(
+        one.manifest().seal,
+        two.manifest().seal,
+        "provenance differs, so the seal does"
+    );
 }
 
 fn damaged(damage: impl FnOnce(&Path)) -> (PathBuf, BundleError, tempfile::TempDir) {
@@ -100,7 +129,10 @@ fn flipped_byte_is_a_hash_mismatch_naming_the_file() {
         bytes[3] ^= 0x01;
         fs::write(path, bytes).unwrap();
     });
-    assert!(matches!(&err, BundleError::HashMismatch { path, .. } if path == DATA), "{err}");
+    assert!(
+        matches!(&err, BundleError::HashMismatch { path, .. } if path == DATA),
+        "{err}"
+    );
     assert!(err.to_string().contains(DATA));
     assert!(err.is_verification_failure());
 }
@@ -108,7 +140,10 @@ fn flipped_byte_is_a_hash_mismatch_naming_the_file() {
 #[test]
 fn truncated_file_is_a_size_mismatch() {
     let (_, err, _d) = damaged(|root| {
-        let f = fs::OpenOptions::new().write(true).open(root.join("inventory.json")).unwrap();
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .open(root.join("inventory.json"))
+            .unwrap();
         f.set_len(5).unwrap();
     });
     assert!(
@@ -120,19 +155,28 @@ fn truncated_file_is_a_size_mismatch() {
 #[test]
 fn deleted_file_is_missing() {
     let (_, err, _d) = damaged(|root| fs::remove_file(root.join("report/extract.md")).unwrap());
-    assert!(matches!(&err, BundleError::MissingFile { path, .. } if path == "report/extract.md"), "{err}");
+    assert!(
+        matches!(&err, BundleError::MissingFile { path, .. } if path == "report/extract.md"),
+        "{err}"
+    );
 }
 
 #[test]
 fn added_file_is_unlisted() {
     let (_, err, _d) = damaged(|root| fs::write(root.join("tables/extra.parquet"), b"x").unwrap());
-    assert!(matches!(&err, BundleError::UnlistedFile { path, .. } if path == "tables/extra.parquet"), "{err}");
+    assert!(
+        matches!(&err, BundleError::UnlistedFile { path, .. } if path == "tables/extra.parquet"),
+        "{err}"
+    );
 }
 
 #[test]
 fn deleted_manifest_is_an_incomplete_bundle() {
     let (root, err, _d) = damaged(|root| fs::remove_file(root.join("manifest.json")).unwrap());
-    assert!(matches!(&err, BundleError::Incomplete { bundle } if *bundle == root), "{err}");
+    assert!(
+        matches!(&err, BundleError::Incomplete { bundle } if *bundle == root),
+        "{err}"
+    );
     assert!(err.to_string().contains("manifest.json"));
 }
 
@@ -146,25 +190,50 @@ fn edit_manifest(root: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
 #[test]
 fn edited_content_field_breaks_the_bundle_id() {
     let (_, err, _d) = damaged(|root| edit_manifest(root, |m| m["files"][0]["rows"] = 99.into()));
-    assert!(matches!(err, BundleError::ManifestEdited { field: "bundle_id", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            BundleError::ManifestEdited {
+                field: "bundle_id",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn edited_provenance_field_breaks_the_seal() {
-    let (_, err, _d) = damaged(|root| edit_manifest(root, |m| m["created_at"] = "2001-01-01T00:00:00Z".into()));
-    assert!(matches!(err, BundleError::ManifestEdited { field: "seal", .. }), "{err}");
+    let (_, err, _d) =
+        damaged(|root| edit_manifest(root, |m| m["created_at"] = "2001-01-01T00:00:00Z".into()));
+    assert!(
+        matches!(err, BundleError::ManifestEdited { field: "seal", .. }),
+        "{err}"
+    );
 }
 
 #[test]
 fn unknown_format_version_is_refused() {
     let (_, err, _d) = damaged(|root| edit_manifest(root, |m| m["format_version"] = 2.into()));
-    assert!(matches!(err, BundleError::UnknownFormat { version: 2, .. }), "{err}");
+    assert!(
+        matches!(err, BundleError::UnknownFormat { version: 2, .. }),
+        "{err}"
+    );
 }
 
 #[test]
 fn garbage_manifest_is_unreadable() {
-    let (_, err, _d) = damaged(|root| fs::write(root.join("manifest.json"), b"{\"format\": \"ti-bundle\", \"format_version\": 1").unwrap());
-    assert!(matches!(err, BundleError::ManifestUnreadable { .. }), "{err}");
+    let (_, err, _d) = damaged(|root| {
+        fs::write(
+            root.join("manifest.json"),
+            b"{\"format\": \"ti-bundle\", \"format_version\": 1",
+        )
+        .unwrap()
+    });
+    assert!(
+        matches!(err, BundleError::ManifestUnreadable { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -178,7 +247,13 @@ fn writer_refuses_a_non_empty_directory_and_unsafe_paths() {
     let fresh = dir.path().join("new");
     let writer = BundleWriter::create(&fresh, BundleKind::Extract, producer()).unwrap();
     for bad in ["../escape", "/abs", "a//b", "a\\b", "manifest.json", "c:/x"] {
-        assert!(matches!(writer.create_file(bad), Err(BundleError::InvalidPath { .. })), "{bad}");
+        assert!(
+            matches!(
+                writer.create_file(bad),
+                Err(BundleError::InvalidPath { .. })
+            ),
+            "{bad}"
+        );
     }
 }
 
@@ -189,17 +264,26 @@ fn a_crash_before_finish_leaves_an_incomplete_bundle_and_reopen_continues_it() {
     let complete_id = small_bundle(&dir.path().join("reference"), "c");
     {
         let writer = BundleWriter::create(&root, BundleKind::Extract, producer()).unwrap();
-        writer.write_json("inventory.json", &serde_json::json!({"objects": [1, 2, 3]})).unwrap();
+        writer
+            .write_json("inventory.json", &serde_json::json!({"objects": [1, 2, 3]}))
+            .unwrap();
         let mut half = writer.create_file(DATA).unwrap();
         half.write_all(b"half").unwrap();
         // crash: neither the half file nor the bundle is finished
     }
-    assert!(matches!(Bundle::open(&root), Err(BundleError::Incomplete { .. })));
+    assert!(matches!(
+        Bundle::open(&root),
+        Err(BundleError::Incomplete { .. })
+    ));
     let writer = BundleWriter::reopen(&root, BundleKind::Extract, producer()).unwrap();
     assert!(writer.contains("inventory.json"));
     assert!(!writer.contains(DATA));
-    writer.write_bytes(DATA, b"not really parquet", Some(3)).unwrap();
-    writer.write_bytes("report/extract.md", "# résumé\n".as_bytes(), None).unwrap();
+    writer
+        .write_bytes(DATA, b"not really parquet", Some(3))
+        .unwrap();
+    writer
+        .write_bytes("report/extract.md", "# résumé\n".as_bytes(), None)
+        .unwrap();
     writer.add_blob(b"attachment bytes").unwrap();
     assert_eq!(writer.finish().unwrap().bundle_id, complete_id);
     Bundle::open(&root).unwrap();
@@ -208,14 +292,20 @@ fn a_crash_before_finish_leaves_an_incomplete_bundle_and_reopen_continues_it() {
 #[test]
 fn a_bundle_written_by_an_independent_script_verifies() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/write_bundle.py");
-    let probe = std::process::Command::new("python3").args(["-c", "import blake3"]).output();
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import blake3"])
+        .output();
     if !matches!(&probe, Ok(o) if o.status.success()) {
         println!("SKIPPED: python3 with the blake3 module is not installed (.ci/run installs it)");
         return;
     }
     let dir = temp();
     let root = dir.path().join("py");
-    let status = std::process::Command::new("python3").arg(&script).arg(&root).status().unwrap();
+    let status = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&root)
+        .status()
+        .unwrap();
     assert!(status.success());
     let bundle = Bundle::open(&root).unwrap();
     assert_eq!(bundle.manifest().files.len(), 2);
