@@ -70,7 +70,10 @@ pub fn router(app: Shared) -> Router {
                 .put(companies::update)
                 .delete(companies::remove),
         )
-        .route("/companies/{id}/notes", post(companies::add_note))
+        .route(
+            "/companies/{id}/notes",
+            get(companies::list_company_notes).post(companies::add_note),
+        )
         .route("/contacts", post(contacts::create))
         .route("/contacts/search", post(contacts::search))
         .route(
@@ -84,8 +87,16 @@ pub fn router(app: Shared) -> Router {
                 .delete(contacts::remove),
         )
         .route("/contacts/{id}/companies", post(contacts::attach_company))
-        .route("/contacts/{id}/notes", post(contacts::add_note))
+        .route(
+            "/contacts/{id}/companies/{company_id}",
+            delete(contacts::detach_company),
+        )
+        .route(
+            "/contacts/{id}/notes",
+            get(contacts::list_notes_of).post(contacts::add_note),
+        )
         .route("/contacts/{id}/tags", post(contacts::add_tag))
+        .route("/contacts/{id}/tags/{tag_id}", delete(contacts::remove_tag))
         .route("/contacts/{id}/archive", post(contacts::archive))
         .route("/contacts/{id}/unarchive", post(contacts::unarchive))
         .route(

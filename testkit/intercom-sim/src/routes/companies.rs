@@ -18,7 +18,8 @@ use crate::search::Page;
 use crate::state::{Shared, Workspace, now};
 use crate::validate::Body;
 
-fn company_not_found() -> ApiError {
+/// 404 `company_not_found` `Company Not Found` (the spec's example).
+pub fn company_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "company_not_found",
@@ -223,6 +224,48 @@ pub fn create_note(
     let v = render::note(ws, &note);
     ws.notes.push(note);
     Ok(v)
+}
+
+/// Shared by `GET /contacts/{id}/notes` and `GET /companies/{id}/notes`: a `note_list` of the target's notes,
+/// newest first (the spec's examples list descending ids/`created_at`; ties on the second are broken by
+/// arrival, later first). Cursor paging with `per_page` (default 50 as in the spec's example, max 150) and
+/// `starting_after`.
+///
+/// # Errors
+/// 400 `parameter_invalid` for a bad `per_page` or cursor. The caller checks that the target exists.
+pub fn list_notes(
+    ws: &Workspace,
+    q: &HashMap<String, String>,
+    target_type: &str,
+    target_id: &str,
+) -> JsonResult {
+    let per_page = q.get("per_page").map(|s| s.parse::<i64>().unwrap_or(0));
+    let page = Page::new(per_page, q.get("starting_after").map(String::as_str), 50)?;
+    let notes: Vec<&Note> = ws
+        .notes
+        .iter()
+        .rev()
+        .filter(|n| n.target_type == target_type && n.target_id == target_id)
+        .collect();
+    let (items, pages) = page.apply(&notes);
+    Ok(Json(json!({
+        "type": "list",
+        "data": items.iter().map(|n| render::note(ws, n)).collect::<Vec<_>>(),
+        "total_count": notes.len(),
+        "pages": pages,
+    })))
+}
+
+/// `GET /companies/{id}/notes` (2.15+): `note_list`, newest first; 404 `company_not_found` for an unknown or
+/// deleted company.
+pub async fn list_company_notes(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> JsonResult {
+    let ws = app.ws();
+    ws.company(&id).ok_or_else(company_not_found)?;
+    list_notes(&ws, &q, "company", &id)
 }
 
 /// `POST /companies/{id}/notes`.

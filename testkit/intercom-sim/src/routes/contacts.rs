@@ -3,13 +3,15 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::JsonResult;
 use super::attributes::apply_data_custom;
-use super::companies::create_note;
+use super::companies::{company_not_found, create_note, list_notes};
 use crate::config::SimConfig;
 use crate::errors::{ApiError, ApiResult};
 use crate::model::{Contact, TagRef};
@@ -249,6 +251,57 @@ pub async fn add_note(
     let mut ws = app.ws();
     ws.contact(&id).ok_or_else(contact_not_found)?;
     Ok(Json(create_note(&mut ws, &b, "contact", &id)?))
+}
+
+/// `GET /contacts/{id}/notes`: `note_list`, newest first; 404 `not_found` `User Not Found` for an unknown or
+/// deleted contact.
+pub async fn list_notes_of(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> JsonResult {
+    let ws = app.ws();
+    ws.contact(&id).ok_or_else(contact_not_found)?;
+    list_notes(&ws, &q, "contact", &id)
+}
+
+/// `DELETE /contacts/{contact_id}/companies/{company_id}`: detach; returns the company (its `user_count`
+/// already without this contact). 404 `not_found` `User Not Found` / `company_not_found` `Company Not Found`
+/// (the spec's examples). Detaching a company that is not attached succeeds (idempotent, so a retried request
+/// does not fail; Intercom's behaviour there is undocumented).
+pub async fn detach_company(
+    State(app): State<Shared>,
+    Path((id, company_id)): Path<(String, String)>,
+) -> JsonResult {
+    let mut ws = app.ws();
+    ws.contact(&id).ok_or_else(contact_not_found)?;
+    ws.company(&company_id).ok_or_else(company_not_found)?;
+    if let Some(c) = ws.contacts.get_mut(&id)
+        && c.company_ids.contains(&company_id)
+    {
+        c.company_ids.retain(|x| *x != company_id);
+        c.updated_at = now();
+    }
+    Ok(Json(render::company(&ws, &ws.companies[&company_id])))
+}
+
+/// `DELETE /contacts/{contact_id}/tags/{tag_id}`: remove the tag from the contact; returns the tag. 404
+/// `not_found` `User Not Found` for an unknown contact, `Resource Not Found` for an unknown tag (the spec's
+/// examples). Removing a tag the contact does not carry succeeds (idempotent; undocumented at Intercom).
+pub async fn remove_tag(
+    State(app): State<Shared>,
+    Path((id, tag_id)): Path<(String, String)>,
+) -> JsonResult {
+    let mut ws = app.ws();
+    ws.contact(&id).ok_or_else(contact_not_found)?;
+    let tag = ws
+        .tag(&tag_id)
+        .ok_or_else(|| ApiError::not_found("Resource Not Found"))?
+        .clone();
+    if let Some(c) = ws.contacts.get_mut(&id) {
+        c.tags.retain(|t| t.id != tag.id);
+    }
+    Ok(Json(render::tag(&tag)))
 }
 
 /// `POST /contacts/{id}/tags` with `{"id": "<tag id>"}`.
