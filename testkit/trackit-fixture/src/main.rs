@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "trackit-fixture", version, about = "Track-It! test database: generate it, serve it over TDS")]
+#[command(
+    name = "trackit-fixture",
+    version,
+    about = "Track-It! test database: generate it, serve it over TDS"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -7,6 +7,9 @@ use generate_support::{gen_into, int, json, objects, open};
 use std::collections::HashMap;
 use trackit_fixture::generate::{AttachMode, GenerateArgs, Profile, TextMode, generate};
 
+/// (ticket id, summary, body, open time) as read back for comparison.
+type TicketRow = (i64, Option<String>, Option<String>, Option<String>);
+
 #[test]
 fn web_profile_matches_classic_logical_data() {
     let web = tempfile::tempdir().unwrap();
@@ -88,9 +91,7 @@ fn web_profile_matches_classic_logical_data() {
     );
 
     // Same summaries and bodies, times shifted to UTC by 4 or 5 hours (placeholder dates unchanged).
-    let rows = |conn: &rusqlite::Connection,
-                sql: &str|
-     -> Vec<(i64, Option<String>, Option<String>, Option<String>)> {
+    let rows = |conn: &rusqlite::Connection, sql: &str| -> Vec<TicketRow> {
         let mut st = conn.prepare(sql).unwrap();
         st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .unwrap()
