@@ -24,13 +24,14 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace().join("target"))
 }
 
-/// The `trackit-fixture` binary, built once per test process.
+/// The `trackit-fixture` binary, built once per test process (with every workspace binary, so dependency
+/// features are unified as in `scripts/test` and nothing is compiled twice).
 pub fn fixture_binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
             let out = Command::new(env!("CARGO"))
-                .args(["build", "-p", "trackit-fixture", "--bin", "trackit-fixture"])
+                .args(["build", "--workspace", "--bins"])
                 .current_dir(workspace())
                 .output()
                 .expect("cargo runs");

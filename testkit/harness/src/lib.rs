@@ -34,16 +34,19 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
-fn package_of(name: &str) -> &str {
-    match name {
-        "trackit-fixture" | "intercom-sim" | "ti-extract" | "ti-transform" | "ti-load" => name,
-        other => panic!("testkit-harness: unknown binary {other}"),
+fn check_known(name: &str) {
+    if !matches!(
+        name,
+        "trackit-fixture" | "intercom-sim" | "ti-extract" | "ti-transform" | "ti-load"
+    ) {
+        panic!("testkit-harness: unknown binary {name}");
     }
 }
 
 /// Absolute path of a workspace binary (`trackit-fixture`, `intercom-sim`, `ti-extract`, `ti-transform`,
-/// `ti-load`) in the debug profile, built with `cargo build -p <package> --bin <name>` the first time it is asked
-/// for in this process (a no-op when up to date).
+/// `ti-load`) in the debug profile, built with `cargo build --workspace --bins` the first time one is asked for in
+/// this process (a no-op when up to date, as after `scripts/test`'s own first step). Building every binary with
+/// one command keeps dependency features unified the same way each time, so no dependency is compiled twice.
 ///
 /// # Panics
 /// When the build fails (cargo's output is in the message).
@@ -56,9 +59,10 @@ pub fn binary(name: &str) -> PathBuf {
     if let Some(path) = built.get(name) {
         return path.clone();
     }
+    check_known(name);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
-        .args(["build", "--quiet", "-p", package_of(name), "--bin", name])
+        .args(["build", "--quiet", "--workspace", "--bins"])
         .current_dir(workspace_root())
         .output()
         .expect("cargo runs");
