@@ -433,7 +433,7 @@ pub async fn audit(
             journal_path.display()
         )));
     }
-    let bundle = Bundle::open(bundle_path)?;
+    let bundle = Bundle::open_kind(bundle_path, ti_shared::bundle::BundleKind::Load)?;
     let journal = Journal::open(journal_path)?;
     let client = client_from(cfg, None)?;
     let ws = crate::preflight::run(

@@ -122,14 +122,16 @@ fn main() -> ExitCode {
     };
     let result: Result<(), LoadError> = match &cli.command {
         Command::Verify { bundle } => return ti_shared::cli::verify_command(bundle),
-        Command::Plan { bundle } => ti_shared::bundle::Bundle::open(bundle)
-            .map_err(LoadError::from)
-            .and_then(|b| {
-                let p = ti_load::plan::plan(&b, cfg.intercom.requests_per_minute)
-                    .map_err(LoadError::Failed)?;
-                print!("{p}");
-                Ok(())
-            }),
+        Command::Plan { bundle } => {
+            ti_shared::bundle::Bundle::open_kind(bundle, ti_shared::bundle::BundleKind::Load)
+                .map_err(LoadError::from)
+                .and_then(|b| {
+                    let p = ti_load::plan::plan(&b, cfg.intercom.requests_per_minute)
+                        .map_err(LoadError::Failed)?;
+                    print!("{p}");
+                    Ok(())
+                })
+        }
         Command::Run {
             bundle,
             journal,

@@ -157,7 +157,7 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         }
     }
     check_outside_bundle(&args.bundle, &args.journal)?;
-    let bundle = Bundle::open(&args.bundle)?;
+    let bundle = Bundle::open_kind(&args.bundle, ti_shared::bundle::BundleKind::Load)?;
     let client = client_from(cfg, args.crash_after_requests)?;
     let dir = out_dir(&args.journal);
     let journal = Arc::new(Journal::open(&args.journal)?);

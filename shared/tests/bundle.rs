@@ -336,3 +336,27 @@ proptest! {
         prop_assert!(Bundle::open(&root).is_err(), "flip in {} at {} went unnoticed", target.display(), at);
     }
 }
+
+#[test]
+fn a_bundle_of_the_other_kind_is_refused_by_name() {
+    let dir = temp();
+    small_bundle(dir.path(), "c");
+    let err = Bundle::open_kind(dir.path(), BundleKind::Load).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BundleError::WrongKind {
+                expected: "a load",
+                found: "an extract",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(ti_shared::cli::exit_code_for_bundle_error(&err), 2);
+    let bundle = Bundle::open_kind(dir.path(), BundleKind::Extract).unwrap();
+    assert!(matches!(
+        bundle.open_file("records/01-data_attribute.ndjson"),
+        Err(BundleError::NotInBundle { .. })
+    ));
+}

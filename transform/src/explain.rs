@@ -12,7 +12,7 @@ use std::path::Path;
 /// # Errors
 /// Bundle verification failures; [`TransformError::Usage`] when the key is not in the bundle.
 pub fn explain(load: &Path, key: &str, extract: Option<&Path>) -> Result<String> {
-    let bundle = ti_shared::bundle::Bundle::open(load)?;
+    let bundle = ti_shared::bundle::Bundle::open_kind(load, ti_shared::bundle::BundleKind::Load)?;
     let mut out = String::new();
     let mut found = false;
     for kind in ti_shared::records::RecordKind::ALL {
@@ -64,7 +64,8 @@ pub fn explain(load: &Path, key: &str, extract: Option<&Path>) -> Result<String>
         }
     }
     if let Some(extract) = extract {
-        let eb = ti_shared::bundle::Bundle::open(extract)?;
+        let eb =
+            ti_shared::bundle::Bundle::open_kind(extract, ti_shared::bundle::BundleKind::Extract)?;
         let src = SourceTables::from_bundle(&eb)?;
         for s in sources {
             let Some((table, pk)) = s.rsplit_once(':') else {

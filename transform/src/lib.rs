@@ -32,7 +32,8 @@ pub use error::{Result, TransformError};
 /// # Errors
 /// Bundle verification, an unknown or undetectable profile, read failures.
 pub fn propose_file(extract: &std::path::Path, profile: &str) -> Result<String> {
-    let bundle = ti_shared::bundle::Bundle::open(extract)?;
+    let bundle =
+        ti_shared::bundle::Bundle::open_kind(extract, ti_shared::bundle::BundleKind::Extract)?;
     let source = source::SourceTables::from_bundle(&bundle)?;
     let profile_obj = if profile == "auto" {
         profile::Profile::detect(source.inventory())?

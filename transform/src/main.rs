@@ -76,6 +76,14 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Verify { bundle } => return verify_command(&bundle),
+        Command::Propose { ref out, .. } if out.exists() => {
+            // A reviewed mapping holds the consultant's decisions: never overwrite it silently.
+            eprintln!(
+                "error: {} already exists; propose writes a new file (choose another --out and compare)",
+                out.display()
+            );
+            return ExitCode::from(exit::USAGE);
+        }
         Command::Propose {
             extract,
             out,

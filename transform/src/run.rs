@@ -45,7 +45,8 @@ pub fn run(
     out: &Path,
     sample: Option<u64>,
 ) -> Result<RunSummary> {
-    let bundle = ti_shared::bundle::Bundle::open(extract)?;
+    let bundle =
+        ti_shared::bundle::Bundle::open_kind(extract, ti_shared::bundle::BundleKind::Extract)?;
     let source = SourceTables::from_bundle(&bundle)?;
     let shown = mapping_path.display().to_string();
     let text = std::fs::read_to_string(mapping_path)

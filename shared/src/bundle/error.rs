@@ -101,6 +101,25 @@ pub enum BundleError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The bundle is intact but of the other kind (an extract bundle given to `ti-load`, a load bundle given to
+    /// `ti-transform run`).
+    #[error("bundle {bundle}: this is {found} bundle; this command needs {expected} bundle")]
+    WrongKind {
+        /// Bundle directory.
+        bundle: PathBuf,
+        /// What the command needs: "an extract" or "a load".
+        expected: &'static str,
+        /// What the manifest says.
+        found: &'static str,
+    },
+    /// A reader asked for a file the manifest does not list (usually: the wrong kind of bundle).
+    #[error("bundle {bundle}: it has no file {path} (is it the right kind of bundle?)")]
+    NotInBundle {
+        /// Bundle directory.
+        bundle: PathBuf,
+        /// The path asked for.
+        path: String,
+    },
     /// The writer was asked to create a bundle in a directory that already holds files.
     #[error(
         "bundle {bundle}: the output directory exists and is not empty; choose a new directory or remove it"
@@ -125,6 +144,12 @@ impl BundleError {
     /// True when the bundle itself is not trustworthy (damaged, tampered, incomplete, unknown format), as opposed
     /// to an environment problem reading it. The binaries exit with code 3 for these, 1 otherwise.
     pub fn is_verification_failure(&self) -> bool {
-        !matches!(self, BundleError::Io { .. } | BundleError::NotEmpty { .. })
+        !matches!(
+            self,
+            BundleError::Io { .. }
+                | BundleError::NotEmpty { .. }
+                | BundleError::WrongKind { .. }
+                | BundleError::NotInBundle { .. }
+        )
     }
 }

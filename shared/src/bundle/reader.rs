@@ -2,7 +2,7 @@
 
 use super::Result;
 use super::error::BundleError;
-use super::manifest::{FORMAT, FORMAT_VERSION, FileEntry, MANIFEST_FILE, Manifest};
+use super::manifest::{BundleKind, FORMAT, FORMAT_VERSION, FileEntry, MANIFEST_FILE, Manifest};
 use super::paths::{blob_rel_path, check_rel_path, to_rel_string};
 use super::writer::io_err;
 use std::collections::BTreeSet;
@@ -40,6 +40,26 @@ impl Bundle {
         let manifest = read_manifest(&root)?;
         verify_files(&root, &manifest)?;
         Ok(Self { root, manifest })
+    }
+
+    /// Like [`open`](Self::open), and also checks the bundle's kind.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open), plus [`BundleError::WrongKind`] when the manifest's `kind` differs from `kind`.
+    pub fn open_kind(root: impl AsRef<Path>, kind: BundleKind) -> Result<Self> {
+        let bundle = Self::open(root)?;
+        if bundle.manifest.kind != kind {
+            let name = |k: BundleKind| match k {
+                BundleKind::Extract => "an extract",
+                BundleKind::Load => "a load",
+            };
+            return Err(BundleError::WrongKind {
+                bundle: bundle.root.clone(),
+                expected: name(kind),
+                found: name(bundle.manifest.kind),
+            });
+        }
+        Ok(bundle)
     }
 
     /// The bundle directory.
@@ -95,7 +115,7 @@ impl Bundle {
     /// [`BundleError::MissingFile`] when `rel` is not listed; [`BundleError::Io`] when it cannot be opened.
     pub fn open_file(&self, rel: &str) -> Result<File> {
         if self.entry(rel).is_none() {
-            return Err(BundleError::MissingFile {
+            return Err(BundleError::NotInBundle {
                 bundle: self.root.clone(),
                 path: rel.to_string(),
             });
