@@ -105,11 +105,12 @@ pub fn verify_command(bundle: &Path) -> ExitCode {
     }
 }
 
-/// The exit code for a bundle error: 3 when the bundle is bad, 1 when the environment failed.
+/// The exit code for a bundle error: 3 when the bundle is bad, 2 when it is the wrong kind of bundle (the user's
+/// mistake), 1 when the environment failed.
 pub fn exit_code_for_bundle_error(err: &BundleError) -> u8 {
-    if err.is_verification_failure() {
-        exit::BUNDLE_INVALID
-    } else {
-        exit::FAILURE
+    match err {
+        BundleError::WrongKind { .. } => exit::USAGE,
+        e if e.is_verification_failure() => exit::BUNDLE_INVALID,
+        _ => exit::FAILURE,
     }
 }
