@@ -118,6 +118,33 @@ impl Ctx {
             .any(|(k, v)| v == id && k != key)
     }
 
+    /// Runs an idempotent `POST path body` (tagging) as a journalled step: sending it twice changes nothing in
+    /// Intercom, so a step left in flight is simply sent again (no probe needed).
+    ///
+    /// # Errors
+    /// As [`step`](Self::step).
+    pub async fn idempotent_post(
+        &self,
+        key: &str,
+        step: &str,
+        path: &str,
+        body: &Value,
+    ) -> Result<(), StepError> {
+        self.step(
+            key,
+            step,
+            async || {
+                self.client
+                    .post(path, body)
+                    .await
+                    .map(|_| Sent::new(None, "sent"))
+            },
+            async || Ok(None),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Runs one step exactly once across crashes and retries:
     /// 1. already `done` in the journal → its id, nothing sent;
     /// 2. found in flight (`intent` or `failed`) → `probe` first; found → done without sending;

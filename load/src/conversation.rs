@@ -307,18 +307,7 @@ pub async fn load(ctx: &Ctx, rec: &Record) -> Result<Loaded, StepError> {
     }
     let tag_path = format!("{conv_path}/tags");
     let tag = json!({"id": ctx.tag_id, "admin_id": ctx.admins.fallback});
-    ctx.step(
-        key,
-        "tag",
-        async || {
-            ctx.client
-                .post(&tag_path, &tag)
-                .await
-                .map(|_| Sent::new(None, "sent"))
-        },
-        async || Ok(None),
-    )
-    .await?;
+    ctx.idempotent_post(key, "tag", &tag_path, &tag).await?;
     Ok(Loaded {
         id: conv_id,
         outcome: "created".into(),

@@ -196,18 +196,7 @@ pub async fn company(
         .and_then(|r| r.outcome)
         .unwrap_or_else(|| "created".into());
     let tag = json!({"name": ctx.opts.migration_tag, "companies": [{"id": id}]});
-    ctx.step(
-        key,
-        "tag",
-        async || {
-            ctx.client
-                .post("/tags", &tag)
-                .await
-                .map(|_| Sent::new(None, "sent"))
-        },
-        async || Ok(None),
-    )
-    .await?;
+    ctx.idempotent_post(key, "tag", "/tags", &tag).await?;
     let mut outcome = outcome;
     if changed {
         let step = format!("update:{}", short_digest(body));
@@ -341,18 +330,7 @@ pub async fn contact(
         .unwrap_or_else(|| "created".into());
     let tag_path = format!("/contacts/{id}/tags");
     let tag = json!({"id": ctx.tag_id});
-    ctx.step(
-        key,
-        "tag",
-        async || {
-            ctx.client
-                .post(&tag_path, &tag)
-                .await
-                .map(|_| Sent::new(None, "sent"))
-        },
-        async || Ok(None),
-    )
-    .await?;
+    ctx.idempotent_post(key, "tag", &tag_path, &tag).await?;
     if changed {
         let mut update = body.clone();
         if let Some(m) = update.as_object_mut() {
