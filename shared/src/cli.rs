@@ -105,11 +105,13 @@ pub fn verify_command(bundle: &Path) -> ExitCode {
     }
 }
 
-/// The exit code for a bundle error: 3 when the bundle is bad, 2 when it is the wrong kind of bundle (the user's
-/// mistake), 1 when the environment failed.
+/// The exit code for a bundle error: 3 when the bundle is bad; 2 for the user's mistakes (the wrong kind of bundle,
+/// a path that is not a directory, an output directory that is not empty); 1 when the environment failed.
 pub fn exit_code_for_bundle_error(err: &BundleError) -> u8 {
     match err {
-        BundleError::WrongKind { .. } => exit::USAGE,
+        BundleError::WrongKind { .. }
+        | BundleError::NotFound { .. }
+        | BundleError::NotEmpty { .. } => exit::USAGE,
         e if e.is_verification_failure() => exit::BUNDLE_INVALID,
         _ => exit::FAILURE,
     }

@@ -360,3 +360,31 @@ fn a_bundle_of_the_other_kind_is_refused_by_name() {
         Err(BundleError::NotInBundle { .. })
     ));
 }
+
+#[test]
+fn a_path_that_is_not_a_directory_is_not_found_not_incomplete() {
+    let dir = temp();
+    let missing = dir.path().join("no-such-bundle");
+    let err = Bundle::open(&missing).unwrap_err();
+    assert!(matches!(err, BundleError::NotFound { .. }), "{err}");
+    assert!(err.to_string().contains("no such directory"), "{err}");
+    assert_eq!(ti_shared::cli::exit_code_for_bundle_error(&err), 2);
+}
+
+#[test]
+fn a_resealed_manifest_listing_a_file_twice_does_not_verify() {
+    let (_, err, _d) = damaged(|root| {
+        let path = root.join("manifest.json");
+        let mut manifest: ti_shared::bundle::Manifest =
+            serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        let mut twin = manifest.files[0].clone();
+        twin.blake3 = "0".repeat(64);
+        manifest.files.push(twin);
+        manifest.seal_now();
+        fs::write(path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    });
+    assert!(
+        matches!(&err, BundleError::ManifestUnreadable { reason, .. } if reason.contains("listed twice")),
+        "{err}"
+    );
+}

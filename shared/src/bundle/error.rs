@@ -7,6 +7,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BundleError {
+    /// The path given as a bundle does not exist or is not a directory (usually a typing mistake).
+    #[error("bundle {bundle}: no such directory")]
+    NotFound {
+        /// The path given.
+        bundle: PathBuf,
+    },
     /// `manifest.json` is absent: the writer never finished (crash, kill, full disk) or this is not a bundle.
     #[error(
         "bundle {bundle}: incomplete, manifest.json is missing (the writer did not finish; re-run the stage)"
@@ -147,6 +153,7 @@ impl BundleError {
         !matches!(
             self,
             BundleError::Io { .. }
+                | BundleError::NotFound { .. }
                 | BundleError::NotEmpty { .. }
                 | BundleError::WrongKind { .. }
                 | BundleError::NotInBundle { .. }

@@ -33,8 +33,8 @@ impl Bundle {
     ///
     /// # Errors
     /// The first problem found, as a [`BundleError`] variant naming the bundle and the file:
-    /// `Incomplete`, `ManifestUnreadable`, `UnknownFormat`, `ManifestEdited`, `UnlistedFile`, `MissingFile`,
-    /// `SizeMismatch`, `HashMismatch`, or `Io`.
+    /// `NotFound`, `Incomplete`, `ManifestUnreadable` (also for a file listed twice), `UnknownFormat`,
+    /// `ManifestEdited`, `UnlistedFile`, `MissingFile`, `SizeMismatch`, `HashMismatch`, or `Io`.
     pub fn open(root: impl AsRef<Path>) -> Result<Self> {
         let root = root.as_ref().to_path_buf();
         let manifest = read_manifest(&root)?;
@@ -125,6 +125,11 @@ impl Bundle {
 }
 
 fn read_manifest(root: &Path) -> Result<Manifest> {
+    if !root.is_dir() {
+        return Err(BundleError::NotFound {
+            bundle: root.to_path_buf(),
+        });
+    }
     let path = root.join(MANIFEST_FILE);
     let text = match fs::read(&path) {
         Ok(t) => t,
@@ -159,8 +164,14 @@ fn read_manifest(root: &Path) -> Result<Manifest> {
     }
     let manifest: Manifest = serde_json::from_value(raw).map_err(|e| unreadable(e.to_string()))?;
     check_seals(root, &manifest)?;
+    let mut seen = BTreeSet::new();
     for entry in &manifest.files {
         check_rel_path(root, &entry.path)?;
+        // A manifest re-sealed with a file listed twice (with two different hashes) must not verify: one of
+        // the two entries would be a lie whichever copy a reader trusts.
+        if !seen.insert(entry.path.as_str()) {
+            return Err(unreadable(format!("file {} is listed twice", entry.path)));
+        }
     }
     Ok(manifest)
 }
