@@ -369,6 +369,8 @@ fn a_path_that_is_not_a_directory_is_not_found_not_incomplete() {
     assert!(matches!(err, BundleError::NotFound { .. }), "{err}");
     assert!(err.to_string().contains("no such directory"), "{err}");
     assert_eq!(ti_shared::cli::exit_code_for_bundle_error(&err), 2);
+    let not_empty = BundleError::NotEmpty { bundle: missing };
+    assert_eq!(ti_shared::cli::exit_code_for_bundle_error(&not_empty), 2);
 }
 
 #[test]

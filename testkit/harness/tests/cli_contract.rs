@@ -115,6 +115,19 @@ fn verify_accepts_a_good_bundle_and_names_the_damaged_file() {
 }
 
 #[test]
+fn verify_of_a_path_that_does_not_exist_exits_2_saying_so() {
+    let dir = TempDir::new();
+    for bin in STAGES {
+        let (code, _, err) = run(bin, dir.path(), &["verify", "no-such-bundle"]);
+        assert_eq!(code, 2, "{bin}: {err}");
+        assert!(
+            err.contains("no-such-bundle") && err.contains("no such directory"),
+            "{bin}: {err}"
+        );
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let dir = TempDir::new();
     for bin in STAGES {
