@@ -51,8 +51,10 @@ pub struct CommonArgs {
 
 impl CommonArgs {
     /// Installs the global tracing subscriber on stderr with the chosen format and level. `RUST_LOG` overrides
-    /// the level when set. Calling it twice is harmless.
+    /// the level when set. Colours only when stderr is a terminal and `NO_COLOR` is unset (<https://no-color.org>),
+    /// so redirected logs hold no escape codes. Calling it twice is harmless.
     pub fn init_logging(&self) {
+        use std::io::IsTerminal;
         let level = match (self.quiet, self.verbose) {
             (true, _) => "warn",
             (_, 0) => "info",
@@ -61,8 +63,10 @@ impl CommonArgs {
         };
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
+            .with_ansi(ansi)
             .with_writer(std::io::stderr);
         let _ = match self.log_format {
             LogFormat::Text => builder.with_target(false).try_init(),
