@@ -13,6 +13,13 @@ pub struct Row<'a, 'b> {
 }
 
 impl Row<'_, '_> {
+    /// A wall time of an object whose profile entry says `times = "utc"` becomes [`Cell::Utc`].
+    fn basis(&self, cell: Cell) -> Cell {
+        match cell {
+            Cell::Local(t) if self.map.times == Some(crate::profile::TimeBasis::Utc) => Cell::Utc(t),
+            c => c,
+        }
+    }
     /// Text of a logical field (profile constant when the table lacks it).
     pub fn text(&self, field: &str) -> Option<String> {
         match self.map.col(field) {
@@ -36,19 +43,19 @@ impl Row<'_, '_> {
     pub fn time(&self, field: &str) -> Cell {
         self.map
             .col(field)
-            .map(|c| self.batch.time(c, self.row))
+            .map(|c| self.basis(self.batch.time(c, self.row)))
             .unwrap_or(Cell::Null)
     }
     /// Raw cell of a logical field.
     pub fn cell(&self, field: &str) -> Cell {
         self.map
             .col(field)
-            .map(|c| self.batch.cell(c, self.row))
+            .map(|c| self.basis(self.batch.cell(c, self.row)))
             .unwrap_or(Cell::Null)
     }
     /// Raw cell of a physical column.
     pub fn column(&self, column: &str) -> Cell {
-        self.batch.cell(column, self.row)
+        self.basis(self.batch.cell(column, self.row))
     }
     /// Text of a physical column.
     pub fn column_text(&self, column: &str) -> Option<String> {

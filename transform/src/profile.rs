@@ -41,6 +41,10 @@ pub struct ObjectMap {
     pub known: Vec<String>,
     /// Constant values for logical fields the physical table does not carry.
     pub constants: BTreeMap<String, String>,
+    /// Basis of this object's zone-less datetimes when it differs from the profile's `times` (only `utc` has an
+    /// effect: its wall times are read as UTC, e.g. the `_SMDBA_` tables of Track-It! 20xx next to `dbo` tables
+    /// that hold server wall time).
+    pub times: Option<TimeBasis>,
 }
 
 impl ObjectMap {
@@ -60,7 +64,7 @@ pub struct Profile {
     pub description: String,
     /// Objects that must all exist for this profile to be detected.
     pub detect: Vec<String>,
-    /// Basis of zone-less datetimes.
+    /// Basis of zone-less datetimes of every object without its own `times`.
     pub times: TimeBasis,
     /// Logical object → physical table; the rest of the file.
     #[serde(flatten)]
