@@ -16,7 +16,9 @@ impl Row<'_, '_> {
     /// A wall time of an object whose profile entry says `times = "utc"` becomes [`Cell::Utc`].
     fn basis(&self, cell: Cell) -> Cell {
         match cell {
-            Cell::Local(t) if self.map.times == Some(crate::profile::TimeBasis::Utc) => Cell::Utc(t),
+            Cell::Local(t) if self.map.times == Some(crate::profile::TimeBasis::Utc) => {
+                Cell::Utc(t)
+            }
             c => c,
         }
     }
