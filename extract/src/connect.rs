@@ -30,6 +30,7 @@ pub struct ConnInfo {
 #[derive(Clone)]
 pub struct Source {
     config: Config,
+    auth: AuthMethod,
     /// Server, database and user for messages and the manifest.
     pub info: ConnInfo,
 }
@@ -48,10 +49,12 @@ fn pairs(conn: &str) -> Vec<(String, String)> {
 
 impl Source {
     /// Parses `conn` and attaches the password from `password` (the value of the `password_env` variable).
-    /// A user written `DOMAIN\user` is a Windows (NTLM) login, available in the Windows build.
+    /// The login is chosen by [`login_kind`]: `DOMAIN\user` is a Windows (NTLM) login (Windows build, or the
+    /// `ntlm` feature), `integrated security=true` the current session, anything else a SQL login.
     ///
     /// # Errors
-    /// [`ExtractError::Usage`] when the string is empty, holds a password, or tiberius cannot parse it.
+    /// [`ExtractError::Usage`] (exit 2) when the string is empty, holds a password, cannot be parsed, when the
+    /// password variable is not set (SQL and Windows logins), or when this build lacks the login's method.
     pub fn prepare(
         conn: &str,
         password: Option<String>,
@@ -96,19 +99,38 @@ impl Source {
                 .as_str(),
             "true" | "yes" | "sspi"
         );
-        if !integrated {
-            let password = password.unwrap_or_default();
-            if info.user.contains('\\') {
-                config.authentication(windows_auth(&info.user, &password)?);
-            } else {
-                config.authentication(AuthMethod::sql_server(&info.user, password));
+        let auth = match login_kind(&info.user, integrated) {
+            LoginKind::Integrated => integrated_auth()?,
+            kind => {
+                let Some(password) = password else {
+                    return Err(ExtractError::Usage(format!(
+                        "environment variable {password_env} (source.password_env) is not set; put the password \
+of {} there",
+                        if info.user.is_empty() {
+                            "the login"
+                        } else {
+                            info.user.as_str()
+                        }
+                    )));
+                };
+                if kind == LoginKind::Windows {
+                    windows_auth(&info.user, &password)?
+                } else {
+                    AuthMethod::sql_server(&info.user, password)
+                }
             }
-        }
+        };
+        config.authentication(auth.clone());
         if info.plaintext {
             config.encryption(EncryptionLevel::NotSupported);
         }
         config.application_name("ti-extract");
-        Ok(Source { config, info })
+        Ok(Source { config, auth, info })
+    }
+
+    /// The login method chosen from the connection string (for tests and diagnostics; never printed).
+    pub fn auth(&self) -> &AuthMethod {
+        &self.auth
     }
 
     /// Opens a connection and sends the session options (Q1).
@@ -151,16 +173,59 @@ impl Source {
     }
 }
 
-#[cfg(windows)]
+/// Which login a connection string asks for (docs/extract.md "Connection").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginKind {
+    /// A SQL Server login (`user=sa`): name and password in the login packet.
+    Sql,
+    /// A Windows (NTLM) login, chosen by a backslash in the user name (`user=CORP\svc_trackit`); the password
+    /// comes from `password_env` like a SQL login's.
+    Windows,
+    /// The current Windows session (`integrated security=true|sspi|yes` or `trusted_connection=yes`): no user,
+    /// no password.
+    Integrated,
+}
+
+/// The login a connection string asks for: `integrated` wins, then `DOMAIN\user` is Windows, else SQL.
+pub fn login_kind(user: &str, integrated: bool) -> LoginKind {
+    if integrated {
+        LoginKind::Integrated
+    } else if user.contains('\\') {
+        LoginKind::Windows
+    } else {
+        LoginKind::Sql
+    }
+}
+
+/// NTLM with the given `DOMAIN\user` and password: tiberius's `winauth` (Windows build) or `sspi-rs`
+/// (this crate's `ntlm` feature, Linux and macOS).
+#[cfg(any(windows, all(unix, feature = "ntlm")))]
 fn windows_auth(user: &str, password: &str) -> Result<AuthMethod, ExtractError> {
     Ok(AuthMethod::windows(user, password))
 }
 
-#[cfg(not(windows))]
+#[cfg(not(any(windows, all(unix, feature = "ntlm"))))]
 fn windows_auth(user: &str, _password: &str) -> Result<AuthMethod, ExtractError> {
     Err(ExtractError::Usage(format!(
-        "user {user} is a Windows (NTLM) login; run the Windows build of ti-extract for Windows logins"
+        "user {user} is a Windows (NTLM) login: use the Windows build of ti-extract, or a build with \
+`--features ntlm`"
     )))
+}
+
+/// The current session's credentials: SSPI on Windows, Kerberos through GSSAPI with this crate's `kerberos`
+/// feature elsewhere.
+#[cfg(any(windows, all(unix, feature = "kerberos")))]
+fn integrated_auth() -> Result<AuthMethod, ExtractError> {
+    Ok(AuthMethod::Integrated)
+}
+
+#[cfg(not(any(windows, all(unix, feature = "kerberos"))))]
+fn integrated_auth() -> Result<AuthMethod, ExtractError> {
+    Err(ExtractError::Usage(
+        "integrated security (the current Windows session) needs the Windows build of ti-extract, or a build \
+with `--features kerberos`"
+            .into(),
+    ))
 }
 
 #[cfg(test)]
@@ -201,5 +266,57 @@ mod tests {
             "{err}"
         );
         assert!(Source::prepare(" ", None, "X").is_err());
+    }
+
+    #[test]
+    fn login_kind_follows_the_user_name_and_integrated_security() {
+        assert_eq!(login_kind("sa", false), LoginKind::Sql);
+        assert_eq!(login_kind("CORP\\svc_trackit", false), LoginKind::Windows);
+        assert_eq!(login_kind("", true), LoginKind::Integrated);
+        assert_eq!(login_kind("CORP\\svc_trackit", true), LoginKind::Integrated);
+    }
+
+    #[test]
+    fn connection_string_chooses_the_auth_method() {
+        let conn = |s: &str, pw: Option<&str>| {
+            Source::prepare(s, pw.map(String::from), "TRACKIT_SQL_PASSWORD")
+        };
+        let sql = conn("server=tcp:db,1433;user=sa", Some("pw")).unwrap();
+        assert_eq!(
+            sql.auth(),
+            &AuthMethod::sql_server("sa", "pw"),
+            "user=sa is a SQL login"
+        );
+        let win = conn("server=tcp:db,1433;user=CORP\\svc_trackit", Some("pw"));
+        #[cfg(any(windows, all(unix, feature = "ntlm")))]
+        assert_eq!(
+            win.unwrap().auth(),
+            &AuthMethod::windows("CORP\\svc_trackit", "pw")
+        );
+        #[cfg(not(any(windows, all(unix, feature = "ntlm"))))]
+        {
+            let e = win.err().unwrap().to_string();
+            assert!(e.contains("CORP\\svc_trackit") && e.contains("ntlm"), "{e}");
+        }
+        // Integrated security needs no password variable.
+        let integrated = conn("server=tcp:db,1433;integrated security=SSPI", None);
+        #[cfg(any(windows, all(unix, feature = "kerberos")))]
+        assert_eq!(integrated.unwrap().auth(), &AuthMethod::Integrated);
+        #[cfg(not(any(windows, all(unix, feature = "kerberos"))))]
+        assert!(integrated.err().unwrap().to_string().contains("kerberos"));
+    }
+
+    #[test]
+    fn an_unset_password_variable_is_named() {
+        let e = Source::prepare("server=tcp:db,1433;user=sa", None, "TRACKIT_SQL_PASSWORD")
+            .err()
+            .unwrap();
+        assert!(matches!(e, ExtractError::Usage(_)));
+        assert!(
+            e.to_string().contains(
+                "environment variable TRACKIT_SQL_PASSWORD (source.password_env) is not set"
+            ),
+            "{e}"
+        );
     }
 }

@@ -110,6 +110,26 @@ fn selected(obj: &ObjectInfo, opts: &RunOptions, include_views: bool) -> bool {
             .any(|g| glob_match(g, &obj.full_name()) || glob_match(g, &obj.name))
 }
 
+/// Checks `--attachments-dir` before anything is read, so a mistyped folder is reported at once instead of
+/// after the whole dump.
+///
+/// # Errors
+/// [`ExtractError::Usage`] (exit 2) naming the folder when it does not exist or is not a folder.
+pub fn check_attachments_dir(dir: Option<&Path>) -> Result<(), ExtractError> {
+    match dir {
+        Some(d) if !d.is_dir() => Err(ExtractError::Usage(format!(
+            "--attachments-dir {}: {}",
+            d.display(),
+            if d.exists() {
+                "is not a folder"
+            } else {
+                "no such folder"
+            }
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `ti-extract discover`: writes `inventory.json`, `discovery.json` and `discovery.md` into `out`.
 ///
 /// # Errors
@@ -164,6 +184,7 @@ mod erased {
 /// Connection errors, a table failing after its retries, bundle or Parquet write errors. The bundle is then
 /// left without a manifest (incomplete) and `--resume` continues it.
 pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, ExtractError> {
+    check_attachments_dir(opts.attachments_dir.as_deref())?;
     let rt = runtime()?;
     let source = source(cfg, opts.connection_string.as_deref())?;
     let nolock = cfg.extract.isolation == "nolock";

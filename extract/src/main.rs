@@ -67,23 +67,32 @@ fn code(err: &ExtractError) -> u8 {
     }
 }
 
-/// Like `CommonArgs::init_logging`, but tiberius's own log lines are off unless `RUST_LOG` asks for them:
-/// it logs the expected error 195 of Q3 on servers before 2019 at ERROR level, and every failure reaches the
-/// user through this program's own message anyway.
+/// Whether log lines may carry ANSI colours: only when stderr is a terminal and `NO_COLOR` is unset or empty
+/// (<https://no-color.org>), so redirected logs and CI output stay plain text.
+fn ansi_allowed(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// Like `CommonArgs::init_logging`, but tiberius's own log lines are off unless `RUST_LOG` asks for them (it
+/// logs the expected error 195 of Q3 on servers before 2019 at ERROR level, and every failure reaches the user
+/// through this program's own message anyway), and colours only on a terminal without `NO_COLOR`.
 fn init_logging(common: &CommonArgs) {
-    if std::env::var_os("RUST_LOG").is_some() {
-        common.init_logging();
-        return;
-    }
+    use std::io::IsTerminal;
     let level = match (common.quiet, common.verbose) {
         (true, _) => "warn",
         (_, 0) => "info",
         (_, 1) => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!("{level},tiberius=off"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},tiberius=off")));
+    let ansi = ansi_allowed(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let _ = match common.log_format {
         ti_shared::cli::LogFormat::Text => builder.with_target(false).try_init(),
@@ -152,5 +161,19 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(code(&e))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ansi_allowed;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        assert!(ansi_allowed(true, None));
+        assert!(ansi_allowed(true, Some(OsStr::new(""))));
+        assert!(!ansi_allowed(true, Some(OsStr::new("1"))));
+        assert!(!ansi_allowed(false, None));
     }
 }

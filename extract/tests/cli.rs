@@ -1,0 +1,87 @@
+//! Command-line behaviour that needs no server (issue 6, newcomer findings): a missing `--attachments-dir` and an
+//! unset password variable are refused up front with exit 2 naming what is wrong; log lines carry no ANSI colours
+//! when stderr is not a terminal.
+
+mod common;
+
+use common::*;
+
+/// A port nobody listens on: bind one, note it, close it.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_missing_attachments_dir_is_refused_before_the_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-share");
+    let conn = format!(
+        "server=tcp:127.0.0.1,{};database=TRACKIT_DATA;user=sa;encrypt=DANGER_PLAINTEXT",
+        closed_port()
+    );
+    let out = dir.path().join("bundle");
+    let (code, _, stderr) = extract(&[
+        "run",
+        "--connection-string",
+        &conn,
+        "--attachments-dir",
+        missing.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    // Exit 2 (usage), not 1 (the server is unreachable, but the folder is checked first).
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(missing.to_str().unwrap()) && stderr.contains("no such folder"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing may be written");
+}
+
+#[test]
+fn an_unset_password_variable_is_named_with_exit_2() {
+    let conn = format!(
+        "server=tcp:127.0.0.1,{};database=TRACKIT_DATA;user=sa;encrypt=DANGER_PLAINTEXT",
+        closed_port()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("d");
+    let (code, _, stderr) = extract_env(
+        &[
+            "discover",
+            "--connection-string",
+            &conn,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr
+            .contains("environment variable TRACKIT_SQL_PASSWORD (source.password_env) is not set"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn no_ansi_colours_when_stderr_is_not_a_terminal() {
+    let conn = format!(
+        "server=tcp:127.0.0.1,{};database=TRACKIT_DATA;user=sa;encrypt=DANGER_PLAINTEXT",
+        closed_port()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("d");
+    // stderr is a pipe here: the plaintext warning and the error line must be plain text.
+    let (code, _, stderr) = extract(&[
+        "discover",
+        "--connection-string",
+        &conn,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("DANGER_PLAINTEXT"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "ANSI escape in {stderr:?}");
+}
