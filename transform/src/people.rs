@@ -114,7 +114,13 @@ impl Directory {
                     }
                 }
             }
-            for name in [u.full_name.clone(), u.display_name()]
+            // "First Last" too: 20xx views write the requestor as FNAME + ' ' + NAME, which differs from a
+            // family-name-first full name such as "李雷".
+            let first_last = match (u.first_name.as_deref(), u.last_name.as_deref()) {
+                (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                _ => None,
+            };
+            for name in [u.full_name.clone(), u.display_name(), first_last]
                 .into_iter()
                 .flatten()
             {
