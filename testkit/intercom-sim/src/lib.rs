@@ -19,6 +19,7 @@ pub mod auth;
 pub mod config;
 pub mod errors;
 pub mod faults;
+pub mod index;
 pub mod model;
 pub mod ratelimit;
 pub mod render;

@@ -98,9 +98,7 @@ pub fn contact(ws: &Workspace, c: &Contact) -> Value {
         .unwrap_or_default();
     let tag_ids: Vec<String> = c.tags.iter().map(|t| t.id.clone()).collect();
     let note_ids: Vec<String> = ws
-        .notes
-        .iter()
-        .filter(|n| n.target_type == "contact" && n.target_id == c.id)
+        .notes_of("contact", &c.id)
         .map(|n| n.id.clone())
         .collect();
     let mut companies = addressable("company", &c.company_ids, "companies", &c.id);

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::config::SimConfig;
 use crate::errors::SimError;
 use crate::faults::Faults;
+use crate::index::Indexes;
 use crate::model::*;
 use crate::ratelimit::RateLimiter;
 
@@ -151,13 +152,14 @@ pub struct Workspace {
     pub data_attributes: Vec<DataAttribute>,
     /// Conversation attributes.
     pub conversation_attributes: Vec<ConversationAttribute>,
-    /// Contacts.
+    /// Contacts. Read freely; change `email`, `external_id`, `company_ids` or `deleted` only through
+    /// [`Workspace::put_contact`] / [`Workspace::update_contact`] (they keep the indexes current).
     pub contacts: BTreeMap<String, Contact>,
-    /// Companies.
+    /// Companies. Add or delete only through [`Workspace::put_company`] / [`Workspace::delete_company`].
     pub companies: BTreeMap<String, Company>,
     /// Conversations.
     pub conversations: BTreeMap<String, Conversation>,
-    /// Notes on contacts and companies.
+    /// Notes on contacts and companies (append only through [`Workspace::add_note`]).
     pub notes: Vec<Note>,
     /// Tags.
     pub tags: Vec<Tag>,
@@ -170,6 +172,7 @@ pub struct Workspace {
     /// State-changing requests.
     pub requests: Vec<RequestLog>,
     next_id: u64,
+    idx: Indexes,
 }
 
 impl Workspace {
@@ -227,12 +230,97 @@ impl Workspace {
         self.tags.iter().find(|t| t.id == id)
     }
 
-    /// Number of live contacts attached to company `id`.
+    /// Number of live contacts attached to company `id` (indexed: O(1)).
     pub fn user_count(&self, company_id: &str) -> usize {
-        self.contacts
+        self.idx.user_count(company_id)
+    }
+
+    /// The live contact whose email equals `email` ignoring ASCII case (indexed).
+    pub fn contact_by_email(&self, email: &str) -> Option<&Contact> {
+        self.idx
+            .contact_by_email(email)
+            .and_then(|id| self.contacts.get(id))
+    }
+
+    /// The live contact with this `external_id` (indexed).
+    pub fn contact_by_external_id(&self, external_id: &str) -> Option<&Contact> {
+        self.idx
+            .contact_by_external_id(external_id)
+            .and_then(|id| self.contacts.get(id))
+    }
+
+    /// The live company with this `company_id` (indexed).
+    pub fn company_by_company_id(&self, company_id: &str) -> Option<&Company> {
+        self.idx
+            .company_by_company_id(company_id)
+            .and_then(|id| self.companies.get(id))
+    }
+
+    /// Insert or replace a contact (by id), keeping the indexes current.
+    pub fn put_contact(&mut self, c: Contact) {
+        if let Some(old) = self.contacts.get(&c.id) {
+            self.idx.remove_contact(old);
+        }
+        self.idx.add_contact(&c);
+        self.contacts.insert(c.id.clone(), c);
+    }
+
+    /// Change contact `id` (deleted or not) with `f`, keeping the indexes current; `None` when unknown.
+    pub fn update_contact<R>(&mut self, id: &str, f: impl FnOnce(&mut Contact) -> R) -> Option<R> {
+        let c = self.contacts.get_mut(id)?;
+        self.idx.remove_contact(c);
+        let r = f(c);
+        self.idx.add_contact(c);
+        Some(r)
+    }
+
+    /// Insert or replace a company (by id; its `company_id` never changes), keeping the indexes current.
+    pub fn put_company(&mut self, c: Company) {
+        self.idx.add_company(&c);
+        self.companies.insert(c.id.clone(), c);
+    }
+
+    /// Mark company `id` deleted and detach it from every contact; `false` when unknown.
+    pub fn delete_company(&mut self, id: &str) -> bool {
+        let Some(c) = self.companies.get_mut(id) else {
+            return false;
+        };
+        self.idx.remove_company(c);
+        c.deleted = true;
+        c.updated_at = now();
+        let linked: Vec<String> = self
+            .contacts
             .values()
-            .filter(|c| !c.deleted && c.company_ids.iter().any(|x| x == company_id))
-            .count()
+            .filter(|c| c.company_ids.iter().any(|x| x == id))
+            .map(|c| c.id.clone())
+            .collect();
+        for contact in linked {
+            self.update_contact(&contact, |c| c.company_ids.retain(|x| x != id));
+        }
+        true
+    }
+
+    /// Append a note, keeping the per-target index current.
+    pub fn add_note(&mut self, n: Note) {
+        self.idx.add_note(self.notes.len(), &n);
+        self.notes.push(n);
+    }
+
+    /// The notes on `(target_type, target_id)` in arrival order (indexed).
+    pub fn notes_of<'a>(
+        &'a self,
+        target_type: &str,
+        target_id: &str,
+    ) -> impl DoubleEndedIterator<Item = &'a Note> + 'a {
+        self.idx
+            .notes_of(target_type, target_id)
+            .iter()
+            .filter_map(|&i| self.notes.get(i))
+    }
+
+    /// True when the indexes equal ones rebuilt from the objects (a self-check for tests).
+    pub fn indexes_consistent(&self) -> bool {
+        self.idx == Indexes::rebuild(&self.contacts, &self.companies, &self.notes)
     }
 
     /// Log one state-changing request.
@@ -248,8 +336,10 @@ impl Workspace {
         });
     }
 
-    /// The `/_sim/state` document (shape in README.md).
+    /// The `/_sim/state` document (shape in README.md). Debug builds (the tests) also check that the
+    /// indexes agree with the objects, and panic when they do not.
     pub fn dump(&self) -> Value {
+        debug_assert!(self.indexes_consistent(), "workspace indexes out of date");
         let notes_for = |kind: &str| -> Vec<&Note> {
             self.notes
                 .iter()

@@ -73,11 +73,7 @@ pub async fn upsert(State(app): State<Shared>, body: Bytes) -> JsonResult {
     let b = Body::parse(&body)?;
     let company_id = b.req_str("company_id")?;
     let mut ws = app.ws();
-    let existing = ws
-        .companies
-        .values()
-        .find(|c| !c.deleted && c.company_id == company_id)
-        .map(|c| c.id.clone());
+    let existing = ws.company_by_company_id(&company_id).map(|c| c.id.clone());
     let mut c = match &existing {
         Some(id) => ws.companies[id].clone(),
         None => Company {
@@ -102,7 +98,7 @@ pub async fn upsert(State(app): State<Shared>, body: Bytes) -> JsonResult {
         c.id = ws.next_hex(0x6762_c0de);
     }
     let v = render::company(&ws, &c);
-    ws.companies.insert(c.id.clone(), c);
+    ws.put_company(c);
     Ok(Json(v))
 }
 
@@ -122,9 +118,7 @@ pub async fn lookup(
     };
     if let Some(cid) = q.get("company_id") {
         let c = ws
-            .companies
-            .values()
-            .find(|c| !c.deleted && &c.company_id == cid)
+            .company_by_company_id(cid)
             .ok_or_else(company_not_found)?;
         return Ok(one(c));
     }
@@ -170,7 +164,7 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
     }
     apply_fields(&ws, &app.cfg, &b, &mut c)?;
     let v = render::company(&ws, &c);
-    ws.companies.insert(c.id.clone(), c);
+    ws.put_company(c);
     Ok(Json(v))
 }
 
@@ -178,13 +172,7 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
 pub async fn remove(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
     let mut ws = app.ws();
     ws.company(&id).ok_or_else(company_not_found)?;
-    if let Some(c) = ws.companies.get_mut(&id) {
-        c.deleted = true;
-        c.updated_at = now();
-    }
-    for contact in ws.contacts.values_mut() {
-        contact.company_ids.retain(|x| *x != id);
-    }
+    ws.delete_company(&id);
     Ok(Json(
         json!({"id": id, "object": "company", "deleted": true}),
     ))
@@ -222,7 +210,7 @@ pub fn create_note(
         created_at: now(),
     };
     let v = render::note(ws, &note);
-    ws.notes.push(note);
+    ws.add_note(note);
     Ok(v)
 }
 
@@ -241,12 +229,7 @@ pub fn list_notes(
 ) -> JsonResult {
     let per_page = q.get("per_page").map(|s| s.parse::<i64>().unwrap_or(0));
     let page = Page::new(per_page, q.get("starting_after").map(String::as_str), 50)?;
-    let notes: Vec<&Note> = ws
-        .notes
-        .iter()
-        .rev()
-        .filter(|n| n.target_type == target_type && n.target_id == target_id)
-        .collect();
+    let notes: Vec<&Note> = ws.notes_of(target_type, target_id).rev().collect();
     let (items, pages) = page.apply(&notes);
     Ok(Json(json!({
         "type": "list",

@@ -24,22 +24,23 @@ fn contact_not_found() -> ApiError {
     ApiError::not_found("User Not Found")
 }
 
-/// 409 when another live contact has the same email (case-insensitive) or external_id.
+/// 409 when another live contact has the same email (ASCII case-insensitive) or external_id (indexed
+/// lookups; when both match different contacts, the older one is named).
 fn check_duplicate(
     ws: &Workspace,
     email: Option<&str>,
     external_id: Option<&str>,
     except: Option<&str>,
 ) -> ApiResult<()> {
-    let dup = ws.contacts.values().find(|c| {
-        !c.deleted
-            && Some(c.id.as_str()) != except
-            && (email.is_some_and(|e| {
-                c.email
-                    .as_deref()
-                    .is_some_and(|x| x.eq_ignore_ascii_case(e))
-            }) || (external_id.is_some() && c.external_id.as_deref() == external_id))
-    });
+    let other = |c: &&Contact| Some(c.id.as_str()) != except;
+    let by_email = email.and_then(|e| ws.contact_by_email(e)).filter(other);
+    let by_ext = external_id
+        .and_then(|x| ws.contact_by_external_id(x))
+        .filter(other);
+    let dup = match (by_email, by_ext) {
+        (Some(a), Some(b)) => Some(if b.id < a.id { b } else { a }),
+        (a, b) => a.or(b),
+    };
     match dup {
         None => Ok(()),
         Some(c) if c.archived => Err(ApiError::new(
@@ -169,7 +170,7 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> JsonResult {
     apply_fields(&ws, &app.cfg, &b, &mut c)?;
     c.id = ws.next_hex(0x6762_f130);
     let v = render::contact(&ws, &c);
-    ws.contacts.insert(c.id.clone(), c);
+    ws.put_contact(c);
     Ok(Json(v))
 }
 
@@ -184,9 +185,8 @@ pub async fn get_one(State(app): State<Shared>, Path(id): Path<String>) -> JsonR
 pub async fn find_by_external_id(State(app): State<Shared>, Path(ext): Path<String>) -> JsonResult {
     let ws = app.ws();
     let c = ws
-        .contacts
-        .values()
-        .find(|c| !c.deleted && c.role == "user" && c.external_id.as_deref() == Some(ext.as_str()))
+        .contact_by_external_id(&ext)
+        .filter(|c| c.role == "user")
         .ok_or_else(contact_not_found)?;
     Ok(Json(render::contact(&ws, c)))
 }
@@ -198,7 +198,7 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
     let mut c = ws.contact(&id).ok_or_else(contact_not_found)?.clone();
     apply_fields(&ws, &app.cfg, &b, &mut c)?;
     let v = render::contact(&ws, &c);
-    ws.contacts.insert(id, c);
+    ws.put_contact(c);
     Ok(Json(v))
 }
 
@@ -206,10 +206,13 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
 pub async fn remove(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
     let mut ws = app.ws();
     ws.contact(&id).ok_or_else(contact_not_found)?;
-    let c = ws.contacts.get_mut(&id).ok_or_else(contact_not_found)?;
-    c.deleted = true;
-    c.updated_at = now();
-    let mut v = render::contact_ref(c);
+    let mut v = ws
+        .update_contact(&id, |c| {
+            c.deleted = true;
+            c.updated_at = now();
+            render::contact_ref(c)
+        })
+        .ok_or_else(contact_not_found)?;
     v["deleted"] = json!(true);
     Ok(Json(v))
 }
@@ -232,12 +235,12 @@ pub async fn attach_company(
         )
         .with_field("id")
     })?;
-    if let Some(c) = ws.contacts.get_mut(&id) {
+    ws.update_contact(&id, |c| {
         if !c.company_ids.contains(&company_id) {
             c.company_ids.push(company_id.clone());
         }
         c.updated_at = now();
-    }
+    });
     Ok(Json(render::company(&ws, &ws.companies[&company_id])))
 }
 
@@ -276,12 +279,12 @@ pub async fn detach_company(
     let mut ws = app.ws();
     ws.contact(&id).ok_or_else(contact_not_found)?;
     ws.company(&company_id).ok_or_else(company_not_found)?;
-    if let Some(c) = ws.contacts.get_mut(&id)
-        && c.company_ids.contains(&company_id)
-    {
-        c.company_ids.retain(|x| *x != company_id);
-        c.updated_at = now();
-    }
+    ws.update_contact(&id, |c| {
+        if c.company_ids.contains(&company_id) {
+            c.company_ids.retain(|x| *x != company_id);
+            c.updated_at = now();
+        }
+    });
     Ok(Json(render::company(&ws, &ws.companies[&company_id])))
 }
 
