@@ -1,5 +1,5 @@
-//! `ti-load audit`: reads every loaded record back from Intercom (or `--sample N` per kind) and compares it field
-//! by field with the bundle; for conversations also the parts (order, `created_at`, author, type, attachment
+//! `ti-load audit`: reads every loaded record back from Intercom (or a seeded random `--sample N` per kind, see
+//! [`Sample`]) and compares it field by field with the bundle; for conversations also the parts (order, `created_at`, author, type, attachment
 //! count) against the bundle, the journal's part steps and the API. Writes `audit/audit.{json,html}` beside the
 //! journal and refreshes the migration report.
 
@@ -40,11 +40,56 @@ pub struct Audit {
     pub differences: u64,
     /// Records that cannot be read back through the API (company notes), counted but not compared.
     pub unverifiable: u64,
+    /// Records per kind of a sampled audit (None: every record).
+    pub sample: Option<usize>,
+    /// Seed that chose the sample (print it: the same seed chooses the same records again).
+    pub seed: Option<u64>,
     /// Every difference.
     pub items: Vec<Difference>,
     /// The HTML file written.
     #[serde(skip)]
     pub html: PathBuf,
+}
+
+/// A seeded random sample: `per_kind` records of each kind, the ones whose `blake3(seed ‖ key)` sorts first, so
+/// the same seed on the same bundle always picks the same records (on any machine and version) and different
+/// seeds pick independent samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// Records per kind.
+    pub per_kind: usize,
+    /// Seed; [`Sample::default_seed`] when the operator gives none.
+    pub seed: u64,
+}
+
+impl Sample {
+    /// The seed used without `--seed`: the first 8 bytes (little endian) of `blake3(bundle_id)`, so repeating an
+    /// audit of the same bundle repeats its sample.
+    pub fn default_seed(bundle_id: &str) -> u64 {
+        let h = blake3::hash(bundle_id.as_bytes());
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&h.as_bytes()[..8]);
+        u64::from_le_bytes(b)
+    }
+
+    /// The records of one kind to audit, in key order.
+    pub fn pick<'a>(&self, records: &'a [Record]) -> Vec<&'a Record> {
+        let rank = |r: &Record| {
+            let mut h = blake3::Hasher::new();
+            h.update(&self.seed.to_le_bytes());
+            h.update(r.key.as_bytes());
+            *h.finalize().as_bytes()
+        };
+        let mut ranked: Vec<([u8; 32], &Record)> = records.iter().map(|r| (rank(r), r)).collect();
+        ranked.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut picked: Vec<&Record> = ranked
+            .into_iter()
+            .take(self.per_kind)
+            .map(|(_, r)| r)
+            .collect();
+        picked.sort_by(|a, b| a.key.cmp(&b.key));
+        picked
+    }
 }
 
 struct Checker {
@@ -426,6 +471,7 @@ pub async fn audit(
     bundle_path: &Path,
     journal_path: &Path,
     sample: Option<usize>,
+    seed: Option<u64>,
 ) -> Result<Audit, LoadError> {
     if !journal_path.exists() {
         return Err(LoadError::Usage(format!(
@@ -448,16 +494,26 @@ pub async fn audit(
     .await?;
     let tag_id = journal.meta("tag_id")?.unwrap_or_default();
     let ids = journal.done_ids()?;
+    let sample = sample.map(|per_kind| Sample {
+        per_kind,
+        seed: seed.unwrap_or_else(|| Sample::default_seed(bundle.id())),
+    });
     let mut result = Audit {
         checked: 0,
         differences: 0,
         unverifiable: 0,
+        sample: sample.map(|s| s.per_kind),
+        seed: sample.map(|s| s.seed),
         items: Vec::new(),
         html: PathBuf::new(),
     };
     for kind in RecordKind::ALL {
         let records = read_kind(&bundle, kind).map_err(LoadError::Failed)?;
-        for rec in records.iter().take(sample.unwrap_or(usize::MAX)) {
+        let chosen: Vec<&Record> = match &sample {
+            Some(s) => s.pick(&records),
+            None => records.iter().collect(),
+        };
+        for rec in chosen {
             let mut c = Checker {
                 key: rec.key.clone(),
                 items: Vec::new(),
@@ -500,6 +556,13 @@ pub async fn audit(
         "<p>{} records compared field by field, {} difference(s), {} not readable through the API.</p>",
         result.checked, result.differences, result.unverifiable
     );
+    if let Some(s) = sample {
+        let _ = write!(
+            h,
+            "<p>Random sample of {} record(s) per kind, seed {} (<code>--sample {} --seed {}</code> repeats it).</p>",
+            s.per_kind, s.seed, s.per_kind, s.seed
+        );
+    }
     if !result.items.is_empty() {
         h.push_str(
             "<table><tr><th>record</th><th>field</th><th>expected</th><th>in Intercom</th></tr>",
@@ -523,4 +586,55 @@ pub async fn audit(
     let _ = crate::report::write_html(&bundle, &journal, &out_dir(journal_path));
     result.html = html;
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ti_shared::records::RecordSource;
+
+    fn records(n: usize) -> Vec<Record> {
+        (0..n)
+            .map(|i| {
+                Record::new(
+                    format!("contact:{i:03}"),
+                    RecordKind::Contact,
+                    vec![],
+                    RecordSource {
+                        table: "t".into(),
+                        pk: i.to_string(),
+                    },
+                    serde_json::json!({}),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_sample_is_repeatable_per_seed_and_random_across_seeds() {
+        let recs = records(50);
+        let keys = |seed| -> Vec<String> {
+            Sample { per_kind: 5, seed }
+                .pick(&recs)
+                .iter()
+                .map(|r| r.key.clone())
+                .collect()
+        };
+        assert_eq!(keys(7), keys(7));
+        assert_eq!(keys(7).len(), 5);
+        assert_ne!(keys(7), keys(8));
+        let first: Vec<String> = recs.iter().take(5).map(|r| r.key.clone()).collect();
+        assert_ne!(keys(7), first, "not simply the first records");
+        assert_eq!(
+            Sample {
+                per_kind: 80,
+                seed: 1
+            }
+            .pick(&recs)
+            .len(),
+            50
+        );
+        assert_eq!(Sample::default_seed("b1"), Sample::default_seed("b1"));
+        assert_ne!(Sample::default_seed("b1"), Sample::default_seed("b2"));
+    }
 }

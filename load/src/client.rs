@@ -149,9 +149,21 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Attempts of a request that is safe to repeat (GET, PUT, DELETE) before giving up.
     pub max_attempts: u32,
-    /// Test hook: abort the process right after the Nth state-changing response arrived, before anything is
-    /// journaled (simulates a crash between a create and its journal write).
-    pub crash_after_requests: Option<u64>,
+    /// Test hook: kill the process right after the Nth state-changing response arrived, before anything is
+    /// journaled (a crash between a create and its journal write).
+    pub crash: Option<CrashPoint>,
+}
+
+/// Test hook (hidden flags of `ti-load run`): where the process dies, to prove the load is crash-safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrashPoint {
+    /// The process dies right after this many state-changing (POST, PUT) 2xx responses, before the last one is
+    /// journaled.
+    pub after_requests: u64,
+    /// `false`: abort at once. `true`: print `ti-load: crash point reached …` on stderr and freeze the thread
+    /// that got the response, so that the test sends SIGKILL at that moment (other workers go on until it does,
+    /// as they would in a real kill).
+    pub wait_for_kill: bool,
 }
 
 /// Ceiling on 429 retries of one request (each waits for the reset), so a permanent 429 cannot loop forever.
@@ -404,9 +416,17 @@ impl Client {
     }
 
     fn crash_hook(&self) {
-        if let Some(n) = self.cfg.crash_after_requests {
+        if let Some(c) = self.cfg.crash {
             let done = self.changes.fetch_add(1, Ordering::SeqCst) + 1;
-            if done >= n {
+            if done >= c.after_requests {
+                if c.wait_for_kill {
+                    eprintln!(
+                        "ti-load: crash point reached after {done} state-changing responses; waiting for SIGKILL"
+                    );
+                    loop {
+                        std::thread::park();
+                    }
+                }
                 eprintln!("ti-load: crash injected after {done} state-changing responses");
                 std::process::abort();
             }
@@ -507,7 +527,7 @@ mod tests {
             api_version: "2.16".into(),
             timeout: Duration::from_millis(150),
             max_attempts: 3,
-            crash_after_requests: None,
+            crash: None,
         };
         let client =
             Client::new(cfg, Token::new("t".into()), Arc::new(Limiter::new(10_000))).unwrap();

@@ -8,7 +8,8 @@
 //! - `part:<i>`: the conversation's parts (`GET /conversations/{id}`) for one with the same `created_at`, author
 //!   and type that no other part step claimed;
 //! - `update:<digest>`, `tag`: idempotent, resent;
-//! - `assign:<admin>`: the conversation's `admin_assignee_id`; `close:<parts>`: its `state`.
+//! - `assign:<admin>`: the conversation's `admin_assignee_id`; `close:<parts>` / `open:<parts>`: its `state`
+//!   (a delta reads the state before sending, so a conversation is closed once and re-opened only if needed).
 //!
 //! Step names carry what may change in a delta (`part:<i>` for appended parts, the digest of the update, the part
 //! count for close), so a newer bundle sends only what is new.
@@ -140,6 +141,75 @@ async fn probe_create(
             return Ok(None);
         }
     }
+}
+
+/// The conversation's `state` (`open`, `closed`, `snoozed`) as Intercom has it now.
+async fn state_of(ctx: &Ctx, conv_path: &str) -> Result<String, ApiError> {
+    let v = ctx.client.get(conv_path).await?;
+    Ok(v.get("state")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// Brings the conversation to the record's final state, once: closed when the record has `close`, open otherwise.
+///
+/// A first load closes a closed ticket with one `close:<parts>` step (a new conversation is open). A delta (this
+/// key already has a done `close:` step, or the record no longer closes) reads the state first (one `GET`) and
+/// sends only what changes it: no second close part when appending to a conversation that stayed closed, a
+/// close when an appended contact reply re-opened it, and an `open:<parts>` part only when the ticket was
+/// re-opened in Track-It! after we closed it. In flight, each step's probe is the conversation's `state`.
+async fn set_state(
+    ctx: &Ctx,
+    key: &str,
+    conv_path: &str,
+    body: &Value,
+    parts: usize,
+) -> Result<(), StepError> {
+    let closed_before = ctx
+        .journal
+        .steps_of(key)?
+        .iter()
+        .any(|r| r.step.starts_with("close:") && r.state == "done");
+    let manage_path = format!("{conv_path}/parts");
+    let (want, step, req) = match body.get("close").filter(|c| !c.is_null()) {
+        Some(raw_close) => {
+            let (close, _) = ctx.resolve(raw_close)?;
+            let admin =
+                id_str(close.get("admin_id")).unwrap_or_else(|| ctx.admins.fallback.clone());
+            (
+                "closed",
+                format!("close:{parts}"),
+                json!({"message_type": "close", "type": "admin", "admin_id": admin}),
+            )
+        }
+        None if closed_before => (
+            "open",
+            format!("open:{parts}"),
+            json!({"message_type": "open", "type": "admin", "admin_id": ctx.admins.fallback}),
+        ),
+        None => return Ok(()),
+    };
+    // A delta checks first; a first load knows the conversation is open.
+    let check_first = closed_before;
+    ctx.step(
+        key,
+        &step,
+        async || {
+            if check_first && state_of(ctx, conv_path).await? == want {
+                return Ok(Sent::new(None, "unchanged"));
+            }
+            ctx.client
+                .post(&manage_path, &req)
+                .await
+                .map(|_| Sent::new(None, "sent"))
+        },
+        async || {
+            Ok((state_of(ctx, conv_path).await? == want).then(|| Sent::new(None, "reconciled")))
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Loads one conversation record (`body` unresolved: parts resolve one by one, since a part's reference can only
@@ -283,28 +353,7 @@ pub async fn load(ctx: &Ctx, rec: &Record) -> Result<Loaded, StepError> {
         )
         .await?;
     }
-    if let Some(raw_close) = body.get("close").filter(|c| !c.is_null()) {
-        let (close, _) = ctx.resolve(raw_close)?;
-        let admin = id_str(close.get("admin_id")).unwrap_or_else(|| ctx.admins.fallback.clone());
-        let req = json!({"message_type": "close", "type": "admin", "admin_id": admin});
-        let step = format!("close:{}", parts.len());
-        ctx.step(
-            key,
-            &step,
-            async || {
-                ctx.client
-                    .post(&manage_path, &req)
-                    .await
-                    .map(|_| Sent::new(None, "sent"))
-            },
-            async || {
-                let v = ctx.client.get(&conv_path).await?;
-                Ok((v.get("state").and_then(Value::as_str) == Some("closed"))
-                    .then(|| Sent::new(None, "reconciled")))
-            },
-        )
-        .await?;
-    }
+    set_state(ctx, key, &conv_path, body, parts.len()).await?;
     let tag_path = format!("{conv_path}/tags");
     let tag = json!({"id": ctx.tag_id, "admin_id": ctx.admins.fallback});
     ctx.idempotent_post(key, "tag", &tag_path, &tag).await?;

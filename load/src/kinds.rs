@@ -490,7 +490,10 @@ pub async fn help_center(
     Ok(Loaded { id, outcome })
 }
 
-/// Loads a contact or company note (`POST …/notes`), probing the target's notes for the same body. Notes cannot
+/// Loads a contact or company note (`POST …/notes`). A note left in flight is looked up in the target's notes
+/// (`GET /contacts/{id}/notes`, `GET /companies/{id}/notes`, never search): the oldest note with the same body
+/// created since the step's first attempt (minus clock slack) that no other record claims. Notes of one target
+/// are loaded in bundle order (see [`crate::phases::groups`]), so that oldest note is this step's. Notes cannot
 /// be updated or deleted through the API, so a changed note is reported, not rewritten.
 ///
 /// # Errors
@@ -522,12 +525,19 @@ pub async fn note(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, StepE
                     .map(|v| Sent::new(id_str(v.get("id")), "created"))
             },
             async || {
+                let first = ctx
+                    .journal
+                    .step(key, "create")
+                    .map_err(|e| journal_as_api(&e))?
+                    .and_then(|r| r.first_intent_at)
+                    .unwrap_or(0.0);
                 let items = list_all(ctx, &path).await?;
-                let found = items.iter().find(|n| {
-                    n.get("body").and_then(Value::as_str) == Some(text.as_str())
-                        && id_str(n.get("id")).is_some_and(|id| !ctx.claimed_by_other(key, &id))
-                });
-                Ok(found.map(|n| Sent::new(id_str(n.get("id")), "created")))
+                Ok(
+                    pick_note(&items, &text, first - PRE_EXISTING_SLACK_SECS, |id| {
+                        ctx.claimed_by_other(key, id)
+                    })
+                    .map(|id| Sent::new(Some(id), "created")),
+                )
             },
         )
         .await?;
@@ -535,4 +545,57 @@ pub async fn note(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Loaded, StepE
         id: need(id, key)?,
         outcome: "created".into(),
     })
+}
+
+/// The note a step left in flight, among a target's `notes` (any order): the oldest (by `created_at`, then id
+/// order as listed oldest-last) with body `text`, created at or after `since` (Unix seconds), whose id `claimed`
+/// does not reject.
+pub fn pick_note(
+    notes: &[Value],
+    text: &str,
+    since: f64,
+    claimed: impl Fn(&str) -> bool,
+) -> Option<String> {
+    notes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.get("body").and_then(Value::as_str) == Some(text))
+        .filter(|(_, n)| {
+            n.get("created_at")
+                .and_then(Value::as_f64)
+                .is_none_or(|t| t >= since)
+        })
+        .filter_map(|(i, n)| id_str(n.get("id")).map(|id| (i, n, id)))
+        .filter(|(_, _, id)| !claimed(id))
+        // The list is newest first: among equal timestamps the later position is the older note.
+        .min_by(|a, b| {
+            let t = |n: &Value| n.get("created_at").and_then(Value::as_i64).unwrap_or(0);
+            t(a.1).cmp(&t(b.1)).then(b.0.cmp(&a.0))
+        })
+        .map(|(_, _, id)| id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_oldest_unclaimed_note_with_the_body_since_the_intent_is_picked() {
+        // Newest first, as GET /contacts/{id}/notes answers.
+        let notes = vec![
+            json!({"id": "9", "body": "<p>a</p>", "created_at": 1_000}),
+            json!({"id": "8", "body": "<p>a</p>", "created_at": 1_000}),
+            json!({"id": "7", "body": "<p>b</p>", "created_at": 999}),
+            json!({"id": "5", "body": "<p>a</p>", "created_at": 900}),
+        ];
+        let none = |_: &str| false;
+        assert_eq!(pick_note(&notes, "<p>a</p>", 950.0, none), Some("8".into()));
+        assert_eq!(
+            pick_note(&notes, "<p>a</p>", 950.0, |id| id == "8"),
+            Some("9".into())
+        );
+        assert_eq!(pick_note(&notes, "<p>a</p>", 0.0, none), Some("5".into()));
+        assert_eq!(pick_note(&notes, "<p>c</p>", 0.0, none), None);
+        assert_eq!(pick_note(&notes, "<p>a</p>", 1_001.0, none), None);
+    }
 }

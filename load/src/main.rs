@@ -56,6 +56,9 @@ enum Command {
         /// Test hook: abort the process after N state-changing responses, before journaling the last one.
         #[arg(long, hide = true, env = "TI_LOAD_CRASH_AFTER_REQUESTS")]
         crash_after_requests: Option<u64>,
+        /// Test hook: at the crash point, announce it on stderr and wait to be SIGKILLed instead of aborting.
+        #[arg(long, hide = true, env = "TI_LOAD_CRASH_WAIT_FOR_KILL")]
+        crash_wait_for_kill: bool,
     },
     /// Per phase and kind: done, pending, failed (with reasons), Intercom ids.
     Status {
@@ -73,9 +76,12 @@ enum Command {
         /// Journal file.
         #[arg(long)]
         journal: Option<PathBuf>,
-        /// Audit only N records per kind (default: all).
+        /// Audit a random sample of N records per kind (default: all).
         #[arg(long)]
         sample: Option<usize>,
+        /// Seed of the sample (default: derived from the bundle id, so a repeated audit checks the same records).
+        #[arg(long, requires = "sample")]
+        seed: Option<u64>,
     },
     /// Delete or archive what this migration created; restore values it overwrote.
     Rollback {
@@ -142,6 +148,7 @@ fn main() -> ExitCode {
             continue_on_failure,
             search_lag_secs,
             crash_after_requests,
+            crash_wait_for_kill,
         } => {
             let args = RunArgs {
                 bundle: bundle.clone(),
@@ -152,7 +159,10 @@ fn main() -> ExitCode {
                 workspace_ready: *workspace_ready,
                 continue_on_failure: *continue_on_failure,
                 search_lag: Duration::from_secs_f64(search_lag_secs.max(0.0)),
-                crash_after_requests: *crash_after_requests,
+                crash: crash_after_requests.map(|n| ti_load::client::CrashPoint {
+                    after_requests: n,
+                    wait_for_kill: *crash_wait_for_kill,
+                }),
             };
             rt.block_on(ti_load::run::run(&cfg, &args)).map(|s| {
                 println!(
@@ -179,14 +189,19 @@ fn main() -> ExitCode {
             bundle,
             journal,
             sample,
+            seed,
         } => rt
             .block_on(ti_load::audit::audit(
                 &cfg,
                 bundle,
                 &journal_of(journal),
                 *sample,
+                *seed,
             ))
             .and_then(|a| {
+                if let (Some(n), Some(seed)) = (a.sample, a.seed) {
+                    println!("audit: random sample of {n} record(s) per kind, seed {seed}");
+                }
                 println!(
                     "audit: {} records checked, {} difference(s); {}",
                     a.checked,

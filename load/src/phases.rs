@@ -149,7 +149,8 @@ async fn process_inner(ctx: &Ctx, rec: &Record) -> Result<Outcome, StepError> {
 }
 
 /// Splits records into groups that must run in order: conversations by ticket number (a split conversation's
-/// continuations follow it), collections all in one group (parents before children), everything else alone.
+/// continuations follow it), collections all in one group (parents before children), notes by their target (in
+/// bundle order, so a note left in flight is the oldest unclaimed one with its body), everything else alone.
 pub fn groups(kind: RecordKind, records: Vec<Record>) -> Vec<Vec<Record>> {
     match kind {
         RecordKind::Conversation => {
@@ -174,6 +175,14 @@ pub fn groups(kind: RecordKind, records: Vec<Record>) -> Vec<Vec<Record>> {
             let mut all = records;
             all.sort_by_key(|r| r.after.len());
             vec![all]
+        }
+        RecordKind::ContactNote | RecordKind::CompanyNote => {
+            let mut by_target: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+            for r in records {
+                let target = r.after.first().cloned().unwrap_or_else(|| r.key.clone());
+                by_target.entry(target).or_default().push(r);
+            }
+            by_target.into_values().collect()
         }
         _ => records.into_iter().map(|r| vec![r]).collect(),
     }

@@ -1,7 +1,7 @@
 //! `ti-load run`: binds the journal to the bundle, runs preflight and the phases in order, writes the reports.
 
 use crate::ALL_PHASES;
-use crate::client::{Client, ClientConfig, Token};
+use crate::client::{Client, ClientConfig, CrashPoint, Token};
 use crate::context::{Ctx, RunOptions};
 use crate::journal::{Binding, Journal, JournalError, Reconciliation};
 use crate::limiter::Limiter;
@@ -33,8 +33,8 @@ pub struct RunArgs {
     pub continue_on_failure: bool,
     /// How long search lags creation (probes wait this long before searching).
     pub search_lag: Duration,
-    /// Test hook: abort after N state-changing responses.
-    pub crash_after_requests: Option<u64>,
+    /// Test hook: die after N state-changing responses.
+    pub crash: Option<CrashPoint>,
 }
 
 /// A failure of a command; [`LoadError::exit_code`] maps it to the product's exit codes.
@@ -94,10 +94,7 @@ pub struct RunSummary {
 ///
 /// # Errors
 /// [`LoadError::Usage`] when the variable is unset or empty.
-pub fn client_from(
-    cfg: &PipelineConfig,
-    crash_after_requests: Option<u64>,
-) -> Result<Client, LoadError> {
+pub fn client_from(cfg: &PipelineConfig, crash: Option<CrashPoint>) -> Result<Client, LoadError> {
     let ic = &cfg.intercom;
     let token = std::env::var(&ic.token_env).ok().filter(|t| !t.is_empty()).ok_or_else(|| {
         LoadError::Usage(format!("environment variable {} (the Intercom access token, [intercom] token_env) is not set", ic.token_env))
@@ -108,7 +105,7 @@ pub fn client_from(
         api_version: ic.api_version.clone(),
         timeout: Duration::from_secs(ic.timeout_seconds.max(1)),
         max_attempts: cfg.load.max_attempts.max(1),
-        crash_after_requests,
+        crash,
     };
     Client::new(cc, Token::new(token), limiter).map_err(|e| LoadError::Failed(e.to_string()))
 }
@@ -158,7 +155,7 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
     }
     check_outside_bundle(&args.bundle, &args.journal)?;
     let bundle = Bundle::open_kind(&args.bundle, ti_shared::bundle::BundleKind::Load)?;
-    let client = client_from(cfg, args.crash_after_requests)?;
+    let client = client_from(cfg, args.crash)?;
     let dir = out_dir(&args.journal);
     let journal = Arc::new(Journal::open(&args.journal)?);
     let binding = journal.bind(bundle.id(), bundle.manifest().migration_id.as_deref())?;

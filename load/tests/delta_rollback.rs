@@ -218,3 +218,120 @@ fn existing_contact_delta_audit_and_rollback() {
     let again = ti_load(&cfg, &["rollback", "--journal", js, "--yes"], &[]);
     assert!(again.status.success(), "{}", show(&again));
 }
+
+/// The normalised state with each conversation's parts split into its replies (notes and comments, in order,
+/// with timestamps, authors, bodies and attachments) and its state changes (assignment, close, open: a list
+/// sorted by content). Intercom stamps state changes with their arrival time and a delta can only append, so
+/// where they sit among the replies differs between a delta and a fresh load; what they are must not.
+fn replies_and_events(state: &Value) -> Value {
+    let mut n = normalise(state);
+    for c in n["conversations"].as_array_mut().unwrap() {
+        let parts = c["parts"].as_array().unwrap().clone();
+        let (replies, mut events): (Vec<Value>, Vec<Value>) = parts
+            .into_iter()
+            .partition(|p| p["type"] == "note" || p["type"] == "comment");
+        events.sort_by_key(|e| e.to_string());
+        c["parts"] = Value::Array(replies);
+        c["events"] = Value::Array(events);
+    }
+    n
+}
+
+fn conversation_of(n: &Value, ticket: i64) -> Value {
+    n["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["created_at"] == BASE_TIME + ticket * 1000)
+        .unwrap()
+        .clone()
+}
+
+fn count_type(c: &Value, t: &str) -> usize {
+    c["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == t)
+        .count()
+}
+
+#[test]
+fn a_delta_ends_equal_to_a_fresh_load_of_the_newer_bundle() {
+    let tmp = testkit_harness::TempDir::new();
+    let v1 = Shape::default();
+    // Newer: one more ticket, two more parts on every ticket (closed ones included), renamed contacts.
+    let v2 = Shape {
+        tickets: 7,
+        extra_parts: 2,
+        name_suffix: "-v2".into(),
+        ..v1.clone()
+    };
+    let b1 = build_bundle(&tmp.path().join("b1"), &v1);
+    let b2 = build_bundle(&tmp.path().join("b2"), &v2);
+    let b2s = b2.to_str().unwrap();
+
+    // Fresh load of the newer bundle.
+    std::fs::create_dir_all(tmp.path().join("fresh")).unwrap();
+    let fresh_sim = start_sim(&tmp.path().join("fresh"), &[]);
+    let fresh_cfg = write_config(&tmp.path().join("fresh"), &fresh_sim.addr, "");
+    let fj = tmp.path().join("fresh/out/journal.sqlite");
+    let fresh = ti_load(&fresh_cfg, &run_args(b2s, fj.to_str().unwrap()), &[]);
+    assert!(fresh.status.success(), "{}", show(&fresh));
+    let expected = replies_and_events(&sim_state(&fresh_sim.addr));
+
+    // The older bundle, then the newer one as a delta.
+    std::fs::create_dir_all(tmp.path().join("delta")).unwrap();
+    let sim = start_sim(&tmp.path().join("delta"), &[]);
+    let cfg = write_config(&tmp.path().join("delta"), &sim.addr, "");
+    let j = tmp.path().join("delta/out/journal.sqlite");
+    let js = j.to_str().unwrap();
+    let first = ti_load(&cfg, &run_args(b1.to_str().unwrap(), js), &[]);
+    assert!(first.status.success(), "{}", show(&first));
+    let delta = ti_load(&cfg, &run_args(b2s, js), &[]);
+    assert!(delta.status.success(), "{}", show(&delta));
+    let got = replies_and_events(&sim_state(&sim.addr));
+    assert_same(&got, &expected, "delta vs a fresh load of the newer bundle");
+    for c in got["conversations"].as_array().unwrap() {
+        let closes = count_type(c, "close");
+        assert_eq!(closes, usize::from(c["state"] == "closed"), "{c}");
+        assert_eq!(count_type(c, "open"), 0, "re-opened without need: {c}");
+    }
+    let audit = ti_load(&cfg, &["audit", b2s, "--journal", js], &[]);
+    assert!(audit.status.success(), "{}", show(&audit));
+
+    // Newest: ticket 0 re-opened in Track-It!, ticket 2 (closed) gets a reply from its contact, which re-opens
+    // it in Intercom: ticket 0 is opened once, ticket 2 closed once more, every other closed ticket left alone.
+    let v3 = Shape {
+        reopened: Some(0),
+        user_reply_on: Some(2),
+        ..v2.clone()
+    };
+    let b3 = build_bundle(&tmp.path().join("b3"), &v3);
+    let newest = ti_load(&cfg, &run_args(b3.to_str().unwrap(), js), &[]);
+    assert!(newest.status.success(), "{}", show(&newest));
+    let n3 = replies_and_events(&sim_state(&sim.addr));
+    let t0 = conversation_of(&n3, 0);
+    assert_eq!(t0["state"], "open", "{t0}");
+    assert_eq!(
+        (count_type(&t0, "close"), count_type(&t0, "open")),
+        (1, 1),
+        "{t0}"
+    );
+    let t2 = conversation_of(&n3, 2);
+    assert_eq!(t2["state"], "closed", "{t2}");
+    assert_eq!(count_type(&t2, "close"), 2, "{t2}");
+    assert_eq!(
+        t2["parts"].as_array().unwrap().last().unwrap()["body"],
+        "Still broken: 2"
+    );
+    let t4 = conversation_of(&n3, 4);
+    assert_eq!(
+        (count_type(&t4, "close"), count_type(&t4, "open")),
+        (1, 0),
+        "{t4}"
+    );
+    assert_eq!(n3["notifications"], 0);
+    let audit = ti_load(&cfg, &["audit", b3.to_str().unwrap(), "--journal", js], &[]);
+    assert!(audit.status.success(), "{}", show(&audit));
+}

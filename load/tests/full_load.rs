@@ -67,7 +67,7 @@ fn full_load_matches_the_bundle_and_sends_no_notification() {
         serde_json::json!(["Hardware", "Printers"])
     );
     assert_eq!(n["articles"], 1);
-    assert_eq!(n["notes"].as_array().unwrap().len(), 2);
+    assert_eq!(n["notes"].as_object().unwrap().len(), 2);
     assert_eq!(n["data_attributes"].as_array().unwrap().len(), 2);
     assert_eq!(n["conversation_attributes"].as_array().unwrap().len(), 2);
     assert_eq!(n["notifications"], 0, "customers were notified");
@@ -164,6 +164,49 @@ fn full_load_matches_the_bundle_and_sends_no_notification() {
             .unwrap();
     assert_eq!(a["differences"], 0, "{a:#}");
     assert!(out.join("audit/audit.html").exists());
+
+    // A sampled audit draws its records with a seed (default: from the bundle id) and prints it; the same seed
+    // draws the same records, and the sample is not simply the first records.
+    let sampled = |extra: &[&str]| {
+        let mut args = vec!["audit", b, "--journal", j, "--sample", "3"];
+        args.extend_from_slice(extra);
+        let o = ti_load(&cfg, &args, &[]);
+        assert!(o.status.success(), "{}", show(&o));
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        let seed: u64 = text
+            .split("seed ")
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("no seed printed: {text}"));
+        let a: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("audit/audit.json")).unwrap())
+                .unwrap();
+        assert_eq!(a["seed"], seed);
+        assert_eq!(a["differences"], 0, "{a:#}");
+        (seed, a["checked"].as_u64().unwrap())
+    };
+    let (seed, checked) = sampled(&[]);
+    assert_eq!(sampled(&[]).0, seed, "the default seed is not repeatable");
+    assert_eq!(sampled(&["--seed", "42"]), (42, checked));
+    let contacts: Vec<ti_shared::records::Record> = ti_shared::records::read_records(
+        std::fs::File::open(bundle.join(ti_shared::records::RecordKind::Contact.file_path()))
+            .unwrap(),
+    )
+    .map(Result::unwrap)
+    .collect();
+    let first_keys = |seed: u64| -> Vec<String> {
+        ti_load::audit::Sample { per_kind: 3, seed }
+            .pick(&contacts)
+            .iter()
+            .map(|r| r.key.clone())
+            .collect()
+    };
+    assert_eq!(first_keys(seed), first_keys(seed));
+    assert!(
+        (0..8).any(|s| first_keys(s) != first_keys(seed)),
+        "every seed picks the same contacts"
+    );
 
     // A second run changes nothing.
     let requests_before = state["requests"].as_array().unwrap().len();

@@ -1,14 +1,42 @@
-//! Issue 8 "Done when" on a generated fixture taken through the real stages: generate (classic, 200 tickets, the generator's minimum) →
-//! serve → ti-extract run → ti-transform run (demo mapping) → ti-load run into intercom-sim seeded with the
-//! fixture's admins.json, killed at seeded moments and resumed → counts per kind equal the bundle's records, zero
-//! notifications, `ti-load audit` reports zero differences.
+//! Issue 8 on a generated fixture taken through the real stages: generate (classic, 200 tickets, the generator's
+//! minimum) → serve → `ti-extract run` → `ti-transform run --sample 100` (demo mapping: 100 tickets with what they
+//! reference) → `ti-load`:
+//!
+//! 1. an uninterrupted load into simulator A: counts per kind equal the bundle's records, zero notifications,
+//!    `ti-load audit` reports zero differences, the migration report and crossref are written;
+//! 2. the same bundle into simulator B, killed with SIGKILL at 20+ moments chosen by a seed and spread over every
+//!    phase (most of them right after a state-changing response and before its journal write, through the
+//!    crash hook; a few at seeded wall-clock delays), resumed each time: the final state, normalised (ids
+//!    replaced by stable keys), equals A's: nothing missing, nothing duplicated.
+//!
+//! Both simulators run without latency and with a high rate limit so the test stays well inside CI's time.
 
 mod common;
-use common::{TOKEN, http_get, show, ti_load};
+use common::{TOKEN, assert_same, http_get, normalise, show, ti_load};
 use serde_json::Value;
-use std::path::Path;
-use std::process::Command;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 use testkit_harness as h;
+
+/// Record phases in order (every one must see a crash).
+const PHASES: [&str; 7] = [
+    "attributes",
+    "companies",
+    "contacts",
+    "conversations",
+    "collections",
+    "articles",
+    "notes",
+];
+
+/// Hook crashes aimed at each phase (at least 20 in all).
+const HOOK_CRASHES: [usize; 7] = [2, 2, 3, 8, 2, 2, 3];
+
+/// Crashes at a seeded wall-clock delay after the start (on top of the hook crashes).
+const TIMED_CRASHES: usize = 4;
 
 fn run(cmd: &mut Command) {
     let out = cmd.output().expect("runs");
@@ -22,8 +50,187 @@ fn count_records(bundle: &Path, kind: ti_shared::records::RecordKind) -> usize {
     }
 }
 
+/// A tiny deterministic generator (xorshift), so crash moments come from a seed.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// The phase a state-changing request belongs to (None for preflight's tag).
+fn phase_of(method: &str, path: &str) -> Option<&'static str> {
+    let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    Some(match seg.as_slice() {
+        ["data_attributes", ..] | ["conversations", "attributes", ..] => "attributes",
+        ["companies"] | ["tags"] if method == "POST" => "companies",
+        [_, _, "notes"] => "notes",
+        ["contacts", ..] => "contacts",
+        ["conversations", ..] => "conversations",
+        ["help_center", ..] => "collections",
+        ["articles", ..] => "articles",
+        _ => return None,
+    })
+}
+
+/// Successful state-changing requests the simulator logged, in arrival order.
+fn applied(state: &Value) -> Vec<(String, String)> {
+    state["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| (200..300).contains(&r["status"].as_u64().unwrap_or(0)))
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap().to_string(),
+                r["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The phase a killed run was in: the first record phase without a reconciliation line on its stdout.
+fn phase_reached(stdout: &str) -> &'static str {
+    PHASES
+        .iter()
+        .find(|p| !stdout.contains(&format!("phase {p}:")))
+        .copied()
+        .unwrap_or("verify")
+}
+
+struct Setup {
+    cfg: PathBuf,
+    bundle: String,
+    journal: String,
+}
+
+fn setup(dir: &Path, sim: &h::ChildServer, me_email: &str, bundle: &Path) -> Setup {
+    std::fs::create_dir_all(dir).unwrap();
+    let cfg = dir.join("pipeline.toml");
+    std::fs::write(
+        &cfg,
+        format!("[intercom]\nbase_url = \"{}\"\nrequests_per_minute = 600000\nworkers = 4\ntimeout_seconds = 10\n\n[load]\nfallback_admin_email = \"{me_email}\"\n", sim.addr),
+    )
+    .unwrap();
+    Setup {
+        cfg,
+        bundle: bundle.to_str().unwrap().to_string(),
+        journal: dir.join("out/journal.sqlite").to_str().unwrap().to_string(),
+    }
+}
+
+impl Setup {
+    fn args(&self) -> Vec<&str> {
+        vec![
+            "run",
+            &self.bundle,
+            "--journal",
+            &self.journal,
+            "--workspace-ready",
+            "--search-lag-secs",
+            "1.5",
+        ]
+    }
+
+    fn spawn(&self, crash_after: Option<u64>) -> std::process::Child {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ti-load"));
+        cmd.arg("--config")
+            .arg(&self.cfg)
+            .args(self.args())
+            .env("INTERCOM_TOKEN", TOKEN)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(n) = crash_after {
+            cmd.env("TI_LOAD_CRASH_AFTER_REQUESTS", n.to_string())
+                .env("TI_LOAD_CRASH_WAIT_FOR_KILL", "true");
+        }
+        cmd.spawn().unwrap()
+    }
+}
+
+fn start_sim(admins: &Path) -> h::ChildServer {
+    h::start_simulator(
+        TOKEN,
+        &[
+            "--seed-admins",
+            admins.to_str().unwrap(),
+            "--search-lag-ms",
+            "1000",
+            "--rate-limit-per-minute",
+            "600000",
+        ],
+    )
+}
+
+/// Drains a child's pipe on a thread; the text arrives on the returned channel line by line.
+fn lines_of(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// How one resumed run ended.
+enum Ended {
+    /// SIGKILLed in this phase.
+    Killed(&'static str),
+    /// Finished on its own (exit status success?), with its output.
+    Finished(bool, String),
+}
+
+/// Runs the load once; with `crash_after`, SIGKILLs it when the crash hook announces the crash point; with
+/// `kill_after`, SIGKILLs it after that delay.
+fn run_once(s: &Setup, crash_after: Option<u64>, kill_after: Option<Duration>) -> Ended {
+    let mut child = s.spawn(crash_after);
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = lines_of(child.stderr.take().unwrap());
+    let started = Instant::now();
+    let mut err_text = String::new();
+    let killed = loop {
+        if let Ok(line) = stderr.recv_timeout(Duration::from_millis(20)) {
+            let reached = line.contains("crash point reached");
+            err_text.push_str(&line);
+            err_text.push('\n');
+            if reached {
+                break true;
+            }
+            continue;
+        }
+        if kill_after.is_some_and(|d| started.elapsed() >= d) {
+            break true;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            break false;
+        }
+    };
+    if killed {
+        child.kill().unwrap(); // SIGKILL
+    }
+    let status = child.wait().unwrap();
+    let out_text: String = stdout.iter().map(|l| l + "\n").collect();
+    let finished = status.success() || status.code().is_some();
+    if killed && !finished {
+        return Ended::Killed(phase_reached(&out_text));
+    }
+    err_text.extend(stderr.iter().map(|l| l + "\n"));
+    Ended::Finished(
+        status.success(),
+        format!("status {status:?}\nstdout:\n{out_text}\nstderr:\n{err_text}"),
+    )
+}
+
 #[test]
-fn generated_fixture_through_extract_transform_and_load() {
+fn generated_fixture_loads_exactly_once_through_20_sigkills() {
+    let started = Instant::now();
     let tmp = h::TempDir::new();
     let dir = tmp.path();
     let fixture = h::generate_fixture(&dir.join("fixture"), "classic", 200, 3, &[]);
@@ -47,70 +254,26 @@ fn generated_fixture_through_extract_transform_and_load() {
         .arg(&extract)
         .arg("--mapping")
         .arg(h::workspace_root().join("testdata/mapping-classic.toml"))
+        .args(["--sample", "100"])
         .arg("--out")
         .arg(&load));
-
-    let admins: Value =
-        serde_json::from_slice(&std::fs::read(fixture.join("admins.json")).unwrap()).unwrap();
+    let admins_json = fixture.join("admins.json");
+    let admins: Value = serde_json::from_slice(&std::fs::read(&admins_json).unwrap()).unwrap();
     let me_email = admins["me"]["email"].as_str().unwrap().to_string();
-    let sim = h::start_simulator(
-        TOKEN,
-        &[
-            "--seed-admins",
-            fixture.join("admins.json").to_str().unwrap(),
-            "--search-lag-ms",
-            "1000",
-        ],
-    );
-    let cfg = dir.join("pipeline.toml");
-    std::fs::write(
-        &cfg,
-        format!("[intercom]\nbase_url = \"{}\"\nrequests_per_minute = 60000\nworkers = 4\n\n[load]\nfallback_admin_email = \"{me_email}\"\n", sim.addr),
-    )
-    .unwrap();
-    let journal = dir.join("out/journal.sqlite");
-    let (b, j) = (load.to_str().unwrap(), journal.to_str().unwrap());
-    let plan = ti_load(&cfg, &["plan", b], &[]);
+    let prepared = started.elapsed();
+
+    // 1. Uninterrupted.
+    let sim_a = start_sim(&admins_json);
+    let a = setup(&dir.join("a"), &sim_a, &me_email, &load);
+    let plan = ti_load(&a.cfg, &["plan", &a.bundle], &[]);
     assert!(plan.status.success(), "{}", show(&plan));
     println!("{}", String::from_utf8_lossy(&plan.stdout));
-
-    // A few seeded crashes (the notes phase excluded, see crash_and_faults.rs), then a clean finish.
-    let args = [
-        "run",
-        b,
-        "--journal",
-        j,
-        "--workspace-ready",
-        "--search-lag-secs",
-        "1.5",
-    ];
-    let mut crash_args = args.to_vec();
-    crash_args.extend([
-        "--phases",
-        "preflight,attributes,companies,contacts,conversations,collections,articles",
-    ]);
-    for n in [5u64, 17, 40, 90, 160, 300] {
-        let out = ti_load(
-            &cfg,
-            &crash_args,
-            &[("TI_LOAD_CRASH_AFTER_REQUESTS", &n.to_string())],
-        );
-        if out.status.success() {
-            break;
-        }
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("crash injected"),
-            "{}",
-            show(&out)
-        );
-    }
-    let out = ti_load(&cfg, &args, &[]);
+    let out = ti_load(&a.cfg, &a.args(), &[]);
     assert!(out.status.success(), "{}", show(&out));
     println!("{}", String::from_utf8_lossy(&out.stdout));
-
-    let state = http_get(&sim.addr, "/_sim/state");
+    let state_a = http_get(&sim_a.addr, "/_sim/state");
     let live = |k: &str| {
-        state[k]
+        state_a[k]
             .as_array()
             .unwrap()
             .iter()
@@ -118,52 +281,132 @@ fn generated_fixture_through_extract_transform_and_load() {
             .count()
     };
     use ti_shared::records::RecordKind as K;
-    assert_eq!(live("conversations"), count_records(&load, K::Conversation));
+    let conversations = count_records(&load, K::Conversation);
+    assert!(conversations >= 100, "{conversations} conversations");
+    assert_eq!(live("conversations"), conversations);
     assert_eq!(live("contacts"), count_records(&load, K::Contact));
     assert_eq!(live("companies"), count_records(&load, K::Company));
     assert_eq!(live("collections"), count_records(&load, K::Collection));
     assert_eq!(live("articles"), count_records(&load, K::Article));
     assert_eq!(
-        state["contact_notes"].as_array().unwrap().len(),
+        state_a["contact_notes"].as_array().unwrap().len(),
         count_records(&load, K::ContactNote)
     );
     assert_eq!(
-        state["company_notes"].as_array().unwrap().len(),
+        state_a["company_notes"].as_array().unwrap().len(),
         count_records(&load, K::CompanyNote)
     );
     assert_eq!(
-        state["notifications"].as_array().unwrap().len(),
+        state_a["notifications"].as_array().unwrap().len(),
         0,
         "customers were notified"
     );
-
-    let audit = ti_load(&cfg, &["audit", b, "--journal", j], &[]);
-    let a: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("out/audit/audit.json")).unwrap_or_default(),
+    let audit = ti_load(&a.cfg, &["audit", &a.bundle, "--journal", &a.journal], &[]);
+    let out_a = dir.join("a/out");
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(out_a.join("audit/audit.json")).unwrap_or_default(),
     )
     .unwrap_or_default();
     assert!(
         audit.status.success(),
         "{}\n{}",
         show(&audit),
-        serde_json::to_string_pretty(&a["items"])
+        serde_json::to_string_pretty(&report["items"])
             .unwrap_or_default()
             .chars()
             .take(4000)
             .collect::<String>()
     );
-    assert_eq!(a["differences"], 0);
-    let html = std::fs::read_to_string(dir.join("out/report/migration-report.html")).unwrap();
-    assert!(
-        html.contains(
-            "<tr><td>Tickets \u{2192} conversations</td><td>200</td><td>200</td><td>200</td>"
-        ),
-        "source rows of tickets missing from the report"
-    );
+    assert_eq!(report["differences"], 0);
+    let html = std::fs::read_to_string(out_a.join("report/migration-report.html")).unwrap();
+    assert!(html.contains("Tickets \u{2192} conversations"));
     assert!(html.contains("0 difference(s)"));
-    let crossref = std::fs::read_to_string(dir.join("out/crossref.csv")).unwrap();
-    assert_eq!(
-        crossref.lines().count(),
-        1 + count_records(&load, K::Conversation)
+    let crossref = std::fs::read_to_string(out_a.join("crossref.csv")).unwrap();
+    assert_eq!(crossref.lines().count(), 1 + conversations);
+    let expected = normalise(&state_a);
+    let uninterrupted = started.elapsed() - prepared;
+
+    // Where each phase's state-changing requests fall in the uninterrupted run (1-based positions).
+    let mut ranges: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for (i, (m, p)) in applied(&state_a).iter().enumerate() {
+        if p == "/tags" && !ranges.contains_key("attributes") {
+            continue; // preflight's migration tag
+        }
+        if let Some(phase) = phase_of(m, p) {
+            let pos = i as u64 + 1;
+            let r = ranges.entry(phase).or_insert((pos, pos));
+            r.1 = pos;
+        }
+    }
+    // Seeded crash positions: HOOK_CRASHES[i] inside phase i (away from its first requests, which the resumed
+    // run's own preflight and re-sent tag steps may shift).
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut targets: Vec<(u64, &str)> = Vec::new();
+    for (phase, n) in PHASES.iter().zip(HOOK_CRASHES) {
+        let (lo, hi) = ranges[phase];
+        let lo = (lo + 2).min(hi);
+        for _ in 0..n {
+            targets.push((lo + rng.below(hi - lo + 1), phase));
+        }
+    }
+    targets.sort();
+    // Timed kills go between hook crashes, at seeded positions in the sequence.
+    let mut timed_at: BTreeSet<usize> = BTreeSet::new();
+    while timed_at.len() < TIMED_CRASHES {
+        timed_at.insert(rng.below(targets.len() as u64) as usize);
+    }
+
+    // 2. Killed and resumed.
+    let sim_b = start_sim(&admins_json);
+    let b = setup(&dir.join("b"), &sim_b, &me_email, &load);
+    let mut kills: Vec<String> = Vec::new();
+    let mut hook_phases: BTreeSet<&str> = BTreeSet::new();
+    for (i, (target, aimed)) in targets.iter().enumerate() {
+        if timed_at.contains(&i) {
+            let delay = Duration::from_millis(300 + rng.below(2_500));
+            match run_once(&b, None, Some(delay)) {
+                Ended::Killed(phase) => kills.push(format!("timed {delay:?} in {phase}")),
+                Ended::Finished(ok, text) => assert!(ok, "{text}"),
+            }
+        }
+        let done = applied(&http_get(&sim_b.addr, "/_sim/state")).len() as u64;
+        // +1: every run's preflight posts the migration tag first.
+        let n = target.saturating_sub(done).max(1) + 1;
+        match run_once(&b, Some(n), None) {
+            Ended::Killed(phase) => {
+                hook_phases.insert(phase);
+                kills.push(format!(
+                    "hook after {n} in {phase} (aimed at {aimed} #{target})"
+                ));
+            }
+            Ended::Finished(_, text) => {
+                panic!("run {i} aimed at {aimed} #{target} was not killed:\n{text}")
+            }
+        }
+    }
+    let last = ti_load(&b.cfg, &b.args(), &[]);
+    assert!(last.status.success(), "{}", show(&last));
+    let crashes = kills.len();
+    println!("{crashes} SIGKILLs:\n  {}", kills.join("\n  "));
+    assert!(crashes >= 20, "only {crashes} kills");
+    for p in PHASES {
+        assert!(
+            hook_phases.contains(p),
+            "no crash in phase {p}: {hook_phases:?}"
+        );
+    }
+    let state_b = http_get(&sim_b.addr, "/_sim/state");
+    assert_same(
+        &normalise(&state_b),
+        &expected,
+        &format!("state after {crashes} SIGKILLs vs an uninterrupted run"),
+    );
+    let audit = ti_load(&b.cfg, &["audit", &b.bundle, "--journal", &b.journal], &[]);
+    assert!(audit.status.success(), "{}", show(&audit));
+    println!(
+        "timings: fixture+extract+transform {:.1}s, uninterrupted load+audit {:.1}s, {crashes} kills and resumes {:.1}s",
+        prepared.as_secs_f64(),
+        uninterrupted.as_secs_f64(),
+        (started.elapsed() - prepared - uninterrupted).as_secs_f64()
     );
 }

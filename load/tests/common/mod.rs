@@ -28,6 +28,10 @@ pub struct Shape {
     pub migration_id: String,
     /// Leave the article out (delta: a record that disappeared from the source).
     pub no_article: bool,
+    /// A ticket that is open although its number is even (re-opened in Track-It!).
+    pub reopened: Option<usize>,
+    /// A ticket that gets one more reply, from its contact, after the extra parts.
+    pub user_reply_on: Option<usize>,
 }
 
 impl Default for Shape {
@@ -40,6 +44,8 @@ impl Default for Shape {
             existing_email: None,
             migration_id: "m-test".into(),
             no_article: false,
+            reopened: None,
+            user_reply_on: None,
         }
     }
 }
@@ -194,6 +200,11 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
             parts.push(json!({"author_name": "Jane Tech", "reply": {"type": "admin", "message_type": "note", "admin_id": {"$admin": "technician:jtech"},
                 "body": format!("<p>Follow-up {x} on {t}</p>"), "created_at": open + 500 + x as i64, "skip_notifications": true}, "attachments": []}));
         }
+        if shape.user_reply_on == Some(t) {
+            parts.push(json!({"author_name": format!("Person {}", t % shape.contacts), "reply": {"type": "user", "message_type": "comment", "intercom_user_id": {"$ref": c},
+                "body": format!("Still broken: {t}"), "created_at": open + 900}, "attachments": []}));
+        }
+        let closed = t % 2 == 0 && shape.reopened != Some(t);
         convs.push(Record::new(format!("conversation:ticket:{t}"), RecordKind::Conversation,
             vec![c.clone(), "conversation_attribute:ti_ticket_id".into()], source(&t.to_string()),
             json!({"ticket_number": t.to_string(),
@@ -201,7 +212,7 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
                    "parts": parts,
                    "update": {"title": format!("Printer {t}"), "custom_attributes": {"ti_ticket_id": t.to_string(), "ti_priority": "High"}},
                    "assignee": {"$admin": "technician:jtech"},
-                   "close": if t % 2 == 0 { json!({"admin_id": {"$admin": "technician:jtech"}}) } else { Value::Null },
+                   "close": if closed { json!({"admin_id": {"$admin": "technician:jtech"}}) } else { Value::Null },
                    "continued_from": null})));
     }
     write_kind(&w, RecordKind::Conversation, convs);
@@ -412,7 +423,7 @@ pub fn normalise(state: &Value) -> Value {
                     "body": p["body"], "skip": p["skip_notifications"],
                     "attachments": p["attachments"].as_array().unwrap().iter().map(|a| json!([a["name"], a["blake3"]])).collect::<Vec<_>>()})).collect::<Vec<_>>()})
     }).collect();
-    convs.sort_by_key(|c| (c["created_at"].as_i64().unwrap(), c["contact"].to_string()));
+    convs.sort_by_key(|c| (c["created_at"].as_i64().unwrap(), c.to_string()));
     let live = |k: &str| {
         state[k]
             .as_array()
@@ -421,13 +432,23 @@ pub fn normalise(state: &Value) -> Value {
             .filter(|x| !x["deleted"].as_bool().unwrap_or(false))
             .count()
     };
-    let mut notes: Vec<String> = state["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| format!("{}|{}|{}", n["target_type"], n["body"], n["author_id"]))
-        .collect();
-    notes.sort();
+    // Notes per target (contact external_id / company_id), in creation order: body and author.
+    let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for n in state["notes"].as_array().unwrap() {
+        let target_id = n["target_id"].as_str().unwrap_or_default();
+        let target = if n["target_type"] == "company" {
+            format!(
+                "company:{}",
+                companies.get(target_id).cloned().unwrap_or_default()
+            )
+        } else {
+            format!("contact:{}", ext(target_id))
+        };
+        notes
+            .entry(target)
+            .or_default()
+            .push(format!("{}|{}", n["body"], n["author_id"]));
+    }
     let mut colls: Vec<String> = state["collections"]
         .as_array()
         .unwrap()
