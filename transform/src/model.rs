@@ -92,7 +92,7 @@ pub fn load<T>(
         .unwrap_or_else(|| map.table.clone());
     let mut out = Vec::new();
     let mut seq = 0usize;
-    source.scan(&map.table, |batch| {
+    source.scan_map(map, |batch| {
         for row in 0..batch.num_rows() {
             out.push(f(&Row { batch, map, row }));
             seq += 1;

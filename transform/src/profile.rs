@@ -45,6 +45,22 @@ pub struct ObjectMap {
     /// effect: its wall times are read as UTC, e.g. the `_SMDBA_` tables of Track-It! 20xx next to `dbo` tables
     /// that hold server wall time).
     pub times: Option<TimeBasis>,
+    /// Columns of a second table with the same key, read alongside (e.g. the custom fields of 20xx's base table
+    /// `_SMDBA_._TELMASTE_`, which the REAL view `_SMDBA_.Ticket` does not show).
+    pub join: Option<Join>,
+}
+
+/// `[<object>.join]`: a table whose `key` column holds the object's key, and the columns it adds to every row
+/// (a LEFT JOIN: rows without a match get NULLs; columns the object's table already has are not replaced).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Join {
+    /// `schema.table` (or view).
+    pub table: String,
+    /// Its column equal to the object's key.
+    pub key: String,
+    /// The columns brought in.
+    pub columns: Vec<String>,
 }
 
 impl ObjectMap {
@@ -132,7 +148,8 @@ impl Profile {
     pub fn tables(&self) -> Vec<String> {
         self.objects
             .values()
-            .map(|o| o.table.to_lowercase())
+            .flat_map(|o| std::iter::once(&o.table).chain(o.join.as_ref().map(|j| &j.table)))
+            .map(|t| t.to_lowercase())
             .collect()
     }
 }

@@ -95,9 +95,25 @@ pub fn propose(source: &SourceTables, profile: &Profile, profile_ref: &str) -> R
         .chain(std::iter::once(&ticket_map.key))
         .map(|c| c.to_lowercase())
         .collect();
+    // The ticket table's columns, then those a `join` brings in (20xx: the custom fields of `_TELMASTE_`).
+    let joined: Vec<crate::source::InvColumn> = ticket_map
+        .join
+        .as_ref()
+        .and_then(|j| {
+            let obj = inv.object(&j.table)?;
+            Some(
+                j.columns
+                    .iter()
+                    .filter_map(|c| obj.column(c).cloned())
+                    .filter(|c| ticket_obj.column(&c.name).is_none())
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
     let udf_cols: Vec<(String, String, bool)> = ticket_obj
         .columns
         .iter()
+        .chain(joined.iter())
         .filter(|c| !mapped.contains(&c.name.to_lowercase()))
         .map(|c| {
             let is_udf = ticket_map

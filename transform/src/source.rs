@@ -1,7 +1,10 @@
 //! Source side: the extract bundle's `inventory.json` and its Parquet tables, read batch by batch
 //! (docs/bundle-format.md). Tests can feed in-memory batches instead of a bundle ([`SourceTables::in_memory`]).
 
+mod join;
+
 use crate::error::{Result, TransformError};
+use crate::profile::ObjectMap;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{
     DataType, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
@@ -286,6 +289,30 @@ impl SourceTables {
             }
         }
         Ok(rows)
+    }
+
+    /// Streams the batches of a profile object's table like [`Self::scan`]; with a `join` whose table the
+    /// extract has, every batch also carries the joined columns (matched on the key, NULL without a match).
+    ///
+    /// # Errors
+    /// As [`Self::scan`]; arrow failures while joining.
+    pub fn scan_map(
+        &self,
+        map: &ObjectMap,
+        mut f: impl FnMut(&Batch<'_>) -> Result<()>,
+    ) -> Result<u64> {
+        let Some(j) = map
+            .join
+            .as_ref()
+            .filter(|j| self.inventory.object(&j.table).is_some())
+        else {
+            return self.scan(&map.table, f);
+        };
+        let side = join::JoinSide::load(self, j)?;
+        self.scan(&map.table, |batch| {
+            let merged = side.attach(batch, &map.key)?;
+            f(&Batch::new(&merged, batch.object, self))
+        })
     }
 
     /// The bytes of a blob.

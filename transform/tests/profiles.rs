@@ -401,6 +401,45 @@ fn first_difference(a: &Value, b: &Value, path: &str) -> String {
     }
 }
 
+/// The custom fields classic and 20xx both carry, under their own column names (seed has none): classic
+/// attribute, web attribute.
+const UDF_PAIRS: [(&str, &str); 10] = [
+    ("ti_wo_text1__c", "ti_custom_text1__c"),
+    ("ti_wo_text2__c", "ti_custom_text2__c"),
+    ("ti_wo_text3__c", "ti_custom_text3__c"),
+    ("ti_wo_text4__c", "ti_custom_text4__c"),
+    ("ti_wo_text5__c", "ti_custom_text5__c"),
+    ("ti_wo_text6__c", "ti_custom_text6__c"),
+    ("ti_wo_int1__c", "ti_custom_int1__c"),
+    ("ti_wo_num1__c", "ti_custom_num1__c"),
+    ("ti_wo_date1__c", "ti_custom_date1__c"),
+    ("ti_wo_date2__c", "ti_custom_date2__c"),
+];
+
+/// Classic's UDF values against 20xx's custom fields (read through the web profile's join of `_TELMASTE_`).
+fn udf_differences(
+    classic: &BTreeMap<String, Value>,
+    web: &BTreeMap<String, Value>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut values = 0;
+    for (key, c) in classic.iter().filter(|(_, r)| r["kind"] == "conversation") {
+        let w = &web[key];
+        for (ca, wa) in UDF_PAIRS {
+            let (cv, wv) = (
+                &c["body"]["update"]["custom_attributes"][ca],
+                &w["body"]["update"]["custom_attributes"][wa],
+            );
+            if cv != wv {
+                out.push(format!("{key}: classic {ca} {cv} | web {wa} {wv}"));
+            }
+            values += usize::from(!cv.is_null());
+        }
+    }
+    assert!(values > 0, "the fixture has UDF values");
+    out
+}
+
 #[test]
 fn the_same_data_in_every_profile_gives_the_same_records() {
     let tmp = h::TempDir::new();
@@ -440,6 +479,7 @@ fn the_same_data_in_every_profile_gives_the_same_records() {
         );
         failures.extend(diffs);
     }
+    failures.extend(udf_differences(&bundles["classic"], &bundles["web"]));
     assert!(
         failures.is_empty(),
         "{} differences:\n{}",
