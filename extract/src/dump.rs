@@ -4,9 +4,9 @@
 //! - A table whose primary key is one integer column is read in keyset pages (Q8, Q9); a page never crosses a
 //!   row-group boundary, so part boundaries do not depend on where a run was interrupted, and the last key of
 //!   each committed part is the restart point for retries and `--resume`.
-//! - Anything else (no key, a composite or non-integer key, a view) is one ordered scan (Q10); a retry or a
-//!   resume restarts it. Cells over the in-row threshold of such tables stay in the Parquet cell (there is no
-//!   single key to fetch them by), and the report says so.
+//! - Anything else is one ordered scan (Q10, module [`crate::scan`]); a retry or a resume restarts it. A table
+//!   with a composite or character primary key has its large cells read in windows by key before the scan; a
+//!   keyless table or a view reads them whole up to a cap (see [`crate::scan`]).
 //! - A row group closes at `row_group_rows` rows or [`MAX_GROUP_BYTES`] of buffered data.
 
 use crate::connect::{Source, SqlClient};
@@ -25,7 +25,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use ti_shared::bundle::BundleWriter;
 use ti_shared::config::ExtractConfig;
 use tiberius::{ColumnData, ToSql};
@@ -51,19 +51,73 @@ pub struct Dumper<'a> {
     pub state: ResumeState,
     /// Rows read from the server in this process (retries included), for the printed report.
     pub rows_read: u64,
+    /// Keyless tables and views: LOB cells up to this many bytes are read whole in the scan (and stored in
+    /// `blobs/` when over the in-row threshold); larger ones are not read (see [`crate::scan`]).
+    pub keyless_cap: u64,
+    /// Throttle decisions so far (for `max_rows_per_second`).
+    pub throttle: Throttle,
     started: Instant,
-    throttled_rows: u64,
 }
 
+/// The `[extract] max_rows_per_second` ceiling: how long to pause after each batch of rows so that rows read
+/// never run ahead of `max × elapsed seconds`. Pure arithmetic on the elapsed time it is given, so tests check
+/// its decisions without a clock.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Throttle {
+    /// Rows per second allowed; 0 = unlimited.
+    pub max_rows_per_second: u64,
+    /// Rows counted so far.
+    pub rows: u64,
+    /// Pauses decided so far.
+    pub pauses: u64,
+    /// Total pause time decided so far, seconds.
+    pub paused_secs: f64,
+}
+
+impl Throttle {
+    /// A throttle at `max_rows_per_second` (0 = unlimited).
+    pub fn new(max_rows_per_second: u64) -> Self {
+        Throttle {
+            max_rows_per_second,
+            ..Throttle::default()
+        }
+    }
+
+    /// Counts `rows` more rows read `elapsed` after the start and returns how long to pause (zero when under the
+    /// ceiling or unlimited).
+    pub fn after(&mut self, rows: u64, elapsed: Duration) -> Duration {
+        if self.max_rows_per_second == 0 {
+            return Duration::ZERO;
+        }
+        self.rows += rows;
+        let due = Duration::from_secs_f64(self.rows as f64 / self.max_rows_per_second as f64);
+        if due > elapsed {
+            let pause = due - elapsed;
+            self.pauses += 1;
+            self.paused_secs += pause.as_secs_f64();
+            pause
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
+/// Default of [`Dumper::keyless_cap`]: 32 MiB.
+pub const DEFAULT_KEYLESS_CAP: u64 = 32 << 20;
+
 /// How a table is read.
-enum Plan {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
     /// Keyset pages on this integer key column (index into the columns).
     Keyset(usize),
-    /// One ordered scan by these columns.
+    /// One ordered scan by the primary key (composite, or one non-integer column): indices of the key columns.
+    KeyedScan(Vec<usize>),
+    /// One ordered scan by these columns (no primary key, or a view).
     Scan(Vec<String>),
 }
 
-fn plan(obj: &ObjectInfo) -> Plan {
+/// The reading plan of `obj`.
+pub fn plan(obj: &ObjectInfo) -> Plan {
     if !obj.is_view()
         && obj.primary_key.len() == 1
         && let Some(i) = obj
@@ -78,6 +132,14 @@ fn plan(obj: &ObjectInfo) -> Plan {
         return Plan::Keyset(i);
     }
     if !obj.primary_key.is_empty() && !obj.is_view() {
+        let keys: Option<Vec<usize>> = obj
+            .primary_key
+            .iter()
+            .map(|k| obj.columns.iter().position(|c| &c.name == k))
+            .collect();
+        if let Some(keys) = keys {
+            return Plan::KeyedScan(keys);
+        }
         return Plan::Scan(obj.primary_key.clone());
     }
     let orderable = |c: &&ColumnInfo| {
@@ -102,15 +164,28 @@ fn plan(obj: &ObjectInfo) -> Plan {
     )
 }
 
+/// A large cell the page or scan left NULL, still to be fetched (or reported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pending {
+    /// Row within the group.
+    pub row: usize,
+    /// Source column index.
+    pub col: usize,
+    /// `DATALENGTH` of the cell.
+    pub len: i64,
+    /// Integer key of the row (keyset tables).
+    pub key: Option<i64>,
+}
+
 /// Rows buffered for the current row group, with the large cells still to fetch.
-struct Group {
-    buffers: Vec<ColumnBuffer>,
-    rows: usize,
-    pending: Vec<(usize, usize, i64, i64)>, // (row in group, column, key, length)
+pub(crate) struct Group {
+    pub buffers: Vec<ColumnBuffer>,
+    pub rows: usize,
+    pub pending: Vec<Pending>,
 }
 
 impl Group {
-    fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         self.buffers.iter().map(ColumnBuffer::approx_bytes).sum()
     }
 }
@@ -134,12 +209,13 @@ impl<'a> Dumper<'a> {
             default_collation,
             state,
             rows_read: 0,
+            keyless_cap: DEFAULT_KEYLESS_CAP,
+            throttle: Throttle::new(cfg.max_rows_per_second),
             started: Instant::now(),
-            throttled_rows: 0,
         }
     }
 
-    fn client(&mut self) -> Result<&mut SqlClient, ExtractError> {
+    pub(crate) fn client(&mut self) -> Result<&mut SqlClient, ExtractError> {
         if self.client.is_none() {
             self.client = Some(self.rt.block_on(self.source.connect())?);
         }
@@ -167,7 +243,8 @@ impl<'a> Dumper<'a> {
             self.drop_stale_parts(obj, &st)?;
             let result = match plan(obj) {
                 Plan::Keyset(k) => self.keyset(obj, k, st, progress),
-                Plan::Scan(order) => self.scan(obj, &order, progress),
+                Plan::KeyedScan(keys) => self.scan(obj, Some(&keys), &[], progress),
+                Plan::Scan(order) => self.scan(obj, None, &order, progress),
             };
             match result {
                 Ok(st) => return Ok(st),
@@ -211,7 +288,7 @@ impl<'a> Dumper<'a> {
         Ok(())
     }
 
-    fn new_group(&self, obj: &ObjectInfo) -> Group {
+    pub(crate) fn new_group(&self, obj: &ObjectInfo) -> Group {
         Group {
             buffers: obj
                 .columns
@@ -274,8 +351,9 @@ impl<'a> Dumper<'a> {
                             &mut group,
                             &mut st,
                             cells,
-                            k.map_or_else(String::new, |k| format!("{key_name}={k}")),
+                            &k.map_or_else(String::new, |k| format!("{key_name}={k}")),
                             k,
+                            None,
                         )?;
                         // Byte budget reached: stop here (tiberius drains the rest of the page before the next
                         // query), so memory stays bounded whatever the cell sizes; the next page starts after
@@ -300,78 +378,10 @@ impl<'a> Dumper<'a> {
             {
                 self.flush(obj, &schema, &mut group, &mut st, cursor, progress)?;
             }
-            self.throttle(got as u64);
+            self.pace(got as u64);
             if end {
                 break;
             }
-        }
-        st.done = true;
-        self.save(obj, &st)?;
-        Ok(st)
-    }
-
-    fn scan(
-        &mut self,
-        obj: &ObjectInfo,
-        order: &[String],
-        progress: &TableProgress,
-    ) -> Result<TableState, ExtractError> {
-        // A scan restarts from nothing: forget its parts.
-        for i in 0..self
-            .state
-            .tables
-            .get(&obj.full_name())
-            .map_or(0, |s| s.part_rows.len())
-        {
-            self.writer.remove(&part_path(obj, i))?;
-        }
-        let mut st = TableState::default();
-        self.save(obj, &st)?;
-        let table = queries::table_ref(&obj.schema, &obj.name, self.cfg.isolation == "nolock");
-        let sql = queries::q10_scan(&queries::select_list(&obj.columns, 1), &table, order);
-        let schema = Arc::new(schema(&obj.columns, &self.default_collation));
-        let group_rows = self.cfg.row_group_rows.max(1) as usize;
-        let no_threshold = i64::MAX;
-        let mut group = self.new_group(obj);
-        let what = obj.full_name();
-        let mut ordinal = 0u64;
-        let mut client = match self.client.take() {
-            Some(c) => c,
-            None => self.rt.block_on(self.source.connect())?,
-        };
-        let rt = self.rt;
-        let result = rt.block_on(async {
-            let stream = client
-                .query(sql.as_str(), &[&no_threshold])
-                .await
-                .map_err(ExtractError::query(&what))?;
-            let mut rows = stream.into_row_stream();
-            while let Some(row) = rows.try_next().await.map_err(ExtractError::query(&what))? {
-                ordinal += 1;
-                let cells: Vec<ColumnData<'static>> = row.into_iter().collect();
-                push_row(
-                    obj,
-                    &mut group,
-                    &mut st,
-                    cells,
-                    format!("row {ordinal}"),
-                    None,
-                )?;
-                self.rows_read += 1;
-                progress.inc(1);
-                if group.rows >= group_rows || group.bytes() >= MAX_GROUP_BYTES {
-                    self.flush(obj, &schema, &mut group, &mut st, None, progress)?;
-                }
-                if ordinal.is_multiple_of(1000) {
-                    self.throttle(1000);
-                }
-            }
-            Ok::<(), ExtractError>(())
-        });
-        self.client = Some(client);
-        result?;
-        if group.rows > 0 || st.part_rows.is_empty() {
-            self.flush(obj, &schema, &mut group, &mut st, None, progress)?;
         }
         st.done = true;
         self.save(obj, &st)?;
@@ -387,38 +397,38 @@ impl<'a> Dumper<'a> {
         st: &mut TableState,
     ) -> Result<(), ExtractError> {
         let pending = std::mem::take(&mut group.pending);
-        for (row, col, key_value, length) in pending {
+        let keys = [queries::KeyCol {
+            name: key.to_string(),
+            binary: false,
+        }];
+        for p in pending {
+            let key_value = p.key.ok_or_else(|| {
+                ExtractError::Data(format!("{}: a large cell without its key", obj.full_name()))
+            })?;
+            let key_values = [ColumnData::I64(Some(key_value))];
             let cell = LobCell {
                 table,
-                column: &obj.columns[col].name,
-                key,
-                key_value,
-                length,
-                text: group.buffers[col].text_encoding(),
+                column: &obj.columns[p.col].name,
+                keys: &keys,
+                key_values: &key_values,
+                length: p.len,
+                text: group.buffers[p.col].text_encoding(),
             };
             let (rt, writer, chunk) = (self.rt, self.writer, self.cfg.lob_chunk_bytes);
             let stored = lob::store(rt, self.client()?, writer, &cell, chunk)?;
-            if stored.lossy {
-                st.raw_cells += 1;
-                if st.raw_samples.len() < MAX_RAW_LISTED {
-                    st.raw_samples.push(RawCell {
-                        column: cell.column.to_string(),
-                        row: format!("{key}={key_value}"),
-                        bytes: length as u64,
-                        head_hex: format!(
-                            "(in blob {}; undecodable bytes replaced with U+FFFD)",
-                            stored.blob.blake3
-                        ),
-                    });
-                }
-            }
-            st.lob_cells += 1;
-            group.buffers[col].set_blob(row, stored.blob.blake3, stored.blob.bytes as i64);
+            record_blob(
+                st,
+                group,
+                p,
+                &obj.columns[p.col].name,
+                &format!("{key}={key_value}"),
+                &stored,
+            );
         }
         Ok(())
     }
 
-    fn flush(
+    pub(crate) fn flush(
         &mut self,
         obj: &ObjectInfo,
         schema: &SchemaRef,
@@ -453,24 +463,46 @@ impl<'a> Dumper<'a> {
         Ok(())
     }
 
-    fn save(&mut self, obj: &ObjectInfo, st: &TableState) -> Result<(), ExtractError> {
+    pub(crate) fn save(&mut self, obj: &ObjectInfo, st: &TableState) -> Result<(), ExtractError> {
         self.state.tables.insert(obj.full_name(), st.clone());
         self.state.save(self.writer.root())
     }
 
-    /// Sleeps as needed to stay under `max_rows_per_second` (0 = unlimited).
-    fn throttle(&mut self, rows: u64) {
-        let max = self.cfg.max_rows_per_second;
-        if max == 0 {
-            return;
-        }
-        self.throttled_rows += rows;
-        let due = std::time::Duration::from_secs_f64(self.throttled_rows as f64 / max as f64);
-        let elapsed = self.started.elapsed();
-        if due > elapsed {
-            std::thread::sleep(due - elapsed);
+    /// Sleeps as needed to stay under `max_rows_per_second` (0 = unlimited); the decision is [`Throttle::after`].
+    pub(crate) fn pace(&mut self, rows: u64) {
+        let pause = self.throttle.after(rows, self.started.elapsed());
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
         }
     }
+}
+
+/// Records a large cell stored in `blobs/`: hash and length in the group, counters and (for undecodable text) a
+/// sample in the table state.
+pub(crate) fn record_blob(
+    st: &mut TableState,
+    group: &mut Group,
+    p: Pending,
+    column: &str,
+    row: &str,
+    stored: &lob::StoredLob,
+) {
+    if stored.lossy {
+        st.raw_cells += 1;
+        if st.raw_samples.len() < MAX_RAW_LISTED {
+            st.raw_samples.push(RawCell {
+                column: column.to_string(),
+                row: row.to_string(),
+                bytes: p.len.max(0) as u64,
+                head_hex: format!(
+                    "(in blob {}; undecodable bytes replaced with U+FFFD)",
+                    stored.blob.blake3
+                ),
+            });
+        }
+    }
+    st.lob_cells += 1;
+    group.buffers[p.col].set_blob(p.row, stored.blob.blake3.clone(), stored.blob.bytes as i64);
 }
 
 fn group_rows_limit(rows: u64) -> usize {
@@ -483,23 +515,28 @@ pub fn part_path(obj: &ObjectInfo, index: usize) -> String {
 }
 
 /// Index of source column `col` in the result row (LOB columns are followed by their `__bytes` item).
-fn result_index(columns: &[ColumnInfo], col: usize) -> usize {
+pub(crate) fn result_index(columns: &[ColumnInfo], col: usize) -> usize {
     col + columns[..col].iter().filter(|c| c.is_lob()).count()
 }
 
-/// Pushes one result row into the group; `row` names it in reports, `key` is its key (keyset tables).
-fn push_row(
+/// Pushes one result row into the group; `row` names it in reports, `key` is its key (keyset tables). LOB cells
+/// over the in-row threshold that came back NULL with their length go to `group.pending`. With `divert_over`
+/// (keyless scans), LOB cells that came back whole but longer than that many bytes are taken out of the row and
+/// returned as `(column, bytes)` for the caller to store in `blobs/` (the row keeps NULL, pending).
+pub(crate) fn push_row(
     obj: &ObjectInfo,
     group: &mut Group,
     st: &mut TableState,
     cells: Vec<ColumnData<'static>>,
-    row: String,
+    row: &str,
     key: Option<i64>,
-) -> Result<(), ExtractError> {
+    divert_over: Option<usize>,
+) -> Result<Vec<(usize, Vec<u8>)>, ExtractError> {
     let mut it = cells.into_iter();
     let index = group.rows;
+    let mut diverted = Vec::new();
     for (i, col) in obj.columns.iter().enumerate() {
-        let data = it.next().ok_or_else(|| {
+        let mut data = it.next().ok_or_else(|| {
             ExtractError::Data(format!("{}: the row has too few columns", obj.full_name()))
         })?;
         let lob_len = if col.is_lob() {
@@ -507,6 +544,14 @@ fn push_row(
         } else {
             None
         };
+        let divert = matches!((divert_over, &data), (Some(max), ColumnData::Binary(Some(b))) if b.len() > max);
+        if divert
+            && col.is_lob()
+            && let ColumnData::Binary(Some(b)) =
+                std::mem::replace(&mut data, ColumnData::Binary(None))
+        {
+            diverted.push((i, b.into_owned()));
+        }
         let raw_bytes = match (&data, kind_of(col)) {
             (ColumnData::Binary(Some(b)), ColKind::Text { .. }) => {
                 Some((b.len() as u64, hex_head(b)))
@@ -523,7 +568,7 @@ fn push_row(
             {
                 st.raw_samples.push(RawCell {
                     column: col.name.clone(),
-                    row: row.clone(),
+                    row: row.to_string(),
                     bytes,
                     head_hex,
                 });
@@ -531,22 +576,54 @@ fn push_row(
         }
         st.rounded += u64::from(pushed.rounded);
         st.as_text += u64::from(pushed.as_text);
-        if let Some(len) = pushed.lob_pending {
-            match key {
-                Some(k) => group.pending.push((index, i, k, len)),
-                None => {
-                    return Err(ExtractError::Data(format!(
-                        "{}: a large cell without a key to fetch it by",
-                        obj.full_name()
-                    )));
-                }
-            }
+        if let Some(len) = pushed.lob_pending
+            && diverted.last().is_none_or(|(c, _)| *c != i)
+        {
+            group.pending.push(Pending {
+                row: index,
+                col: i,
+                len,
+                key,
+            });
         }
     }
     group.rows += 1;
-    Ok(())
+    Ok(diverted)
 }
 
 fn hex_head(bytes: &[u8]) -> String {
     bytes.iter().take(32).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Throttle;
+    use std::time::Duration;
+
+    #[test]
+    fn throttle_pauses_only_when_rows_run_ahead_of_the_ceiling() {
+        let mut t = Throttle::new(1000);
+        // 500 rows at once: due at 0.5 s, so pause 0.5 s.
+        assert_eq!(t.after(500, Duration::ZERO), Duration::from_millis(500));
+        // 500 more at 1.0 s: exactly on time, no pause.
+        assert_eq!(t.after(500, Duration::from_secs(1)), Duration::ZERO);
+        // 1,000 more at 1.25 s: due at 2.0 s.
+        assert_eq!(
+            t.after(1000, Duration::from_millis(1250)),
+            Duration::from_millis(750)
+        );
+        assert_eq!(t.rows, 2000);
+        assert_eq!(t.pauses, 2);
+        assert!((t.paused_secs - 1.25).abs() < 1e-9);
+        // Behind the ceiling (slow server): never a pause.
+        assert_eq!(t.after(10, Duration::from_secs(60)), Duration::ZERO);
+        assert_eq!(t.pauses, 2);
+    }
+
+    #[test]
+    fn unlimited_throttle_never_pauses_or_counts() {
+        let mut t = Throttle::new(0);
+        assert_eq!(t.after(1_000_000, Duration::ZERO), Duration::ZERO);
+        assert_eq!((t.rows, t.pauses), (0, 0));
+    }
 }

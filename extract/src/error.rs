@@ -31,6 +31,10 @@ pub enum ExtractError {
         /// tiberius's error.
         source: tiberius::error::Error,
     },
+    /// The table changed under the extract in a way the current attempt cannot absorb (a large cell the
+    /// pre-pass did not see); retried like a dropped connection.
+    #[error("{0}")]
+    Changed(String),
     /// A value or result did not have the expected shape.
     #[error("{0}")]
     Data(String),
@@ -64,7 +68,7 @@ impl ExtractError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            ExtractError::Query { .. } | ExtractError::Connect { .. }
+            ExtractError::Query { .. } | ExtractError::Connect { .. } | ExtractError::Changed(_)
         )
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Modules: [`connect`] (connection string, password from the environment), [`queries`] (every SQL template),
 //! [`inventory`] (Q2–Q7), [`types`] (SQL Server → Arrow), [`dump`] (keyset pages → Parquet parts), [`lob`]
-//! (large cells in windows), [`attachments`], [`resume`], [`progress`], [`report`], [`discover`].
+//! (large cells in windows), [`scan`] (ordered scans of tables without an integer key), [`attachments`], [`resume`], [`progress`], [`report`], [`discover`].
 
 pub mod attachments;
 pub mod cells;
@@ -18,6 +18,7 @@ pub mod progress;
 pub mod queries;
 pub mod report;
 pub mod resume;
+pub mod scan;
 pub mod types;
 
 pub use error::ExtractError;
@@ -47,6 +48,8 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// No progress bars.
     pub quiet: bool,
+    /// Keyless tables and views: LOB cells over this many bytes are not read (None = 32 MiB, see [`scan`]).
+    pub keyless_cell_max_bytes: Option<u64>,
 }
 
 /// What `run` produced.
@@ -58,6 +61,8 @@ pub struct RunSummary {
     pub report: Report,
     /// The bundle's report.
     pub extract_report: report::ExtractReport,
+    /// What `[extract] max_rows_per_second` decided (rows counted, pauses).
+    pub throttle: dump::Throttle,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ExtractError> {
@@ -221,6 +226,9 @@ pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, Extrac
         state,
     );
     dumper.client = Some(client);
+    if let Some(cap) = opts.keyless_cell_max_bytes {
+        dumper.keyless_cap = cap;
+    }
     let progress = progress::Progress::new(opts.quiet);
     let mut printed = Report::new("table");
     let mut tables = Vec::new();
@@ -253,6 +261,16 @@ pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, Extrac
             &st,
             bytes,
         ));
+    }
+    let throttle = dumper.throttle.clone();
+    if throttle.max_rows_per_second > 0 {
+        tracing::info!(
+            "max_rows_per_second {}: {} rows counted, {} pauses, {:.3} s paused",
+            throttle.max_rows_per_second,
+            throttle.rows,
+            throttle.pauses,
+            throttle.paused_secs
+        );
     }
     drop(dumper);
     let attachments = match &opts.attachments_dir {
@@ -296,6 +314,7 @@ pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, Extrac
         manifest,
         report: printed,
         extract_report,
+        throttle,
     })
 }
 

@@ -14,7 +14,7 @@ use futures_util::TryStreamExt;
 use std::io::Read;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use ti_shared::bundle::{BlobRef, BundleWriter};
-use tiberius::ColumnData;
+use tiberius::{ColumnData, ToSql};
 
 /// A [`Read`] over chunks arriving through a channel.
 struct ChannelReader {
@@ -48,10 +48,11 @@ pub struct LobCell<'a> {
     pub table: &'a str,
     /// Column name.
     pub column: &'a str,
-    /// Key column name.
-    pub key: &'a str,
-    /// Key value of the row.
-    pub key_value: i64,
+    /// The key columns addressing the row (one integer column for keyset tables; every primary-key column for
+    /// ordered scans of a composite or character key).
+    pub keys: &'a [queries::KeyCol],
+    /// The row's key values, in key order, as the select list read them (see [`queries::row_address`]).
+    pub key_values: &'a [ColumnData<'static>],
     /// `DATALENGTH` of the cell, bytes.
     pub length: i64,
     /// `Some` for character columns: decode into UTF-8.
@@ -70,13 +71,16 @@ pub struct StoredLob {
 async fn window(
     client: &mut SqlClient,
     sql: &str,
-    key: i64,
+    keys: &[ColumnData<'static>],
     offset: i64,
     len: i64,
 ) -> Result<Vec<u8>, ExtractError> {
     let what = "LOB window";
+    let mut params: Vec<&dyn ToSql> = keys.iter().map(|k| k as &dyn ToSql).collect();
+    params.push(&offset);
+    params.push(&len);
     let stream = client
-        .query(sql, &[&key, &offset, &len])
+        .query(sql, &params)
         .await
         .map_err(ExtractError::query(what))?;
     let rows: Vec<tiberius::Row> = stream
@@ -108,11 +112,12 @@ pub fn store(
     chunk_bytes: u64,
 ) -> Result<StoredLob, ExtractError> {
     // Q11: probe the length again right before reading (under NOLOCK the cell may have changed since the page).
-    let probe = queries::q11_lob_length(cell.table, cell.column, cell.key);
+    let probe = queries::q11_lob_length(cell.table, cell.column, cell.keys);
+    let key_params: Vec<&dyn ToSql> = cell.key_values.iter().map(|k| k as &dyn ToSql).collect();
     let length = rt.block_on(async {
         let what = "LOB length";
         let stream = client
-            .query(probe.as_str(), &[&cell.key_value])
+            .query(probe.as_str(), &key_params)
             .await
             .map_err(ExtractError::query(what))?;
         let rows: Vec<tiberius::Row> = stream
@@ -127,7 +132,7 @@ pub fn store(
         )
     })?;
     let length = length.unwrap_or(cell.length);
-    let sql = queries::q12_lob_window(cell.table, cell.column, cell.key);
+    let sql = queries::q12_lob_window(cell.table, cell.column, cell.keys);
     let chunk = i64::try_from(chunk_bytes.max(1)).unwrap_or(i64::MAX);
     let (tx, rx): (SyncSender<Vec<u8>>, Receiver<Vec<u8>>) = sync_channel(1);
     let mut decoder = cell
@@ -146,7 +151,7 @@ pub fn store(
         let mut fetched: Result<(), ExtractError> = Ok(());
         while offset <= length {
             let len = chunk.min(length - offset + 1);
-            let bytes = match rt.block_on(window(client, &sql, cell.key_value, offset, len)) {
+            let bytes = match rt.block_on(window(client, &sql, cell.key_values, offset, len)) {
                 Ok(b) => b,
                 Err(e) => {
                     fetched = Err(e);
@@ -183,4 +188,29 @@ pub fn store(
             lossy,
         })
     })
+}
+
+/// Stores a large cell that is already in memory (read whole by an ordered scan of a keyless table or a view, at
+/// most the keyless cap): binary as it is, character bytes decoded to UTF-8 like [`store`] does.
+///
+/// # Errors
+/// A bundle write error.
+pub fn store_bytes(
+    writer: &BundleWriter,
+    bytes: &[u8],
+    text: Option<TextEncoding>,
+) -> Result<StoredLob, ExtractError> {
+    match text {
+        None => Ok(StoredLob {
+            blob: writer.add_blob(bytes)?,
+            lossy: false,
+        }),
+        Some(t) => {
+            let (decoded, lossy) = crate::types::text::decode(bytes, t);
+            Ok(StoredLob {
+                blob: writer.add_blob(decoded.as_bytes())?,
+                lossy,
+            })
+        }
+    }
 }

@@ -45,6 +45,10 @@ enum Command {
         /// Skip views.
         #[arg(long)]
         no_views: bool,
+        /// Keyless tables and views: LOB cells over this many bytes are not read (no key to read them in
+        /// windows); they are reported. Default 32 MiB.
+        #[arg(long, value_name = "BYTES")]
+        keyless_cell_max_bytes: Option<u64>,
         /// Continue an interrupted run in the same --out directory.
         #[arg(long)]
         resume: bool,
@@ -131,6 +135,7 @@ fn main() -> ExitCode {
             attachments_dir,
             tables,
             no_views,
+            keyless_cell_max_bytes,
             resume,
             out,
         } => {
@@ -142,6 +147,7 @@ fn main() -> ExitCode {
                 resume,
                 out: out.clone(),
                 quiet: cli.common.quiet,
+                keyless_cell_max_bytes,
             };
             ti_extract::run(&cfg, &opts).map(|s| {
                 print!("{}", s.report);

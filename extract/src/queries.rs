@@ -1,4 +1,4 @@
-//! Every SQL statement `ti-extract` sends, as templates (docs/extract-queries.md, Q1–Q12). Nothing else in the
+//! Every SQL statement `ti-extract` sends, as templates (docs/extract-queries.md, Q1–Q13). Nothing else in the
 //! crate builds SQL text. The forms run on SQL Server 2008 R2 and later: keyset pagination with `TOP (@P1)`,
 //! no `OFFSET … FETCH`, no `STRING_AGG`, no `TRY_CONVERT`, no `CONCAT`. Identifiers are bracket-quoted with `]`
 //! doubled; values, and numbers that shape a query, are `@Pn` parameters sent through `sp_executesql`.
@@ -50,6 +50,55 @@ pub fn q7_count(table: &str) -> String {
     format!("SELECT COUNT_BIG(*) AS [rows] FROM {table}")
 }
 
+/// How one non-LOB cell is selected: character types cast to `varbinary(max)` (decoded by the extractor), money
+/// to `decimal(19,4)` (tiberius reads money as f64), anything else as it is.
+pub fn cell_expr(col: &ColumnInfo) -> String {
+    let c = ident(&col.name);
+    match kind_of(col) {
+        ColKind::Text { .. } => format!("CAST({c} AS varbinary(max))"),
+        ColKind::Decimal { money: true, .. } => format!("CAST({c} AS decimal(19,4))"),
+        _ => c,
+    }
+}
+
+/// One column of a row address (the primary key): its name and whether it is compared by its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCol {
+    /// Column name.
+    pub name: String,
+    /// Character key: the value travels as the `varbinary` the select list read, and the predicate compares
+    /// `CAST(col AS varbinary(max))`, exact whatever the collation (never a lossy round trip through text).
+    pub binary: bool,
+}
+
+impl KeyCol {
+    /// The address column for `col`.
+    pub fn of(col: &ColumnInfo) -> KeyCol {
+        KeyCol {
+            name: col.name.clone(),
+            binary: matches!(kind_of(col), ColKind::Text { .. }),
+        }
+    }
+}
+
+/// `WHERE` body addressing one row by its key columns, parameters `@P<first>`… in key order:
+/// `[k1] = @P1 AND CAST([k2] AS varbinary(max)) = @P2`.
+pub fn row_address(keys: &[KeyCol], first: usize) -> String {
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let c = ident(&k.name);
+            let lhs = if k.binary {
+                format!("CAST({c} AS varbinary(max))")
+            } else {
+                c
+            };
+            format!("{lhs} = @P{}", first + i)
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
 /// The `<select list>` of Q8–Q10: one item per source column in ordinal order, aliased to its name; character
 /// types cast to `varbinary(max)`, money to `decimal(19,4)`, LOB types followed by `DATALENGTH(..) AS [c__bytes]`
 /// and nulled above the in-row threshold, which is parameter `@P<threshold_param>`.
@@ -58,11 +107,7 @@ pub fn select_list(columns: &[ColumnInfo], threshold_param: usize) -> String {
     for col in columns {
         let c = ident(&col.name);
         let kind = kind_of(col);
-        let cell = match kind {
-            ColKind::Text { .. } => format!("CAST({c} AS varbinary(max))"),
-            ColKind::Decimal { money: true, .. } => format!("CAST({c} AS decimal(19,4))"),
-            _ => c.clone(),
-        };
+        let cell = cell_expr(col);
         if col.is_lob() {
             let bin = if matches!(kind, ColKind::Binary) {
                 c.clone()
@@ -108,27 +153,81 @@ pub fn q10_scan(list: &str, table: &str, order: &[String]) -> String {
     }
 }
 
-/// Q11: the length in bytes of one LOB cell (`@P1` = key).
-pub fn q11_lob_length(table: &str, column: &str, key: &str) -> String {
+/// Q11: the length in bytes of one LOB cell (`@P1`… = the row's key values, see [`row_address`]).
+pub fn q11_lob_length(table: &str, column: &str, keys: &[KeyCol]) -> String {
     format!(
-        "SELECT DATALENGTH({}) AS [len] FROM {table} WHERE {} = @P1",
+        "SELECT DATALENGTH({}) AS [len] FROM {table} WHERE {}",
         ident(column),
-        ident(key)
+        row_address(keys, 1)
     )
 }
 
-/// Q12: one window of a LOB cell (`@P1` = key, `@P2` = 1-based byte offset, `@P3` = length in bytes).
-pub fn q12_lob_window(table: &str, column: &str, key: &str) -> String {
+/// Q12: one window of a LOB cell (`@P1`…`@Pn` = key values, `@Pn+1` = 1-based byte offset, `@Pn+2` = length
+/// in bytes; with one key column: `@P1` key, `@P2` offset, `@P3` length).
+pub fn q12_lob_window(table: &str, column: &str, keys: &[KeyCol]) -> String {
+    let n = keys.len();
     format!(
-        "SELECT SUBSTRING(CAST({} AS varbinary(max)), @P2, @P3) AS [chunk] FROM {table} WHERE {} = @P1",
+        "SELECT SUBSTRING(CAST({} AS varbinary(max)), @P{}, @P{}) AS [chunk] FROM {table} WHERE {}",
         ident(column),
-        ident(key)
+        n + 1,
+        n + 2,
+        row_address(keys, 1)
+    )
+}
+
+/// Q13: the rows of a table read by an ordered scan on a primary key that is not one integer column (composite
+/// or character key) holding at least one LOB cell over the in-row threshold (`@P1`): their key values (as the
+/// scan's select list reads them) and the `DATALENGTH` of every LOB column, in key order. Runs before the scan
+/// (Q10), so the large cells can be read in windows (Q11, Q12) while the connection is free.
+pub fn q13_large_cells(table: &str, keys: &[&ColumnInfo], lobs: &[&ColumnInfo]) -> String {
+    let mut items: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{} AS {}", cell_expr(k), ident(&k.name)))
+        .collect();
+    items.extend(lobs.iter().map(|l| {
+        format!(
+            "DATALENGTH({}) AS {}",
+            ident(&l.name),
+            ident(&format!("{}__bytes", l.name))
+        )
+    }));
+    let cond: Vec<String> = lobs
+        .iter()
+        .map(|l| format!("DATALENGTH({}) > @P1", ident(&l.name)))
+        .collect();
+    let order: Vec<String> = keys.iter().map(|k| ident(&k.name)).collect();
+    format!(
+        "SELECT {} FROM {table} WHERE {} ORDER BY {}",
+        items.join(", "),
+        cond.join(" OR "),
+        order.join(", ")
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn composite_and_character_keys_address_a_row_exactly() {
+        let keys = [col("WOID", "int", None), col("Code", "varchar", Some(20))];
+        let lob = col("Body", "image", Some(2_147_483_647));
+        let addr: Vec<KeyCol> = keys.iter().map(KeyCol::of).collect();
+        assert_eq!(
+            q11_lob_length("[dbo].[N]", "Body", &addr),
+            "SELECT DATALENGTH([Body]) AS [len] FROM [dbo].[N] WHERE [WOID] = @P1 AND CAST([Code] AS varbinary(max)) = @P2"
+        );
+        assert_eq!(
+            q12_lob_window("[dbo].[N]", "Body", &addr),
+            "SELECT SUBSTRING(CAST([Body] AS varbinary(max)), @P3, @P4) AS [chunk] FROM [dbo].[N] \
+WHERE [WOID] = @P1 AND CAST([Code] AS varbinary(max)) = @P2"
+        );
+        assert_eq!(
+            q13_large_cells("[dbo].[N]", &[&keys[0], &keys[1]], &[&lob]),
+            "SELECT [WOID] AS [WOID], CAST([Code] AS varbinary(max)) AS [Code], DATALENGTH([Body]) AS [Body__bytes] \
+FROM [dbo].[N] WHERE DATALENGTH([Body]) > @P1 ORDER BY [WOID], [Code]"
+        );
+    }
 
     fn col(name: &str, ty: &str, len: Option<i64>) -> ColumnInfo {
         ColumnInfo {
@@ -165,6 +264,11 @@ mod tests {
             "[WOID] AS [WOID], CAST([TASK] AS varbinary(max)) AS [TASK], CAST([Cost] AS decimal(19,4)) AS [Cost], \
 CASE WHEN DATALENGTH([NOTE]) > @P3 THEN NULL ELSE CAST([NOTE] AS varbinary(max)) END AS [NOTE], \
 DATALENGTH([NOTE]) AS [NOTE__bytes]"
+        );
+        let single = [KeyCol::of(&cols[0])];
+        assert_eq!(
+            q12_lob_window("[dbo].[T]", "NOTE", &single),
+            "SELECT SUBSTRING(CAST([NOTE] AS varbinary(max)), @P2, @P3) AS [chunk] FROM [dbo].[T] WHERE [WOID] = @P1"
         );
         let q = q9_next_page("x", "[dbo].[TASKS]", "WOID");
         assert_eq!(

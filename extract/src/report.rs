@@ -32,6 +32,8 @@ pub struct TableReport {
     pub blob_cells: u64,
     /// Values of unsupported types stored as text.
     pub text_fallback_cells: u64,
+    /// LOB cells of a keyless table or view over the keyless cap, not read: NULL with `<col>__bytes` set.
+    pub omitted_cells: u64,
     /// Anything unusual, in words.
     pub notes: Vec<String>,
     /// The first undecodable cells.
@@ -69,6 +71,19 @@ impl TableReport {
                 st.as_text
             ));
         }
+        if st.omitted_cells > 0 {
+            notes.push(format!(
+                "{} large cell(s) not read: no key to read them in windows and over the keyless cap \
+(--keyless-cell-max-bytes); the cell is NULL with <column>__bytes set. First: {}",
+                st.omitted_cells,
+                st.omitted_samples
+                    .iter()
+                    .take(20)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
         TableReport {
             name,
             object_type,
@@ -80,6 +95,7 @@ impl TableReport {
             rounded_values: st.rounded,
             blob_cells: st.lob_cells,
             text_fallback_cells: st.as_text,
+            omitted_cells: st.omitted_cells,
             notes,
             raw_samples: st.raw_samples.clone(),
         }

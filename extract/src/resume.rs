@@ -44,6 +44,12 @@ pub struct TableState {
     pub as_text: u64,
     /// The first raw cells (at most [`MAX_RAW_LISTED`]).
     pub raw_samples: Vec<RawCell>,
+    /// LOB cells of keyless tables and views over the keyless cap, not read (see [`crate::scan`]).
+    #[serde(default)]
+    pub omitted_cells: u64,
+    /// The first omitted cells, `<column> of row <n>: <bytes> bytes` (at most [`MAX_RAW_LISTED`]).
+    #[serde(default)]
+    pub omitted_samples: Vec<String>,
 }
 
 /// At most this many raw cells are listed per table (all are counted).

@@ -282,3 +282,46 @@ fn wrong_password_and_unreachable_server_give_one_clear_line() {
     assert_eq!(code, 2, "{stderr}");
     assert!(!stderr.contains("Hunter2"));
 }
+
+#[test]
+fn throttle_counts_every_row_and_progress_is_plain_log_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = make_db(dir.path());
+    let cfg = dir.path().join("throttled.toml");
+    std::fs::write(
+        &cfg,
+        "[extract]\npage_rows = 50\nrow_group_rows = 200\nmax_rows_per_second = 20000\n",
+    )
+    .unwrap();
+    let server = Server::start(&db, &[]);
+    let out = dir.path().join("throttled");
+    let (code, stdout, stderr) = run(&server, &cfg, &out, &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+
+    // The throttle's own counters: every row read went through it (2,000 keyset + 300 scanned), and it never
+    // decided more pause than the ceiling requires (rows / max seconds in all). No wall-clock assertion.
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("max_rows_per_second 20000:"))
+        .unwrap_or_else(|| panic!("no throttle line in {stderr}"));
+    let after = line.split("max_rows_per_second 20000: ").nth(1).unwrap();
+    let words: Vec<&str> = after.split_whitespace().collect();
+    assert_eq!(words[0], "2300", "{line}");
+    let paused: f64 = words[5].parse().unwrap();
+    assert!(paused <= 2300.0 / 20000.0 + 1e-3, "{line}");
+
+    // stderr is a pipe: plain progress lines per part and per table, no bar redraws, no colours.
+    assert!(
+        stderr.contains("dbo.Tickets: 200/2000 rows"),
+        "per-part line expected: {stderr}"
+    );
+    assert!(
+        stderr.contains("dbo.Tickets: done, 2000 rows"),
+        "per-table line expected: {stderr}"
+    );
+    assert!(stderr.contains("dbo.Log: done, 300 rows"), "{stderr}");
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\u{1b}'),
+        "{stderr:?}"
+    );
+}

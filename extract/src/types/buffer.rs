@@ -288,6 +288,16 @@ impl ColumnBuffer {
         }
     }
 
+    /// Records the length of row `row`'s LOB cell that was not read (keyless cap): `__bytes` set, `__blake3`
+    /// and the cell stay NULL.
+    pub fn set_length(&mut self, row: usize, bytes: i64) {
+        if let Some((_, lens)) = &mut self.lob
+            && row < lens.len()
+        {
+            lens[row] = Some(bytes);
+        }
+    }
+
     /// Finishes the buffered rows into arrays in field order (see [`super::fields`]) and empties the builders.
     pub fn finish(&mut self) -> Vec<ArrayRef> {
         self.bytes = 0;
