@@ -4,7 +4,7 @@
 //! `cp:<encoding>`, `utf16`, `raw` or `fixed:<n>` (see `sqlexpr::form_arg`).
 
 use super::types::ByteForm;
-use super::values::{cell_text, decode_cp, format_decimal, parse_decimal, to_bytes};
+use super::values::{cell_text, datalength, decode_cp, format_decimal, parse_decimal, to_bytes};
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, Error};
@@ -57,7 +57,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
         let v = ctx.get_raw(0);
         Ok(match v {
             ValueRef::Null => Value::Null,
-            other => Value::Blob(to_bytes(&other, f)),
+            other => Value::Blob(to_bytes(&other, f).into_owned()),
         })
     })?;
     conn.create_scalar_function("ti_txt", 2, flags, |ctx| {
@@ -71,21 +71,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     })?;
     conn.create_scalar_function("ti_len", 2, flags, |ctx| {
         let f = form_of(ctx, 1)?;
-        let v = ctx.get_raw(0);
-        Ok(match (v, f) {
-            (ValueRef::Null, _) => Value::Null,
-            (_, ByteForm::Fixed(n)) => Value::Integer(n as i64),
-            (ValueRef::Blob(b), _) => Value::Integer(b.len() as i64),
-            (ValueRef::Text(t), ByteForm::CodePage(e))
-                if e == encoding_rs::UTF_8 || t.is_ascii() =>
-            {
-                Value::Integer(t.len() as i64)
-            }
-            (ValueRef::Text(t), ByteForm::Utf16) => {
-                Value::Integer(String::from_utf8_lossy(t).encode_utf16().count() as i64 * 2)
-            }
-            (other, f) => Value::Integer(to_bytes(&other, f).len() as i64),
-        })
+        Ok(datalength(&ctx.get_raw(0), f).map_or(Value::Null, Value::Integer))
     })?;
     conn.create_scalar_function("ti_sub", 4, flags, |ctx| {
         let f = form_of(ctx, 3)?;

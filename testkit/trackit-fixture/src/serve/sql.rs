@@ -5,7 +5,7 @@
 use super::catalog::{CatColumn, Catalog, info_view, sql_ident};
 use super::rpc::Param;
 use super::sqlexpr::nocase;
-use super::types::Column;
+use super::types::{Column, Conv};
 use sqlparser::ast::{
     Distinct, GroupByExpr, JoinConstraint, JoinOperator, ObjectName, OrderByKind, OrderBySort,
     Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement, TableFactor,
@@ -89,6 +89,8 @@ pub struct Translator<'a> {
     /// FROM sources in scope.
     pub sources: Vec<Source>,
     tables: Vec<String>,
+    /// Top-level query: select-list items may leave their conversion to the row encoder (`cellconv`).
+    direct: bool,
 }
 
 /// Splits a batch at `;` outside strings, brackets, quoted identifiers and comments.
@@ -183,6 +185,7 @@ pub fn translate(text: &str, cat: &Catalog, params: &[Param]) -> Result<Stmt, Sq
                 params,
                 sources: Vec::new(),
                 tables: Vec::new(),
+                direct: true,
             };
             let (sql, columns) = t.query(q)?;
             Ok(Stmt::Select(Select {
@@ -234,11 +237,26 @@ impl Translator<'_> {
         }
         let mut items = Vec::new();
         let mut columns = Vec::new();
+        // Conversions move to the row encoder only where SQLite never looks at the converted value again: not
+        // under DISTINCT or GROUP BY, and not for an alias that ORDER BY names.
+        let direct_ok = self.direct
+            && s.distinct.is_none()
+            && matches!(&s.group_by, GroupByExpr::Expressions(l, _) if l.is_empty());
+        let ordered = order_by_names(q);
+        let direct = |t: &Translator<'_>, e: &sqlparser::ast::Expr, name: &str| {
+            if direct_ok && !ordered.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+                t.direct(e)
+            } else {
+                None
+            }
+        };
         for item in &s.projection {
             match item {
                 SelectItem::UnnamedExpr(e) => {
-                    let t = self.expr(e)?;
+                    let mut t = self.expr(e)?;
                     let name = t.column.clone().unwrap_or_default();
+                    let (sql, conv) = direct(self, e, &name).unwrap_or((t.sql, Conv::None));
+                    t.sql = sql;
                     items.push(if name.is_empty() {
                         t.sql.clone()
                     } else {
@@ -249,16 +267,20 @@ impl Translator<'_> {
                         ty: t.ty,
                         nullable: t.nullable,
                         table: t.table,
+                        conv,
                     });
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
                     let t = self.expr(expr)?;
-                    items.push(format!("{} AS {}", t.sql, sql_ident(&alias.value)));
+                    let (sql, conv) =
+                        direct(self, expr, &alias.value).unwrap_or((t.sql, Conv::None));
+                    items.push(format!("{sql} AS {}", sql_ident(&alias.value)));
                     columns.push(Column {
                         name: alias.value.clone(),
                         ty: t.ty,
                         nullable: t.nullable,
                         table: t.table,
+                        conv,
                     });
                 }
                 SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => {
@@ -291,6 +313,7 @@ impl Translator<'_> {
                                 ty: c.ty,
                                 nullable: c.nullable,
                                 table: src.table.clone(),
+                                conv: Conv::None,
                             });
                         }
                     }
@@ -475,6 +498,7 @@ impl Translator<'_> {
                     params: self.params,
                     sources: Vec::new(),
                     tables: Vec::new(),
+                    direct: false,
                 };
                 let (sql, cols) = inner.query(subquery)?;
                 self.tables.extend(inner.tables);
@@ -535,6 +559,22 @@ impl Translator<'_> {
             _ => Err(invalid_object(name)),
         }
     }
+}
+
+/// The plain names ORDER BY lists (they may be select-list aliases).
+fn order_by_names(q: &Query) -> Vec<String> {
+    let Some(ob) = &q.order_by else {
+        return Vec::new();
+    };
+    let OrderByKind::Expressions(list) = &ob.kind else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|o| match &o.expr {
+            sqlparser::ast::Expr::Identifier(id) => Some(id.value.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Error 208 naming the object as written (without brackets), like SQL Server.

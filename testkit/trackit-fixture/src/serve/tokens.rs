@@ -1,7 +1,7 @@
 //! Token encoders (MS-TDS 2.2.7): COLMETADATA, ROW, NBCROW, DONE*, ERROR/INFO, ENVCHANGE, LOGINACK, RETURNSTATUS.
 
 use super::types::Column;
-use super::values::{ConvError, is_null, write_null, write_value};
+use super::values::{ConvError, cell_is_null, write_cell, write_null};
 use rusqlite::types::ValueRef;
 
 /// DONE status: more results follow.
@@ -56,35 +56,37 @@ pub fn colmetadata(cols: &[Column], out: &mut Vec<u8>) {
     }
 }
 
-/// Appends one row, as NBCROW when that is shorter (MS-TDS 2.2.7.17), else as ROW.
+/// Appends one row, as NBCROW when that is shorter (MS-TDS 2.2.7.17), else as ROW. `vals` are the SQLite values;
+/// each column's [`Conv`](super::types::Conv) is applied here.
 ///
 /// # Errors
 /// [`ConvError`] when a cell does not fit its column type; `out` is then left with a partial row, so the caller must
 /// truncate it back.
 pub fn row(cols: &[Column], vals: &[ValueRef<'_>], out: &mut Vec<u8>) -> Result<(), ConvError> {
-    let nulls = vals.iter().filter(|v| is_null(v)).count();
+    let nulls = cols
+        .iter()
+        .zip(vals)
+        .filter(|(c, v)| cell_is_null(c, v))
+        .count();
     let bitmap = cols.len().div_ceil(8);
     if nulls > bitmap {
         out.push(0xD2);
         let start = out.len();
         out.resize(start + bitmap, 0);
-        for (i, v) in vals.iter().enumerate() {
-            if is_null(v) {
+        for (i, (c, v)) in cols.iter().zip(vals).enumerate() {
+            if cell_is_null(c, v) {
                 out[start + i / 8] |= 1 << (i % 8);
-            }
-        }
-        for (c, v) in cols.iter().zip(vals) {
-            if !is_null(v) {
-                write_value(c, v, out)?;
+            } else {
+                write_cell(c, v, out)?;
             }
         }
     } else {
         out.push(0xD1);
         for (c, v) in cols.iter().zip(vals) {
-            if is_null(v) {
+            if cell_is_null(c, v) {
                 write_null(c, out);
             } else {
-                write_value(c, v, out)?;
+                write_cell(c, v, out)?;
             }
         }
     }

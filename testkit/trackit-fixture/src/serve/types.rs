@@ -405,6 +405,24 @@ pub fn time_bytes(s: u8) -> u8 {
     }
 }
 
+/// How a result cell is derived from the value SQLite returns for it. The translator selects the plain column
+/// and leaves the conversion to the row encoder when a select-list item is one of these forms applied to a plain
+/// column (the extractor's select list is made of them), instead of calling a `ti_*` SQLite function per cell.
+/// The result is the same bytes either way (`values::write_cell`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Conv {
+    /// The value as SQLite returns it.
+    #[default]
+    None,
+    /// `CAST(c AS varbinary(..)/binary(..))`: the column's bytes in this form (`ti_bin`).
+    Bytes(ByteForm),
+    /// `CASE WHEN DATALENGTH(c) > max THEN NULL ELSE CAST(c AS varbinary(max)) END` (or `ELSE c` for a binary
+    /// column): the bytes, or NULL when there are more than `max` of them.
+    BytesUpTo(ByteForm, i64),
+    /// `DATALENGTH(c)` (`ti_len`).
+    Length(ByteForm),
+}
+
 /// One result column: name, type and nullability, plus the table name legacy LOBs carry.
 #[derive(Debug, Clone)]
 pub struct Column {
@@ -416,4 +434,6 @@ pub struct Column {
     pub nullable: bool,
     /// `(schema, table)` for text/ntext/image columns.
     pub table: Option<(String, String)>,
+    /// Conversion the row encoder applies to the SQLite value.
+    pub conv: Conv,
 }

@@ -1,8 +1,9 @@
 //! Value encoders: a SQLite cell (FORMAT.md §3) → the bytes SQL Server sends for it in a ROW/NBCROW token
 //! (MS-TDS 2.2.5.5).
 
-use super::types::{ByteForm, Collation, Column, Len, SqlType, decimal_bytes, time_bytes};
+use super::types::{ByteForm, Collation, Column, Conv, Len, SqlType, decimal_bytes, time_bytes};
 use rusqlite::types::ValueRef;
+use std::borrow::Cow;
 
 /// PLP chunk size in bytes: values longer than this go out in several chunks, as SQL Server does.
 pub const PLP_CHUNK: usize = 8000;
@@ -22,6 +23,53 @@ pub struct ConvError {
 /// True when a value is SQL NULL.
 pub fn is_null(v: &ValueRef<'_>) -> bool {
     matches!(v, ValueRef::Null)
+}
+
+/// True when the cell of `col` whose SQLite value is `v` is sent as NULL, after the column's [`Conv`].
+pub fn cell_is_null(col: &Column, v: &ValueRef<'_>) -> bool {
+    match (col.conv, v) {
+        (_, ValueRef::Null) => true,
+        (Conv::BytesUpTo(form, max), v) => datalength(v, form).is_some_and(|n| n > max),
+        _ => false,
+    }
+}
+
+/// Appends the non-NULL cell of `col` whose SQLite value is `v`: the column's [`Conv`] applied, then
+/// [`write_value`]. The caller has checked [`cell_is_null`].
+///
+/// # Errors
+/// [`ConvError`] when the (converted) cell does not fit the column type.
+pub fn write_cell(col: &Column, v: &ValueRef<'_>, out: &mut Vec<u8>) -> Result<(), ConvError> {
+    match col.conv {
+        Conv::None => write_value(col, v, out),
+        Conv::Bytes(form) | Conv::BytesUpTo(form, _) => {
+            let b = to_bytes(v, form);
+            write_value(col, &ValueRef::Blob(&b), out)
+        }
+        Conv::Length(form) => match datalength(v, form) {
+            Some(n) => write_value(col, &ValueRef::Integer(n), out),
+            None => {
+                write_null(col, out);
+                Ok(())
+            }
+        },
+    }
+}
+
+/// `DATALENGTH` of a cell: bytes of its value in `form` (the fixed size for fixed-size types); `None` for NULL.
+pub fn datalength(v: &ValueRef<'_>, form: ByteForm) -> Option<i64> {
+    Some(match (v, form) {
+        (ValueRef::Null, _) => return None,
+        (_, ByteForm::Fixed(n)) => n as i64,
+        (ValueRef::Blob(b), _) => b.len() as i64,
+        (ValueRef::Text(t), ByteForm::CodePage(e)) if e == encoding_rs::UTF_8 || t.is_ascii() => {
+            t.len() as i64
+        }
+        (ValueRef::Text(t), ByteForm::Utf16) => {
+            String::from_utf8_lossy(t).encode_utf16().count() as i64 * 2
+        }
+        (other, f) => to_bytes(other, f).len() as i64,
+    })
 }
 
 /// Appends the NULL encoding of `col` (only for ROW; NBCROW leaves NULLs out).
@@ -161,13 +209,13 @@ pub fn write_value(col: &Column, v: &ValueRef<'_>, out: &mut Vec<u8>) -> Result<
         | SqlType::Xml => {
             let mut bytes = to_bytes(v, col.ty.byte_form());
             match col.ty {
-                SqlType::Char(len, _) => pad(&mut bytes, len as usize, b' '),
+                SqlType::Char(len, _) => pad(bytes.to_mut(), len as usize, b' '),
                 SqlType::NChar(len, _) => {
                     while bytes.len() < len as usize * 2 {
-                        bytes.extend_from_slice(&[b' ', 0]);
+                        bytes.to_mut().extend_from_slice(&[b' ', 0]);
                     }
                 }
-                SqlType::Binary(len) => pad(&mut bytes, len as usize, 0),
+                SqlType::Binary(len) => pad(bytes.to_mut(), len as usize, 0),
                 _ => {}
             }
             write_bytes(&col.ty, &bytes, out);
@@ -212,29 +260,32 @@ fn int_out(nullable: bool, bytes: &[u8], out: &mut Vec<u8>) {
 }
 
 /// The bytes of a cell in the given form: TEXT is encoded (code page or UTF-16LE), BLOB is sent as stored
-/// (FORMAT.md §3), numbers are printed as text first.
-pub fn to_bytes(v: &ValueRef<'_>, form: ByteForm) -> Vec<u8> {
-    match v {
-        ValueRef::Blob(b) => b.to_vec(),
-        ValueRef::Null => Vec::new(),
+/// (FORMAT.md §3), numbers are printed as text first. Borrows the cell when its bytes are already right (BLOB,
+/// ASCII or UTF-8 text in a single-byte form).
+pub fn to_bytes<'a>(v: &ValueRef<'a>, form: ByteForm) -> Cow<'a, [u8]> {
+    match *v {
+        ValueRef::Blob(b) => Cow::Borrowed(b),
+        ValueRef::Null => Cow::Borrowed(&[]),
         ValueRef::Text(t) => match form {
-            ByteForm::CodePage(enc) if enc == encoding_rs::UTF_8 || t.is_ascii() => t.to_vec(),
-            ByteForm::CodePage(enc) => encode_cp(&String::from_utf8_lossy(t), enc),
+            ByteForm::CodePage(enc) if enc == encoding_rs::UTF_8 || t.is_ascii() => {
+                Cow::Borrowed(t)
+            }
+            ByteForm::CodePage(enc) => Cow::Owned(encode_cp(&String::from_utf8_lossy(t), enc)),
             ByteForm::Utf16 => {
                 let mut out = Vec::with_capacity(t.len() * 2);
                 for u in String::from_utf8_lossy(t).encode_utf16() {
                     out.extend_from_slice(&u.to_le_bytes());
                 }
-                out
+                Cow::Owned(out)
             }
-            ByteForm::Raw | ByteForm::Fixed(_) => t.to_vec(),
+            ByteForm::Raw | ByteForm::Fixed(_) => Cow::Borrowed(t),
         },
         other => {
-            let t = cell_text(other);
-            match form {
+            let t = cell_text(&other);
+            Cow::Owned(match form {
                 ByteForm::Utf16 => t.encode_utf16().flat_map(u16::to_le_bytes).collect(),
                 _ => t.into_bytes(),
-            }
+            })
         }
     }
 }
@@ -283,9 +334,9 @@ pub fn cell_text(v: &ValueRef<'_>) -> String {
     }
 }
 
-fn text_of(v: &ValueRef<'_>) -> Result<String, String> {
-    match v {
-        ValueRef::Text(t) => Ok(String::from_utf8_lossy(t).into_owned()),
+fn text_of<'a>(v: &ValueRef<'a>) -> Result<Cow<'a, str>, String> {
+    match *v {
+        ValueRef::Text(t) => Ok(String::from_utf8_lossy(t)),
         other => Err(format!("expected TEXT, found {:?}", other.data_type())),
     }
 }
@@ -403,11 +454,52 @@ pub fn parse_time(t: &str) -> Option<u64> {
 
 /// Parses `YYYY-MM-DD[ HH:MM:SS[.fffffff]]` to (days since 0001-01-01, nanoseconds since midnight).
 pub fn parse_datetime(t: &str) -> Option<(i64, u64)> {
+    if let Some(r) = parse_datetime_exact(t.as_bytes()) {
+        return Some(r);
+    }
     let t = t.trim();
     let (d, tm) = t.split_once([' ', 'T']).unwrap_or((t, "00:00:00"));
     let mut it = d.split('-');
     let days = days_from_civil(num(it.next()?)?, num(it.next()?)?, num(it.next()?)?)?;
     Some((days, parse_time(tm)?))
+}
+
+/// The common shape `YYYY-MM-DD HH:MM:SS[.f{1,9}]` (or `T` between date and time) read byte by byte, with the
+/// same range checks as the general parser; `None` for any other shape (the general parser decides then).
+fn parse_datetime_exact(b: &[u8]) -> Option<(i64, u64)> {
+    if b.len() < 19 || b.len() == 20 || b.len() > 29 {
+        return None;
+    }
+    let d = |i: usize| -> Option<i64> {
+        let c = b[i];
+        c.is_ascii_digit().then(|| (c - b'0') as i64)
+    };
+    let two = |i: usize| Some(d(i)? * 10 + d(i + 1)?);
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b' ' | b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let y = two(0)? * 100 + two(2)?;
+    let days = days_from_civil(y, two(5)?, two(8)?)?;
+    let (h, m, s) = (two(11)?, two(14)?, two(17)?);
+    if h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    let mut f: u64 = 0;
+    if b.len() > 19 {
+        if b[19] != b'.' {
+            return None;
+        }
+        for i in 20..29 {
+            let digit = if i < b.len() { d(i)? as u64 } else { 0 };
+            f = f * 10 + digit;
+        }
+    }
+    Some((days, ((h * 3600 + m * 60 + s) as u64) * 1_000_000_000 + f))
 }
 
 /// Parses `YYYY-MM-DD HH:MM:SS[.fffffff] +HH:MM` to (days, nanos, offset minutes).
@@ -482,6 +574,35 @@ mod tests {
             parse_dto("2020-12-09 01:30:00 +02:00").map(|x| x.2),
             Some(120)
         );
+    }
+
+    #[test]
+    fn exact_datetime_parser_agrees_with_the_general_one() {
+        for t in [
+            "2019-03-04 10:20:30",
+            "2019-03-04T10:20:30.5",
+            "2019-03-04 23:59:59.997",
+            "9999-12-31 23:59:59.999999999",
+            "0001-01-01 00:00:00.1234567",
+            "2019-02-29 10:00:00",
+            "2019-13-01 10:00:00",
+            "2019-03-04 24:00:00",
+            "2019-03-04 10:20:3x",
+            "2019-03-04 10:20:30.",
+            "2019-03-04 10:20:30.1234567890",
+        ] {
+            let general = {
+                let (d, tm) = t.split_once([' ', 'T']).unwrap_or((t, "00:00:00"));
+                let mut it = d.split('-');
+                let days =
+                    (|| days_from_civil(num(it.next()?)?, num(it.next()?)?, num(it.next()?)?))();
+                days.and_then(|days| Some((days, parse_time(tm)?)))
+            };
+            if let Some(fast) = parse_datetime_exact(t.as_bytes()) {
+                assert_eq!(Some(fast), general, "{t}");
+            }
+            assert_eq!(parse_datetime(t), general, "{t}");
+        }
     }
 
     #[test]
