@@ -101,3 +101,73 @@ impl JoinSide {
         RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_err)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::profile::{Join, ObjectMap};
+    use crate::source::{InvObject, Inventory, SourceTables};
+    use arrow::array::{ArrayRef, Int32Array, RecordBatch, StringArray};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    fn object(name: &str) -> InvObject {
+        InvObject {
+            schema: "s".into(),
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+        RecordBatch::try_from_iter(columns).unwrap()
+    }
+
+    #[test]
+    fn joined_columns_follow_the_key_and_never_replace_the_objects_own() {
+        let view = batch(vec![
+            ("Id", Arc::new(Int32Array::from(vec![1, 2, 3])) as ArrayRef),
+            (
+                "Name",
+                Arc::new(StringArray::from(vec!["one", "two", "three"])),
+            ),
+        ]);
+        let base = batch(vec![
+            ("SEQ", Arc::new(Int32Array::from(vec![3, 1])) as ArrayRef),
+            ("C1", Arc::new(StringArray::from(vec![Some("c"), None]))),
+            ("Name", Arc::new(StringArray::from(vec!["x", "y"]))),
+        ]);
+        let inventory = Inventory {
+            objects: vec![object("V"), object("T")],
+            ..Default::default()
+        };
+        let source = SourceTables::in_memory(
+            inventory,
+            HashMap::from([("s.V".into(), vec![view]), ("s.T".into(), vec![base])]),
+            HashMap::new(),
+        );
+        let map = ObjectMap {
+            table: "s.V".into(),
+            key: "Id".into(),
+            join: Some(Join {
+                table: "s.T".into(),
+                key: "seq".into(),
+                columns: vec!["c1".into(), "Name".into()],
+            }),
+            ..Default::default()
+        };
+        let mut seen = Vec::new();
+        source
+            .scan_map(&map, |b| {
+                for r in 0..b.num_rows() {
+                    seen.push((b.text("Name", r), b.text("C1", r)));
+                }
+                Ok(())
+            })
+            .unwrap();
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            seen,
+            vec![(s("one"), None), (s("two"), None), (s("three"), s("c"))]
+        );
+    }
+}
