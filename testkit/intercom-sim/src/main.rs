@@ -7,6 +7,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use intercom_sim::{SimConfig, SimError};
 
+/// mimalloc: the simulator's requests are allocation-heavy (JSON trees); with glibc malloc about a quarter of
+/// the server's CPU went to malloc/free (see README, Benchmark).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A strict, stateful Intercom REST API (2.16) simulator for tests.
 #[derive(Debug, Parser)]
 #[command(name = "intercom-sim", version)]
