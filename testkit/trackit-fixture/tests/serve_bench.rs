@@ -49,7 +49,7 @@ fn bench_db(dir: &Path) -> PathBuf {
     assert!(st.success());
     let db = out.join("trackit.sqlite");
     let conn = Connection::open(&db).unwrap();
-    let cols = columns(&conn);
+    let cols = object_columns(&db, "dbo", "TASKS");
     assert_eq!(cols[0].0, "WOID");
     let rest: Vec<String> = cols
         .iter()
@@ -74,51 +74,6 @@ fn bench_db(dir: &Path) -> PathBuf {
     db
 }
 
-/// `(name, data_type, max_length)` of dbo.TASKS in ordinal order.
-fn columns(conn: &Connection) -> Vec<(String, String, Option<i64>)> {
-    let mut st = conn
-        .prepare(
-            "SELECT column_name, data_type, max_length FROM _ti_columns \
-             WHERE schema_name = 'dbo' AND object_name = 'TASKS' ORDER BY ordinal",
-        )
-        .unwrap();
-    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
-/// The extractor's select list (extract/src/queries.rs `select_list`, restated: this crate does not depend on
-/// ti-extract) with the in-row threshold as parameter `@P{threshold}`.
-fn select_list(cols: &[(String, String, Option<i64>)], threshold: usize) -> String {
-    let mut items = Vec::new();
-    for (name, ty, max) in cols {
-        let c = format!("[{}]", name.replace(']', "]]"));
-        let text = matches!(
-            ty.as_str(),
-            "char" | "varchar" | "text" | "nchar" | "nvarchar" | "ntext" | "xml"
-        );
-        let lob = matches!(ty.as_str(), "text" | "ntext" | "image" | "xml")
-            || (matches!(ty.as_str(), "varchar" | "nvarchar" | "varbinary") && *max == Some(-1));
-        let bin = if text {
-            format!("CAST({c} AS varbinary(max))")
-        } else if matches!(ty.as_str(), "money" | "smallmoney") {
-            format!("CAST({c} AS decimal(19,4))")
-        } else {
-            c.clone()
-        };
-        if lob {
-            items.push(format!(
-                "CASE WHEN DATALENGTH({c}) > @P{threshold} THEN NULL ELSE {bin} END AS {c}"
-            ));
-            items.push(format!("DATALENGTH({c}) AS [{name}__bytes]"));
-        } else {
-            items.push(format!("{bin} AS {c}"));
-        }
-    }
-    items.join(", ")
-}
-
 struct Queries {
     first: String,
     next: String,
@@ -126,14 +81,14 @@ struct Queries {
 }
 
 fn queries(db: &Path) -> Queries {
-    let cols = columns(&Connection::open(db).unwrap());
+    let cols = object_columns(db, "dbo", "TASKS");
     assert_eq!(cols.len(), 56);
     let table = "[dbo].[TASKS] WITH (NOLOCK)";
     let first = format!(
         "SELECT TOP (@P1) {} FROM {table} ORDER BY [WOID]",
-        select_list(&cols, 2)
+        extract_select_list(&cols, 2)
     );
-    let list = select_list(&cols, 3);
+    let list = extract_select_list(&cols, 3);
     let items = cols.len() + list.matches("DATALENGTH(").count() / 2;
     Queries {
         first,

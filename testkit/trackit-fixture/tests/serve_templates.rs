@@ -339,3 +339,57 @@ async fn current_timezone_missing_is_error_195() {
     assert_eq!(err_code(&e), 195, "{e}");
     assert!(e.to_string().contains("CURRENT_TIMEZONE"));
 }
+
+/// The extractor's select list is served with its conversions done by the row encoder; the same items inside a
+/// derived table go through the `ti_*` SQLite functions. Both must give the same types, NULLs and bytes, for every
+/// type of the golden tables, with a threshold that nulls some LOB cells and one that nulls none.
+#[tokio::test]
+async fn encoder_conversions_match_the_sqlite_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = golden_db(dir.path(), 40, None);
+    let srv = start(&db, &[]);
+    let mut c = connect(srv.port).await;
+    for (schema, object, key) in [("dbo", "TYPES", "id"), ("dbo", "TASKS", "WOID")] {
+        let list = extract_select_list(&object_columns(&db, schema, object), 1);
+        let direct = format!("SELECT {list} FROM [{schema}].[{object}] ORDER BY [{key}]");
+        let generic = format!(
+            "SELECT * FROM (SELECT {list} FROM [{schema}].[{object}]) AS x ORDER BY [{key}]"
+        );
+        for threshold in [40i64, i64::MAX] {
+            let mut results = Vec::new();
+            for sql in [&direct, &generic] {
+                let rows = c
+                    .query(sql.as_str(), &[&threshold])
+                    .await
+                    .unwrap()
+                    .into_first_result()
+                    .await
+                    .unwrap();
+                let types: Vec<_> = rows
+                    .first()
+                    .expect("rows")
+                    .columns()
+                    .iter()
+                    .map(|c| (c.name().to_string(), c.column_type()))
+                    .collect();
+                let cells: Vec<Vec<String>> = rows
+                    .into_iter()
+                    .map(|r| r.into_iter().map(|v| format!("{v:?}")).collect())
+                    .collect();
+                results.push((types, cells));
+            }
+            assert_eq!(results[0], results[1], "{object}, threshold {threshold}");
+            let nulls = |i: usize| {
+                results[i]
+                    .1
+                    .iter()
+                    .flatten()
+                    .filter(|v| v.contains("(None)"))
+                    .count()
+            };
+            if threshold == 40 {
+                assert!(nulls(0) > 0, "some LOB cells are over the threshold");
+            }
+        }
+    }
+}

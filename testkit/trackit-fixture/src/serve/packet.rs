@@ -76,7 +76,10 @@ pub async fn read_message<R: AsyncRead + Unpin>(r: &mut R) -> std::io::Result<Op
 /// Writes a token stream as REPLY packets of at most `packet_size` bytes; the last one carries EOM when `eom`.
 pub struct PacketWriter {
     packet_size: usize,
+    /// Token bytes not yet sent (less than one packet's payload, or the whole final packet).
     buf: Vec<u8>,
+    /// Framed packets on their way to the socket (kept to reuse its allocation).
+    framed: Vec<u8>,
     packet_id: u8,
 }
 
@@ -86,6 +89,7 @@ impl PacketWriter {
         PacketWriter {
             packet_size: packet_size.clamp(512, 32767),
             buf: Vec::new(),
+            framed: Vec::new(),
             packet_id: 1,
         }
     }
@@ -95,7 +99,8 @@ impl PacketWriter {
         self.packet_size = size.clamp(512, 32767);
     }
 
-    /// Queues token bytes and writes every full packet.
+    /// Queues token bytes and writes every full packet (all of them in one socket write), keeping back the last
+    /// 1..=payload bytes for the packet that [`finish`](Self::finish) marks EOM.
     ///
     /// # Errors
     /// Socket write errors.
@@ -104,20 +109,41 @@ impl PacketWriter {
         w: &mut W,
         bytes: &[u8],
     ) -> std::io::Result<()> {
-        self.buf.extend_from_slice(bytes);
         let payload = self.packet_size - 8;
-        if self.buf.len() > payload {
-            let full = (self.buf.len() - 1) / payload * payload;
-            let buf = std::mem::take(&mut self.buf);
-            let mut out = Vec::with_capacity(full + full / payload * 8);
-            for chunk in buf[..full].chunks(payload) {
-                self.header(&mut out, chunk.len(), false);
-                out.extend_from_slice(chunk);
-            }
-            self.buf = buf[full..].to_vec();
-            w.write_all(&out).await?;
+        let total = self.buf.len() + bytes.len();
+        if total <= payload {
+            self.buf.extend_from_slice(bytes);
+            return Ok(());
         }
-        Ok(())
+        // Frame the queued bytes followed by `bytes` without first joining them.
+        let full = (total - 1) / payload * payload;
+        let mut framed = std::mem::take(&mut self.framed);
+        framed.clear();
+        framed.reserve(full + full / payload * 8);
+        let head = std::mem::take(&mut self.buf);
+        let mut pos = 0;
+        while pos < full {
+            self.header(&mut framed, payload, false);
+            let h = pos.min(head.len());
+            let from_head = (head.len() - h).min(payload);
+            framed.extend_from_slice(&head[h..h + from_head]);
+            let q = (pos + from_head).saturating_sub(head.len());
+            framed.extend_from_slice(&bytes[q..q + payload - from_head]);
+            pos += payload;
+        }
+        let mut rest = head;
+        if full < rest.len() {
+            rest.drain(..full);
+            rest.extend_from_slice(bytes);
+        } else {
+            let q = full - rest.len();
+            rest.clear();
+            rest.extend_from_slice(&bytes[q..]);
+        }
+        self.buf = rest;
+        let res = w.write_all(&framed).await;
+        self.framed = framed;
+        res
     }
 
     /// Writes what is queued as the final packet (EOM) and flushes.
@@ -159,5 +185,45 @@ impl PacketWriter {
         out.push(self.packet_id);
         out.push(0);
         self.packet_id = self.packet_id.wrapping_add(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packets_carry_the_token_bytes_in_order() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut sent = Vec::new();
+        let mut expect = Vec::new();
+        let mut pw = PacketWriter::new(512);
+        rt.block_on(async {
+            for (i, n) in [1usize, 503, 1, 504, 505, 2000, 0, 17, 4096, 3]
+                .iter()
+                .enumerate()
+            {
+                let chunk: Vec<u8> = (0..*n).map(|k| (k * 7 + i) as u8).collect();
+                expect.extend_from_slice(&chunk);
+                pw.write(&mut sent, &chunk).await.unwrap();
+            }
+            pw.finish(&mut sent).await.unwrap();
+        });
+        let mut got = Vec::new();
+        let mut rest = &sent[..];
+        let mut id = 1u8;
+        while !rest.is_empty() {
+            let len = u16::from_be_bytes([rest[2], rest[3]]) as usize;
+            let last = rest[1] == 1;
+            assert_eq!(rest[6], id);
+            assert!(len <= 512 && (last || len == 512));
+            got.extend_from_slice(&rest[8..len]);
+            rest = &rest[len..];
+            assert_eq!(last, rest.is_empty());
+            id = id.wrapping_add(1);
+        }
+        assert_eq!(got, expect);
     }
 }

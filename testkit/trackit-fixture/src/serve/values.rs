@@ -134,7 +134,8 @@ pub fn write_value(col: &Column, v: &ValueRef<'_>, out: &mut Vec<u8>) -> Result<
             out.extend_from_slice(&x.unsigned_abs().to_le_bytes()[..nb]);
         }
         SqlType::DateTime => {
-            let (days, nanos) = parse_datetime(&text_of(v).map_err(err)?)
+            let (days, nanos) = datetime_cell(v)
+                .map_err(err)?
                 .ok_or_else(|| err("bad datetime".into()))?;
             let mut ticks = ((nanos as u128 * 300 + 500_000_000) / 1_000_000_000) as u64;
             let mut d = days - DAYS_1900;
@@ -148,7 +149,8 @@ pub fn write_value(col: &Column, v: &ValueRef<'_>, out: &mut Vec<u8>) -> Result<
             int_out(n, &b, out);
         }
         SqlType::SmallDateTime => {
-            let (days, nanos) = parse_datetime(&text_of(v).map_err(err)?)
+            let (days, nanos) = datetime_cell(v)
+                .map_err(err)?
                 .ok_or_else(|| err("bad datetime".into()))?;
             let mins = ((nanos + 30_000_000_000) / 60_000_000_000) as u16;
             let mut b = [0u8; 4];
@@ -157,8 +159,9 @@ pub fn write_value(col: &Column, v: &ValueRef<'_>, out: &mut Vec<u8>) -> Result<
             int_out(n, &b, out);
         }
         SqlType::Date => {
-            let (days, _) =
-                parse_datetime(&text_of(v).map_err(err)?).ok_or_else(|| err("bad date".into()))?;
+            let (days, _) = datetime_cell(v)
+                .map_err(err)?
+                .ok_or_else(|| err("bad date".into()))?;
             out.push(3);
             out.extend_from_slice(&(days as u32).to_le_bytes()[..3]);
         }
@@ -169,7 +172,8 @@ pub fn write_value(col: &Column, v: &ValueRef<'_>, out: &mut Vec<u8>) -> Result<
             write_time(nanos, s, out);
         }
         SqlType::DateTime2(s) => {
-            let (days, nanos) = parse_datetime(&text_of(v).map_err(err)?)
+            let (days, nanos) = datetime_cell(v)
+                .map_err(err)?
                 .ok_or_else(|| err("bad datetime2".into()))?;
             out.push(time_bytes(s) + 3);
             write_time(nanos, s, out);
@@ -295,18 +299,18 @@ pub fn encode_cp(t: &str, enc: &'static encoding_rs::Encoding) -> Vec<u8> {
     if enc == encoding_rs::UTF_8 || t.is_ascii() {
         return t.as_bytes().to_vec();
     }
-    let mut out = Vec::with_capacity(t.len());
-    let mut buf = [0u8; 4];
-    for ch in t.chars() {
-        let s = ch.encode_utf8(&mut buf);
-        let (b, _, bad) = enc.encode(s);
-        if bad {
-            out.push(b'?')
-        } else {
-            out.extend_from_slice(&b)
+    let mut encoder = enc.new_encoder();
+    let mut out = Vec::with_capacity(t.len() + 16);
+    let mut src = t;
+    loop {
+        let (res, read) = encoder.encode_from_utf8_to_vec_without_replacement(src, &mut out, true);
+        src = &src[read..];
+        match res {
+            encoding_rs::EncoderResult::InputEmpty => return out,
+            encoding_rs::EncoderResult::OutputFull => out.reserve(src.len() * 2 + 16),
+            encoding_rs::EncoderResult::Unmappable(_) => out.push(b'?'),
         }
     }
-    out
 }
 
 /// Decodes bytes of a code page (`CAST(x AS nvarchar)` of BLOB-stored varchar).
@@ -331,6 +335,16 @@ pub fn cell_text(v: &ValueRef<'_>) -> String {
         ValueRef::Integer(i) => i.to_string(),
         ValueRef::Real(f) => format!("{f}"),
         ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t).into_owned(),
+    }
+}
+
+/// A datetime cell (TEXT) parsed: the common shape straight from its bytes, anything else by [`parse_datetime`].
+fn datetime_cell(v: &ValueRef<'_>) -> Result<Option<(i64, u64)>, String> {
+    match *v {
+        ValueRef::Text(t) => {
+            Ok(parse_datetime_exact(t).or_else(|| parse_datetime(&String::from_utf8_lossy(t))))
+        }
+        other => Err(format!("expected TEXT, found {:?}", other.data_type())),
     }
 }
 
@@ -603,6 +617,40 @@ mod tests {
             }
             assert_eq!(parse_datetime(t), general, "{t}");
         }
+    }
+
+    #[test]
+    fn code_page_encoding_replaces_unmappable_characters() {
+        let per_char = |t: &str, enc: &'static encoding_rs::Encoding| -> Vec<u8> {
+            let mut out = Vec::new();
+            let mut buf = [0u8; 4];
+            for ch in t.chars() {
+                let (b, _, bad) = enc.encode(ch.encode_utf8(&mut buf));
+                if bad {
+                    out.push(b'?')
+                } else {
+                    out.extend_from_slice(&b)
+                }
+            }
+            out
+        };
+        for t in [
+            "café",
+            "naïve — “quoted” €5",
+            "日本語 and 😀",
+            "Ωmega ß",
+            "plain",
+        ] {
+            for enc in [
+                encoding_rs::WINDOWS_1252,
+                encoding_rs::WINDOWS_1251,
+                encoding_rs::GBK,
+                encoding_rs::SHIFT_JIS,
+            ] {
+                assert_eq!(encode_cp(t, enc), per_char(t, enc), "{t} in {}", enc.name());
+            }
+        }
+        assert_eq!(encode_cp("café", encoding_rs::WINDOWS_1252), b"caf\xe9");
     }
 
     #[test]

@@ -516,3 +516,55 @@ pub async fn batch_err(c: &mut Client<Compat<TcpStream>>, sql: &str) -> tiberius
         Ok(s) => s.into_results().await.expect_err("batch must fail"),
     }
 }
+
+/// `(name, data_type, max_length)` of an object's columns in ordinal order, from the catalog.
+pub fn object_columns(db: &Path, schema: &str, object: &str) -> Vec<(String, String, Option<i64>)> {
+    let conn = Connection::open(db).unwrap();
+    let mut st = conn
+        .prepare(
+            "SELECT column_name, data_type, max_length FROM _ti_columns \
+             WHERE schema_name = ?1 AND object_name = ?2 ORDER BY ordinal",
+        )
+        .unwrap();
+    st.query_map(params![schema, object], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+/// The extractor's select list (extract/src/queries.rs `select_list`, restated: this crate does not depend on
+/// ti-extract) with the in-row threshold as parameter `@P{threshold}`.
+pub fn extract_select_list(cols: &[(String, String, Option<i64>)], threshold: usize) -> String {
+    let mut items = Vec::new();
+    for (name, ty, max) in cols {
+        let c = format!("[{}]", name.replace(']', "]]"));
+        let text = matches!(
+            ty.as_str(),
+            "char" | "varchar" | "text" | "nchar" | "nvarchar" | "ntext" | "xml"
+        );
+        let lob = matches!(ty.as_str(), "text" | "ntext" | "image" | "xml")
+            || (matches!(ty.as_str(), "varchar" | "nvarchar" | "varbinary") && *max == Some(-1));
+        let bin = if text {
+            format!("CAST({c} AS varbinary(max))")
+        } else if matches!(ty.as_str(), "money" | "smallmoney") {
+            format!("CAST({c} AS decimal(19,4))")
+        } else {
+            c.clone()
+        };
+        if lob {
+            let cell = if text { bin } else { c.clone() };
+            items.push(format!(
+                "CASE WHEN DATALENGTH({c}) > @P{threshold} THEN NULL ELSE {cell} END AS {c}"
+            ));
+            items.push(format!(
+                "DATALENGTH({c}) AS [{}__bytes]",
+                name.replace(']', "]]")
+            ));
+        } else {
+            items.push(format!("{bin} AS {c}"));
+        }
+    }
+    items.join(", ")
+}
