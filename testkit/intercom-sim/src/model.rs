@@ -378,19 +378,20 @@ pub struct Notification {
     pub sent_at: i64,
 }
 
-/// One state-changing request (POST/PUT/DELETE except searches), whatever its outcome.
+/// One state-changing request (POST/PUT/DELETE except searches), whatever its outcome. Kept compact (one
+/// allocation, the path): a long load run logs millions of them.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestLog {
     /// Arrival order, from 1.
     pub seq: u64,
     /// HTTP method.
-    pub method: String,
+    pub method: &'static str,
     /// Path (no query).
-    pub path: String,
+    pub path: Box<str>,
     /// HTTP status answered (for `reset-after-apply` the status the handler produced, never delivered).
     pub status: u16,
     /// Injected fault: `5xx`, `reset-after-apply`, `429-storm`, or null.
-    pub fault: Option<String>,
+    pub fault: Option<&'static str>,
     /// Unix seconds.
     pub at: i64,
 }

@@ -1,8 +1,12 @@
 //! Response objects in the 2.16 shapes (schemas `contact`, `company`, `conversation`, `admin`, …).
 
+use std::borrow::Cow;
+
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::model::*;
+use crate::routes::RawJson;
 use crate::state::Workspace;
 use crate::validate::plain_text_html;
 
@@ -166,94 +170,321 @@ pub fn company(ws: &Workspace, c: &Company) -> Value {
     Value::Object(m)
 }
 
-fn author(ws: &Workspace, a: &Author) -> Value {
-    let mut v = json!({"type": a.kind, "id": a.id});
+/// An id written as an integer when it is numeric, else as a string (the serializing twin of [`int_id`]).
+struct IntId<'a>(&'a str);
+
+impl Serialize for IntId<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.parse::<i64>() {
+            Ok(n) => s.serialize_i64(n),
+            Err(_) => s.serialize_str(self.0),
+        }
+    }
+}
+
+/// `{"type": …, "id": …}`.
+#[derive(Serialize)]
+struct TypedRef<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    id: &'a str,
+}
+
+#[derive(Serialize)]
+struct AuthorOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    id: &'a str,
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+}
+
+fn author<'a>(ws: &'a Workspace, a: &'a Author) -> AuthorOut<'a> {
     let (name, email) = match a.kind.as_str() {
         "admin" => ws
             .admin(&a.id)
-            .map(|x| (Some(x.name.clone()), x.email.clone()))
+            .map(|x| (Some(x.name.as_str()), x.email.as_deref()))
             .unwrap_or((None, None)),
         "team" => (
             ws.teams
                 .iter()
                 .find(|t| t.id == a.id)
-                .map(|t| t.name.clone()),
+                .map(|t| t.name.as_str()),
             None,
         ),
         _ => ws
             .contacts
             .get(&a.id)
-            .map(|c| (c.name.clone(), c.email.clone()))
+            .map(|c| (c.name.as_deref(), c.email.as_deref()))
             .unwrap_or((None, None)),
     };
-    v["name"] = json!(name);
-    if let Some(e) = email {
-        v["email"] = json!(e);
+    AuthorOut {
+        kind: &a.kind,
+        id: &a.id,
+        name,
+        email,
     }
-    v
 }
 
-fn part(ws: &Workspace, conv: &Conversation, p: &Part) -> Value {
+/// Schema `part_attachment` (files carry type and size; URLs only name and url).
+#[derive(Serialize)]
+struct Upload<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filesize: Option<u64>,
+    url: Cow<'a, str>,
+}
+
+fn url_upload(u: &str) -> Upload<'_> {
+    Upload {
+        kind: "upload",
+        name: u.rsplit('/').next().unwrap_or(u),
+        content_type: None,
+        filesize: None,
+        url: Cow::Borrowed(u),
+    }
+}
+
+/// Schema `conversation_part`.
+#[derive(Serialize)]
+struct PartOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    part_type: &'a str,
+    body: Option<Cow<'a, str>>,
+    created_at: i64,
+    updated_at: i64,
+    notified_at: i64,
+    assigned_to: Option<TypedRef<'a>>,
+    author: AuthorOut<'a>,
+    attachments: Vec<Upload<'a>>,
+    external_id: (),
+    redacted: bool,
+}
+
+fn part<'a>(ws: &'a Workspace, conv: &'a Conversation, p: &'a Part) -> PartOut<'a> {
     let body = match (&p.body, p.author.kind.as_str()) {
-        (Some(b), "user") => Some(plain_text_html(b)),
-        (b, _) => b.clone(),
+        (Some(b), "user") => Some(Cow::Owned(plain_text_html(b))),
+        (b, _) => b.as_deref().map(Cow::Borrowed),
     };
-    json!({
-        "type": "conversation_part", "id": p.id, "part_type": p.part_type, "body": body,
-        "created_at": p.created_at, "updated_at": p.created_at, "notified_at": p.created_at,
-        "assigned_to": p.assigned_to.as_ref().map(|a| json!({"type": a.kind, "id": a.id})),
-        "author": author(ws, &p.author),
-        "attachments": p.attachments.iter().map(|a| json!({
-            "type": "upload", "name": a.name, "content_type": a.content_type, "filesize": a.size,
-            "url": format!("https://sim.invalid/conversations/{}/attachments/{}", conv.id, a.blake3),
-        })).chain(p.attachment_urls.iter().map(|u| json!({"type": "upload", "name": u.rsplit('/').next().unwrap_or(u), "url": u}))).collect::<Vec<_>>(),
-        "external_id": null, "redacted": false,
-    })
+    let files = p.attachments.iter().map(|a| Upload {
+        kind: "upload",
+        name: &a.name,
+        content_type: Some(&a.content_type),
+        filesize: Some(a.size),
+        url: Cow::Owned(format!(
+            "https://sim.invalid/conversations/{}/attachments/{}",
+            conv.id, a.blake3
+        )),
+    });
+    PartOut {
+        kind: "conversation_part",
+        id: &p.id,
+        part_type: &p.part_type,
+        body,
+        created_at: p.created_at,
+        updated_at: p.created_at,
+        notified_at: p.created_at,
+        assigned_to: p.assigned_to.as_ref().map(|a| TypedRef {
+            kind: &a.kind,
+            id: &a.id,
+        }),
+        author: author(ws, &p.author),
+        attachments: files
+            .chain(p.attachment_urls.iter().map(|u| url_upload(u)))
+            .collect(),
+        external_id: (),
+        redacted: false,
+    }
+}
+
+/// `{"type": "<kind>", "<key>": [...]}` lists inside a conversation.
+#[derive(Serialize)]
+struct TagOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct TagList<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    tags: Vec<TagOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct ContactRef<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    external_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ContactList<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    contacts: Vec<ContactRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct Teammates<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    teammates: Vec<TypedRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct SourceOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    delivered_as: &'static str,
+    subject: &'a str,
+    body: String,
+    author: AuthorOut<'a>,
+    attachments: Vec<Upload<'a>>,
+    url: (),
+    redacted: bool,
+}
+
+#[derive(Serialize)]
+struct PartList<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    conversation_parts: Vec<PartOut<'a>>,
+    total_count: usize,
+}
+
+/// Schema `conversation` / `conversation_list_item`, borrowed from the workspace and serialized directly
+/// (no `Value` tree: conversation responses are most of a migration's traffic).
+#[derive(Serialize)]
+struct ConversationOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    title: Option<&'a str>,
+    created_at: i64,
+    updated_at: i64,
+    waiting_since: (),
+    snoozed_until: Option<i64>,
+    open: bool,
+    state: &'a str,
+    read: bool,
+    priority: &'static str,
+    admin_assignee_id: IntId<'a>,
+    team_assignee_id: IntId<'a>,
+    tags: TagList<'a>,
+    source: SourceOut<'a>,
+    contacts: ContactList<'a>,
+    teammates: Teammates<'a>,
+    custom_attributes: &'a Map<String, Value>,
+    first_contact_reply: (),
+    statistics: (),
+    ai_agent_participated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conversation_parts: Option<PartList<'a>>,
+}
+
+fn conversation_out<'a>(
+    ws: &'a Workspace,
+    c: &'a Conversation,
+    max_parts: Option<usize>,
+) -> ConversationOut<'a> {
+    let mut teammates: Vec<TypedRef<'a>> = Vec::new();
+    for p in c.parts.iter().filter(|p| p.author.kind == "admin") {
+        if !teammates.iter().any(|t| t.id == p.author.id) {
+            teammates.push(TypedRef {
+                kind: "admin",
+                id: &p.author.id,
+            });
+        }
+    }
+    let src = &c.source;
+    ConversationOut {
+        kind: "conversation",
+        id: &c.id,
+        title: c.title.as_deref(),
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        waiting_since: (),
+        snoozed_until: c.snoozed_until,
+        open: c.state == "open",
+        state: &c.state,
+        read: c.read,
+        priority: "none",
+        admin_assignee_id: IntId(c.admin_assignee_id.as_deref().unwrap_or("0")),
+        team_assignee_id: IntId(c.team_assignee_id.as_deref().unwrap_or("0")),
+        tags: TagList {
+            kind: "tag.list",
+            tags: c
+                .tags
+                .iter()
+                .map(|t| TagOut {
+                    kind: "tag",
+                    id: &t.id,
+                    name: &t.name,
+                })
+                .collect(),
+        },
+        source: SourceOut {
+            kind: "conversation",
+            id: &src.id,
+            delivered_as: "customer_initiated",
+            subject: src.subject.as_deref().unwrap_or_default(),
+            body: plain_text_html(&src.body),
+            author: author(ws, &src.author),
+            attachments: src.attachment_urls.iter().map(|u| url_upload(u)).collect(),
+            url: (),
+            redacted: false,
+        },
+        contacts: ContactList {
+            kind: "contact.list",
+            contacts: c
+                .contact_ids
+                .iter()
+                .map(|id| ContactRef {
+                    kind: "contact",
+                    id,
+                    external_id: ws.contacts.get(id).and_then(|x| x.external_id.as_deref()),
+                })
+                .collect(),
+        },
+        teammates: Teammates {
+            kind: "admin.list",
+            teammates,
+        },
+        custom_attributes: &c.custom_attributes,
+        first_contact_reply: (),
+        statistics: (),
+        ai_agent_participated: false,
+        conversation_parts: max_parts.map(|max| {
+            let skip = c.parts.len().saturating_sub(max);
+            PartList {
+                kind: "conversation_part.list",
+                conversation_parts: c.parts[skip..].iter().map(|p| part(ws, c, p)).collect(),
+                total_count: c.parts.len(),
+            }
+        }),
+    }
 }
 
 /// Schema `conversation` (with the newest `max_parts` parts) or `conversation_list_item` (`max_parts = None`).
 pub fn conversation(ws: &Workspace, c: &Conversation, max_parts: Option<usize>) -> Value {
-    let teammates: Vec<Value> = {
-        let mut ids: Vec<&String> = Vec::new();
-        for p in c.parts.iter().filter(|p| p.author.kind == "admin") {
-            if !ids.contains(&&p.author.id) {
-                ids.push(&p.author.id);
-            }
-        }
-        ids.into_iter()
-            .map(|id| json!({"type": "admin", "id": id}))
-            .collect()
-    };
-    let mut v = json!({
-        "type": "conversation", "id": c.id, "title": c.title, "created_at": c.created_at,
-        "updated_at": c.updated_at, "waiting_since": null, "snoozed_until": c.snoozed_until,
-        "open": c.state == "open", "state": c.state, "read": c.read, "priority": "none",
-        "admin_assignee_id": c.admin_assignee_id.as_deref().map(int_id).unwrap_or(json!(0)),
-        "team_assignee_id": c.team_assignee_id.as_deref().map(int_id).unwrap_or(json!(0)),
-        "tags": {"type": "tag.list", "tags": c.tags.iter().map(tag_basic).collect::<Vec<_>>()},
-        "source": {
-            "type": "conversation", "id": c.source.id, "delivered_as": "customer_initiated",
-            "subject": c.source.subject.clone().unwrap_or_default(), "body": plain_text_html(&c.source.body),
-            "author": author(ws, &c.source.author),
-            "attachments": c.source.attachment_urls.iter().map(|u| json!({"type": "upload", "name": u.rsplit('/').next().unwrap_or(u), "url": u})).collect::<Vec<_>>(),
-            "url": null, "redacted": false,
-        },
-        "contacts": {"type": "contact.list", "contacts": c.contact_ids.iter().map(|id| {
-            json!({"type": "contact", "id": id, "external_id": ws.contacts.get(id).and_then(|x| x.external_id.clone())})
-        }).collect::<Vec<_>>()},
-        "teammates": {"type": "admin.list", "teammates": teammates},
-        "custom_attributes": c.custom_attributes,
-        "first_contact_reply": null, "statistics": null, "ai_agent_participated": false,
-    });
-    if let Some(max) = max_parts {
-        let skip = c.parts.len().saturating_sub(max);
-        v["conversation_parts"] = json!({
-            "type": "conversation_part.list",
-            "conversation_parts": c.parts[skip..].iter().map(|p| part(ws, c, p)).collect::<Vec<_>>(),
-            "total_count": c.parts.len(),
-        });
-    }
-    v
+    serde_json::to_value(conversation_out(ws, c, max_parts)).unwrap_or(Value::Null)
+}
+
+/// [`conversation`] serialized straight to JSON text (the fast path for single-conversation responses).
+pub fn conversation_json(ws: &Workspace, c: &Conversation, max_parts: Option<usize>) -> RawJson {
+    RawJson(serde_json::to_vec(&conversation_out(ws, c, max_parts)).unwrap_or_default())
 }
 
 /// Schema `note`.

@@ -158,13 +158,26 @@ fn add_rate_headers(resp: &mut Response, d: &Decision) {
     h.insert("x-ratelimit-reset", HeaderValue::from(d.reset));
 }
 
+/// The method as a `'static` name for the request log (the log is kept without per-entry allocations).
+fn method_name(m: &Method) -> &'static str {
+    match *m {
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::GET => "GET",
+        _ => "OTHER",
+    }
+}
+
 async fn api_middleware(State(app): State<Shared>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let changing = is_state_changing(&method, &path);
-    let log = |status: u16, fault: Option<&str>| {
+    let log = |status: u16, fault: Option<&'static str>| {
         if changing {
-            app.ws().log_request(method.as_str(), &path, status, fault);
+            app.ws()
+                .log_request(method_name(&method), &path, status, fault);
         }
     };
     let latency = app.faults().latency_ms();

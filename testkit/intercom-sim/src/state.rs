@@ -324,14 +324,20 @@ impl Workspace {
     }
 
     /// Log one state-changing request.
-    pub fn log_request(&mut self, method: &str, path: &str, status: u16, fault: Option<&str>) {
+    pub fn log_request(
+        &mut self,
+        method: &'static str,
+        path: &str,
+        status: u16,
+        fault: Option<&'static str>,
+    ) {
         let seq = self.requests.len() as u64 + 1;
         self.requests.push(RequestLog {
             seq,
-            method: method.to_string(),
-            path: path.to_string(),
+            method,
+            path: path.into(),
             status,
-            fault: fault.map(str::to_string),
+            fault,
             at: now(),
         });
     }

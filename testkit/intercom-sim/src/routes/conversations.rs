@@ -9,8 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::JsonResult;
 use super::attributes::apply_conversation_custom;
+use super::{JsonResult, RawJsonResult};
 use crate::errors::{ApiError, ApiResult};
 use crate::model::{Author, Conversation, Source, TagRef};
 use crate::render;
@@ -134,14 +134,14 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> JsonResult {
 }
 
 /// `GET /conversations/{id}`: at most the newest `--max-parts-returned` (500) parts, oldest first.
-pub async fn get_one(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
+pub async fn get_one(State(app): State<Shared>, Path(id): Path<String>) -> RawJsonResult {
     let ws = app.ws();
     let c = ws.conversation(&id).ok_or_else(conversation_not_found)?;
-    Ok(Json(render::conversation(
+    Ok(render::conversation_json(
         &ws,
         c,
         Some(app.cfg.max_parts_returned),
-    )))
+    ))
 }
 
 /// `GET /conversations?per_page=&starting_after=`: newest first, default 20, max 150.
@@ -171,16 +171,17 @@ pub async fn list(
 }
 
 /// `PUT /conversations/{id}`: `title`, `custom_attributes` (must exist; strings ≤ 255), `read`, `company_id`.
-pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> JsonResult {
+pub async fn update(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> RawJsonResult {
     let b = Body::parse(&body)?;
     let title = b.opt_str("title")?;
     let read = b.opt_bool("read")?;
     let company_id = b.opt_id("company_id")?;
     let mut ws = app.ws();
-    let mut c = ws
-        .conversation(&id)
-        .ok_or_else(conversation_not_found)?
-        .clone();
+    let c = ws.conversation(&id).ok_or_else(conversation_not_found)?;
     if let Some(cid) = company_id.filter(|cid| ws.company(cid).is_none()) {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -188,10 +189,18 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
             format!("Company {cid} not found"),
         ));
     }
-    if let Some(ca) = b.opt_obj("custom_attributes")? {
-        let mut merged = c.custom_attributes.clone();
-        apply_conversation_custom(&ws, &app.cfg, ca, &mut merged)?;
-        c.custom_attributes = merged;
+    let merged = match b.opt_obj("custom_attributes")? {
+        Some(ca) => {
+            let mut merged = c.custom_attributes.clone();
+            apply_conversation_custom(&ws, &app.cfg, ca, &mut merged)?;
+            Some(merged)
+        }
+        None => None,
+    };
+    // Validated: change in place (no clone of the conversation and its parts).
+    let c = live_mut(&mut ws, &id)?;
+    if let Some(m) = merged {
+        c.custom_attributes = m;
     }
     if title.is_some() {
         c.title = title;
@@ -200,9 +209,12 @@ pub async fn update(State(app): State<Shared>, Path(id): Path<String>, body: Byt
         c.read = r;
     }
     c.updated_at = now();
-    let v = render::conversation(&ws, &c, Some(app.cfg.max_parts_returned));
-    ws.conversations.insert(id, c);
-    Ok(Json(v))
+    let c = ws.conversation(&id).ok_or_else(conversation_not_found)?;
+    Ok(render::conversation_json(
+        &ws,
+        c,
+        Some(app.cfg.max_parts_returned),
+    ))
 }
 
 /// `DELETE /conversations/{id}` (`conversation_deleted`).

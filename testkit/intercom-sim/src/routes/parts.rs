@@ -1,7 +1,6 @@
 //! `POST /conversations/{id}/reply` (admin comment/note/quick_reply, contact comment) and
 //! `POST /conversations/{id}/parts` (close, open, snoozed, assignment).
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -9,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use super::JsonResult;
+use super::RawJsonResult;
 use super::conversations::{attachment_urls, conversation_not_found, live_mut};
 use crate::config::SimConfig;
 use crate::errors::{ApiError, ApiResult};
@@ -120,7 +119,11 @@ fn contact_for_reply(ws: &Workspace, b: &Body) -> ApiResult<String> {
 }
 
 /// `POST /conversations/{id}/reply`.
-pub async fn reply(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> JsonResult {
+pub async fn reply(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> RawJsonResult {
     let b = Body::parse(&body)?;
     let kind = b.req_str("type")?;
     let message_type = b.req_str("message_type")?;
@@ -223,17 +226,21 @@ pub async fn reply(State(app): State<Shared>, Path(id): Path<String>, body: Byte
         }
     }
     let c = ws.conversation(&id).ok_or_else(conversation_not_found)?;
-    Ok(Json(render::conversation(
+    Ok(render::conversation_json(
         &ws,
         c,
         Some(app.cfg.max_parts_returned),
-    )))
+    ))
 }
 
 /// `POST /conversations/{id}/parts`: `close` (`type: admin`, optional `body`), `open`, `snoozed`
 /// (`snoozed_until`), `assignment` (`type` admin|team, `assignee_id`, `"0"` unassigns). None of them accepts
 /// `created_at` (the part is stamped with the arrival time; a sent `created_at` is ignored).
-pub async fn manage(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> JsonResult {
+pub async fn manage(
+    State(app): State<Shared>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> RawJsonResult {
     let b = Body::parse(&body)?;
     let message_type = b.req_str("message_type")?;
     let admin_id = b
@@ -336,9 +343,9 @@ pub async fn manage(State(app): State<Shared>, Path(id): Path<String>, body: Byt
     conv.updated_at = t;
     conv.parts.push(part);
     let c = ws.conversation(&id).ok_or_else(conversation_not_found)?;
-    Ok(Json(render::conversation(
+    Ok(render::conversation_json(
         &ws,
         c,
         Some(app.cfg.max_parts_returned),
-    )))
+    ))
 }
