@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Extract benchmark (issue 6): rows/s for dbo.TASKS and dbo.TaskNote of a 100,000-ticket classic fixture over
-# loopback, and peak resident memory (GNU time) of the whole run and of a table holding 50 MB image cells.
+# loopback, and peak resident memory (GNU time) of the whole run and of tables holding 50 MB image cells (integer,
+# composite and no key).
 # Usage: extract/benches/extract_bench.sh [WORKDIR]   (release build; figures go to docs/perf.md by hand)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -31,8 +32,8 @@ awk '/^dbo\./ { printf "%s: %d rows in %.2f s = %.0f rows/s\n", $1, $3, $7, $3 /
 grep -E "Maximum resident set size|Elapsed" "$work/time100k.txt"
 
 # 2. A table with three 50 MB image cells.
-if [ ! -f "$work/big.sqlite" ]; then
-python3 - "$work/big.sqlite" <<'PY'
+if [ ! -f "$work/big2.sqlite" ]; then
+python3 - "$work/big2.sqlite" <<'PY'
 import os, sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.executescript('''
@@ -46,13 +47,32 @@ INSERT INTO _ti_columns VALUES ('dbo','Files',1,'Id','int',NULL,NULL,NULL,0,NULL
 ''')
 for i in range(1, 4):
     c.execute('INSERT INTO "dbo.Files" VALUES (?,?,?)', (i, 'f%d' % i, os.urandom(50 * 1024 * 1024)))
+# Composite key (windows by both key columns after the Q13 pre-pass) and a keyless table (read whole up to the
+# 32 MiB keyless cap: the 20 MB cell is read whole, the 50 MB one is not read and is reported).
+c.executescript('''
+CREATE TABLE "dbo.FileParts" ("FileId", "Part", "Content");
+INSERT INTO _ti_objects VALUES ('dbo','FileParts','BASE TABLE');
+INSERT INTO _ti_columns VALUES ('dbo','FileParts',1,'FileId','int',NULL,NULL,NULL,0,NULL,1),('dbo','FileParts',2,'Part','smallint',NULL,NULL,NULL,0,NULL,2),('dbo','FileParts',3,'Content','image',2147483647,NULL,NULL,1,NULL,NULL);
+CREATE TABLE "dbo.FileDump" ("Line", "Content");
+INSERT INTO _ti_objects VALUES ('dbo','FileDump','BASE TABLE');
+INSERT INTO _ti_columns VALUES ('dbo','FileDump',1,'Line','int',NULL,NULL,NULL,1,NULL,NULL),('dbo','FileDump',2,'Content','image',2147483647,NULL,NULL,1,NULL,NULL);
+''')
+c.execute('INSERT INTO "dbo.FileParts" VALUES (?,?,?)', (1, 1, os.urandom(50 * 1024 * 1024)))
+c.execute('INSERT INTO "dbo.FileParts" VALUES (?,?,?)', (1, 2, b'small'))
+c.execute('INSERT INTO "dbo.FileDump" VALUES (?,?)', (1, os.urandom(20 * 1024 * 1024)))
+c.execute('INSERT INTO "dbo.FileDump" VALUES (?,?)', (2, os.urandom(50 * 1024 * 1024)))
 c.commit()
 PY
 fi
-serve "$work/big.sqlite"
+serve "$work/big2.sqlite"
 rm -rf "$work/bbig"
 /usr/bin/time -v "$bin/ti-extract" run -q --connection-string "$(conn)" --out "$work/bbig" > "$work/runbig.txt" 2> "$work/timebig.txt"
 kill "$pid"
-echo "== 3 × 50 MB image cells"
+echo "== 3 × 50 MB image cells (dbo.Files, int key), 50 MB in dbo.FileParts (composite key), 20 + 50 MB in dbo.FileDump (keyless)"
 cat "$work/runbig.txt"
 grep -E "Maximum resident set size|Elapsed" "$work/timebig.txt"
+python3 - "$work/bbig/report/extract.json" <<'PY'
+import json, sys
+for t in json.load(open(sys.argv[1]))["tables"]:
+    print("%s: %d rows, %d blob cells, %d omitted cells" % (t["name"], t["rows_written"], t["blob_cells"], t.get("omitted_cells", 0)))
+PY

@@ -180,6 +180,8 @@ pub(crate) struct Pending {
 /// Rows buffered for the current row group, with the large cells still to fetch.
 pub(crate) struct Group {
     pub buffers: Vec<ColumnBuffer>,
+    /// The kind of each source column (computed once per table, not per cell).
+    pub kinds: Vec<ColKind>,
     pub rows: usize,
     pub pending: Vec<Pending>,
 }
@@ -295,6 +297,7 @@ impl<'a> Dumper<'a> {
                 .iter()
                 .map(|c| ColumnBuffer::new(c, &self.default_collation))
                 .collect(),
+            kinds: obj.columns.iter().map(kind_of).collect(),
             rows: 0,
             pending: Vec::new(),
         }
@@ -351,7 +354,7 @@ impl<'a> Dumper<'a> {
                             &mut group,
                             &mut st,
                             cells,
-                            &k.map_or_else(String::new, |k| format!("{key_name}={k}")),
+                            &|| k.map_or_else(String::new, |k| format!("{key_name}={k}")),
                             k,
                             None,
                         )?;
@@ -519,7 +522,7 @@ pub(crate) fn result_index(columns: &[ColumnInfo], col: usize) -> usize {
     col + columns[..col].iter().filter(|c| c.is_lob()).count()
 }
 
-/// Pushes one result row into the group; `row` names it in reports, `key` is its key (keyset tables). LOB cells
+/// Pushes one result row into the group; `row` names it in reports (called only when needed), `key` is its key (keyset tables). LOB cells
 /// over the in-row threshold that came back NULL with their length go to `group.pending`. With `divert_over`
 /// (keyless scans), LOB cells that came back whole but longer than that many bytes are taken out of the row and
 /// returned as `(column, bytes)` for the caller to store in `blobs/` (the row keeps NULL, pending).
@@ -528,7 +531,7 @@ pub(crate) fn push_row(
     group: &mut Group,
     st: &mut TableState,
     cells: Vec<ColumnData<'static>>,
-    row: &str,
+    row: &dyn Fn() -> String,
     key: Option<i64>,
     divert_over: Option<usize>,
 ) -> Result<Vec<(usize, Vec<u8>)>, ExtractError> {
@@ -552,9 +555,16 @@ pub(crate) fn push_row(
         {
             diverted.push((i, b.into_owned()));
         }
-        let raw_bytes = match (&data, kind_of(col)) {
-            (ColumnData::Binary(Some(b)), ColKind::Text { .. }) => {
-                Some((b.len() as u64, hex_head(b)))
+        // The head of a character value, kept (on the stack) only while samples are still listed: formatted
+        // as hex only for a value that turns out undecodable.
+        let raw_bytes = match (&data, group.kinds[i]) {
+            (ColumnData::Binary(Some(b)), ColKind::Text { .. })
+                if st.raw_samples.len() < MAX_RAW_LISTED =>
+            {
+                let mut head = [0u8; 32];
+                let n = b.len().min(head.len());
+                head[..n].copy_from_slice(&b[..n]);
+                Some((b.len() as u64, head, n))
             }
             _ => None,
         };
@@ -564,13 +574,13 @@ pub(crate) fn push_row(
         if pushed.raw {
             st.raw_cells += 1;
             if st.raw_samples.len() < MAX_RAW_LISTED
-                && let Some((bytes, head_hex)) = raw_bytes
+                && let Some((bytes, head, n)) = raw_bytes
             {
                 st.raw_samples.push(RawCell {
                     column: col.name.clone(),
-                    row: row.to_string(),
+                    row: row(),
                     bytes,
-                    head_hex,
+                    head_hex: hex_head(&head[..n]),
                 });
             }
         }

@@ -102,7 +102,7 @@ impl Dumper<'_> {
                 let cells: Vec<ColumnData<'static>> = row.into_iter().collect();
                 let repr = (!key_items.is_empty())
                     .then(|| key_repr(key_items.iter().filter_map(|&i| cells.get(i))));
-                let name = format!("row {ordinal}");
+                let name = || format!("row {ordinal}");
                 let diverted = push_row(obj, &mut group, &mut st, cells, &name, None, divert)?;
                 let row = group.rows - 1;
                 for (col, bytes) in diverted {
@@ -114,7 +114,14 @@ impl Dumper<'_> {
                         len: bytes.len() as i64,
                         key: None,
                     };
-                    record_blob(&mut st, &mut group, p, &obj.columns[col].name, &name, &stored);
+                    record_blob(
+                        &mut st,
+                        &mut group,
+                        p,
+                        &obj.columns[col].name,
+                        &name(),
+                        &stored,
+                    );
                 }
                 for p in std::mem::take(&mut group.pending) {
                     let column = &obj.columns[p.col].name;
@@ -122,18 +129,22 @@ impl Dumper<'_> {
                         Some(r) => {
                             let stored = prefetched.get(&(r.clone(), p.col)).ok_or_else(|| {
                                 ExtractError::Changed(format!(
-                                    "{what}: {column} of {name} grew over the in-row threshold after \
-the large-cell pre-pass"
+                                    "{what}: {column} of {} grew over the in-row threshold after \
+the large-cell pre-pass",
+                                    name()
                                 ))
                             })?;
-                            record_blob(&mut st, &mut group, p, column, &name, stored);
+                            record_blob(&mut st, &mut group, p, column, &name(), stored);
                         }
                         None => {
                             group.buffers[p.col].set_length(p.row, p.len);
                             st.omitted_cells += 1;
                             if st.omitted_samples.len() < MAX_RAW_LISTED {
-                                st.omitted_samples
-                                    .push(format!("{column} of {name}: {} bytes", p.len));
+                                st.omitted_samples.push(format!(
+                                    "{column} of {}: {} bytes",
+                                    name(),
+                                    p.len
+                                ));
                             }
                         }
                     }

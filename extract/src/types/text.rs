@@ -4,6 +4,7 @@
 //! and is flagged, so the caller keeps the original bytes in `<col>__raw`.
 
 use encoding_rs::Encoding;
+use std::borrow::Cow;
 
 /// The code page of a collation name (FORMAT.md §4 plus the other Windows code pages SQL Server uses).
 /// Unknown names fall back to Windows-1252, the code page of every Latin1_General collation.
@@ -112,14 +113,14 @@ impl TextEncoding {
 }
 
 /// Decodes `bytes`: `(text, false)` when clean, `(lossy text with U+FFFD, true)` when some bytes could not be
-/// decoded (the caller keeps `bytes` raw).
-pub fn decode(bytes: &[u8], enc: TextEncoding) -> (String, bool) {
+/// decoded (the caller keeps `bytes` raw). Borrows `bytes` when they are already valid text (ASCII, UTF-8).
+pub fn decode(bytes: &[u8], enc: TextEncoding) -> (Cow<'_, str>, bool) {
     let e = enc.encoding();
     if let Some(text) = e.decode_without_bom_handling_and_without_replacement(bytes) {
-        return (text.into_owned(), false);
+        return (text, false);
     }
     let (text, _) = e.decode_without_bom_handling(bytes);
-    (text.into_owned(), true)
+    (text, true)
 }
 
 #[cfg(test)]
@@ -157,7 +158,7 @@ mod tests {
     #[test]
     fn cp1252_cafe_and_invalid_utf8_and_lone_surrogate() {
         let cp = TextEncoding::CodePage(encoding_rs::WINDOWS_1252);
-        assert_eq!(decode(b"caf\xE9", cp), ("café".to_string(), false));
+        assert_eq!(decode(b"caf\xE9", cp), ("café".into(), false));
         let utf8 = TextEncoding::CodePage(encoding_rs::UTF_8);
         let (text, lossy) = decode(b"caf\xC3 \xFF\xFE bad", utf8);
         assert!(lossy);
@@ -167,8 +168,10 @@ mod tests {
         assert_eq!(text, "\u{FFFD}");
         assert_eq!(
             decode(&[0x3D, 0xD8, 0x00, 0xDE], TextEncoding::Utf16),
-            ("😀".to_string(), false)
+            ("😀".into(), false)
         );
-        assert_eq!(decode(b"", utf8), (String::new(), false));
+        assert_eq!(decode(b"", utf8), ("".into(), false));
+        // Valid text is borrowed, not copied.
+        assert!(matches!(decode(b"plain ascii", cp).0, Cow::Borrowed(_)));
     }
 }
