@@ -155,11 +155,13 @@ pub struct ClientConfig {
 }
 
 /// Test hook (hidden flags of `ti-load run`): where the process dies, to prove the load is crash-safe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrashPoint {
     /// The process dies right after this many state-changing (POST, PUT) 2xx responses, before the last one is
     /// journaled.
     pub after_requests: u64,
+    /// Count only the responses received while this phase runs ([`Client::set_phase`]); None: all of them.
+    pub in_phase: Option<String>,
     /// `false`: abort at once. `true`: print `ti-load: crash point reached …` on stderr and freeze the thread
     /// that got the response, so that the test sends SIGKILL at that moment (other workers go on until it does,
     /// as they would in a real kill).
@@ -178,6 +180,7 @@ pub struct Client {
     limiter: Arc<Limiter>,
     stats: Arc<Stats>,
     changes: Arc<AtomicU64>,
+    phase: Arc<std::sync::RwLock<String>>,
 }
 
 impl fmt::Debug for Client {
@@ -210,7 +213,13 @@ impl Client {
             limiter,
             stats: Arc::new(Stats::default()),
             changes: Arc::new(AtomicU64::new(0)),
+            phase: Arc::default(),
         })
+    }
+
+    /// Names the phase now running (for the crash hook's `in_phase`; every clone sees it).
+    pub fn set_phase(&self, phase: &str) {
+        *self.phase.write().unwrap_or_else(|p| p.into_inner()) = phase.to_string();
     }
 
     /// The shared limiter.
@@ -416,7 +425,13 @@ impl Client {
     }
 
     fn crash_hook(&self) {
-        if let Some(c) = self.cfg.crash {
+        if let Some(c) = &self.cfg.crash {
+            if c.in_phase
+                .as_ref()
+                .is_some_and(|p| *p != *self.phase.read().unwrap_or_else(|e| e.into_inner()))
+            {
+                return;
+            }
             let done = self.changes.fetch_add(1, Ordering::SeqCst) + 1;
             if done >= c.after_requests {
                 if c.wait_for_kill {

@@ -56,6 +56,9 @@ enum Command {
         /// Test hook: abort the process after N state-changing responses, before journaling the last one.
         #[arg(long, hide = true, env = "TI_LOAD_CRASH_AFTER_REQUESTS")]
         crash_after_requests: Option<u64>,
+        /// Test hook: count only the responses of this phase.
+        #[arg(long, hide = true, env = "TI_LOAD_CRASH_IN_PHASE")]
+        crash_in_phase: Option<String>,
         /// Test hook: at the crash point, announce it on stderr and wait to be SIGKILLed instead of aborting.
         #[arg(long, hide = true, env = "TI_LOAD_CRASH_WAIT_FOR_KILL")]
         crash_wait_for_kill: bool,
@@ -148,6 +151,7 @@ fn main() -> ExitCode {
             continue_on_failure,
             search_lag_secs,
             crash_after_requests,
+            crash_in_phase,
             crash_wait_for_kill,
         } => {
             let args = RunArgs {
@@ -161,6 +165,7 @@ fn main() -> ExitCode {
                 search_lag: Duration::from_secs_f64(search_lag_secs.max(0.0)),
                 crash: crash_after_requests.map(|n| ti_load::client::CrashPoint {
                     after_requests: n,
+                    in_phase: crash_in_phase.clone(),
                     wait_for_kill: *crash_wait_for_kill,
                 }),
             };

@@ -155,7 +155,7 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
     }
     check_outside_bundle(&args.bundle, &args.journal)?;
     let bundle = Bundle::open_kind(&args.bundle, ti_shared::bundle::BundleKind::Load)?;
-    let client = client_from(cfg, args.crash)?;
+    let client = client_from(cfg, args.crash.clone())?;
     let dir = out_dir(&args.journal);
     let journal = Arc::new(Journal::open(&args.journal)?);
     let binding = journal.bind(bundle.id(), bundle.manifest().migration_id.as_deref())?;
@@ -165,6 +165,7 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         Binding::Delta(prev) => tracing::info!(bundle = bundle.id(), previous = %prev, "delta run"),
     }
     let queue_path = dir.join("reconciliation-queue.csv");
+    client.set_phase("preflight");
     let ws = preflight::run(
         &client,
         &bundle,
@@ -233,6 +234,7 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         if !phases_wanted.iter().any(|p| p == phase) {
             continue;
         }
+        client.set_phase(phase);
         let (line, failures) = phases::run_phase(ctx.clone(), phase, kinds)
             .await
             .map_err(LoadError::Failed)?;
@@ -250,6 +252,7 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         }
     }
     if stopped.is_none() && phases_wanted.iter().any(|p| p == "verify") {
+        client.set_phase("verify");
         let line = crate::verify::verify_phase(&ctx, &mut summary.disappeared)?;
         println!("{line}");
         journal.add_reconciliation(&ctx.bundle_id, &line)?;

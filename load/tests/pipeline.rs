@@ -33,7 +33,7 @@ const PHASES: [&str; 7] = [
 ];
 
 /// Hook crashes aimed at each phase (at least 20 in all).
-const HOOK_CRASHES: [usize; 7] = [2, 2, 3, 8, 2, 2, 3];
+const HOOK_CRASHES: [usize; 7] = [3, 2, 3, 8, 2, 2, 4];
 
 /// Crashes at a seeded wall-clock delay after the start (on top of the hook crashes).
 const TIMED_CRASHES: usize = 4;
@@ -135,7 +135,7 @@ impl Setup {
         ]
     }
 
-    fn spawn(&self, crash_after: Option<u64>) -> std::process::Child {
+    fn spawn(&self, crash_after: Option<(&str, u64)>) -> std::process::Child {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ti-load"));
         cmd.arg("--config")
             .arg(&self.cfg)
@@ -144,8 +144,9 @@ impl Setup {
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(n) = crash_after {
+        if let Some((phase, n)) = crash_after {
             cmd.env("TI_LOAD_CRASH_AFTER_REQUESTS", n.to_string())
+                .env("TI_LOAD_CRASH_IN_PHASE", phase)
                 .env("TI_LOAD_CRASH_WAIT_FOR_KILL", "true");
         }
         cmd.spawn().unwrap()
@@ -181,26 +182,27 @@ fn lines_of(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Recei
 
 /// How one resumed run ended.
 enum Ended {
-    /// SIGKILLed in this phase.
-    Killed(&'static str),
+    /// SIGKILLed in this phase, at the crash hook (true) or at the deadline (false).
+    Killed(&'static str, bool),
     /// Finished on its own (exit status success?), with its output.
     Finished(bool, String),
 }
 
-/// Runs the load once; with `crash_after`, SIGKILLs it when the crash hook announces the crash point; with
-/// `kill_after`, SIGKILLs it after that delay.
-fn run_once(s: &Setup, crash_after: Option<u64>, kill_after: Option<Duration>) -> Ended {
+/// Runs the load once; with `crash_after = (phase, n)`, SIGKILLs it when the crash hook announces that the nth
+/// state-changing response of `phase` arrived; with `kill_after`, SIGKILLs it after that delay.
+fn run_once(s: &Setup, crash_after: Option<(&str, u64)>, kill_after: Option<Duration>) -> Ended {
     let mut child = s.spawn(crash_after);
     let stdout = lines_of(child.stdout.take().unwrap());
     let stderr = lines_of(child.stderr.take().unwrap());
     let started = Instant::now();
     let mut err_text = String::new();
+    let mut at_hook = false;
     let killed = loop {
-        if let Ok(line) = stderr.recv_timeout(Duration::from_millis(20)) {
-            let reached = line.contains("crash point reached");
+        if let Ok(line) = stderr.recv_timeout(Duration::from_millis(10)) {
+            at_hook = line.contains("crash point reached");
             err_text.push_str(&line);
             err_text.push('\n');
-            if reached {
+            if at_hook {
                 break true;
             }
             continue;
@@ -219,7 +221,7 @@ fn run_once(s: &Setup, crash_after: Option<u64>, kill_after: Option<Duration>) -
     let out_text: String = stdout.iter().map(|l| l + "\n").collect();
     let finished = status.success() || status.code().is_some();
     if killed && !finished {
-        return Ended::Killed(phase_reached(&out_text));
+        return Ended::Killed(phase_reached(&out_text), at_hook);
     }
     err_text.extend(stderr.iter().map(|l| l + "\n"));
     Ended::Finished(
@@ -228,11 +230,7 @@ fn run_once(s: &Setup, crash_after: Option<u64>, kill_after: Option<Duration>) -
     )
 }
 
-#[test]
-fn generated_fixture_loads_exactly_once_through_20_sigkills() {
-    let started = Instant::now();
-    let tmp = h::TempDir::new();
-    let dir = tmp.path();
+fn prepare(dir: &Path) -> (PathBuf, PathBuf) {
     let fixture = h::generate_fixture(&dir.join("fixture"), "classic", 200, 3, &[]);
     let server = h::start_fixture_server(&fixture.join("trackit.sqlite"), &[]);
     let extract = dir.join("extract");
@@ -257,7 +255,15 @@ fn generated_fixture_loads_exactly_once_through_20_sigkills() {
         .args(["--sample", "100"])
         .arg("--out")
         .arg(&load));
-    let admins_json = fixture.join("admins.json");
+    (load, fixture.join("admins.json"))
+}
+
+#[test]
+fn generated_fixture_loads_exactly_once_through_20_sigkills() {
+    let started = Instant::now();
+    let tmp = h::TempDir::new();
+    let dir = tmp.path();
+    let (load, admins_json) = prepare(dir);
     let admins: Value = serde_json::from_slice(&std::fs::read(&admins_json).unwrap()).unwrap();
     let me_email = admins["me"]["email"].as_str().unwrap().to_string();
     let prepared = started.elapsed();
@@ -326,31 +332,32 @@ fn generated_fixture_loads_exactly_once_through_20_sigkills() {
     let expected = normalise(&state_a);
     let uninterrupted = started.elapsed() - prepared;
 
-    // Where each phase's state-changing requests fall in the uninterrupted run (1-based positions).
-    let mut ranges: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for (i, (m, p)) in applied(&state_a).iter().enumerate() {
-        if p == "/tags" && !ranges.contains_key("attributes") {
+    // How many state-changing requests each phase sends in the uninterrupted run.
+    let mut sizes: BTreeMap<&str, u64> = BTreeMap::new();
+    for (m, p) in applied(&state_a) {
+        if p == "/tags" && !sizes.contains_key("attributes") {
             continue; // preflight's migration tag
         }
-        if let Some(phase) = phase_of(m, p) {
-            let pos = i as u64 + 1;
-            let r = ranges.entry(phase).or_insert((pos, pos));
-            r.1 = pos;
+        if let Some(phase) = phase_of(&m, &p) {
+            *sizes.entry(phase).or_default() += 1;
         }
     }
-    // Seeded crash positions: HOOK_CRASHES[i] inside phase i (away from its first requests, which the resumed
-    // run's own preflight and re-sent tag steps may shift).
+    // Seeded crash moments: HOOK_CRASHES[i] positions inside phase i, kept clear of the phase's last requests
+    // (a resumed run re-sends a few and other workers run on until the kill lands).
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut targets: Vec<(u64, &str)> = Vec::new();
+    let mut targets: Vec<(&str, u64)> = Vec::new();
     for (phase, n) in PHASES.iter().zip(HOOK_CRASHES) {
-        let (lo, hi) = ranges[phase];
-        let lo = (lo + 2).min(hi);
-        for _ in 0..n {
-            targets.push((lo + rng.below(hi - lo + 1), phase));
-        }
+        let size = sizes[phase];
+        let room = if size > 40 {
+            size - 8
+        } else {
+            size.saturating_sub(3).max(1)
+        };
+        let mut pos: Vec<u64> = (0..n).map(|_| 1 + rng.below(room)).collect();
+        pos.sort();
+        targets.extend(pos.into_iter().map(|p| (*phase, p)));
     }
-    targets.sort();
-    // Timed kills go between hook crashes, at seeded positions in the sequence.
+    // Timed kills go before seeded hook crashes.
     let mut timed_at: BTreeSet<usize> = BTreeSet::new();
     while timed_at.len() < TIMED_CRASHES {
         timed_at.insert(rng.below(targets.len() as u64) as usize);
@@ -361,32 +368,49 @@ fn generated_fixture_loads_exactly_once_through_20_sigkills() {
     let b = setup(&dir.join("b"), &sim_b, &me_email, &load);
     let mut kills: Vec<String> = Vec::new();
     let mut hook_phases: BTreeSet<&str> = BTreeSet::new();
-    for (i, (target, aimed)) in targets.iter().enumerate() {
-        if timed_at.contains(&i) {
-            let delay = Duration::from_millis(300 + rng.below(2_500));
-            match run_once(&b, None, Some(delay)) {
-                Ended::Killed(phase) => kills.push(format!("timed {delay:?} in {phase}")),
-                Ended::Finished(ok, text) => assert!(ok, "{text}"),
-            }
-        }
-        let done = applied(&http_get(&sim_b.addr, "/_sim/state")).len() as u64;
-        // +1: every run's preflight posts the migration tag first.
-        let n = target.saturating_sub(done).max(1) + 1;
-        match run_once(&b, Some(n), None) {
-            Ended::Killed(phase) => {
-                hook_phases.insert(phase);
-                kills.push(format!(
-                    "hook after {n} in {phase} (aimed at {aimed} #{target})"
-                ));
-            }
-            Ended::Finished(_, text) => {
-                panic!("run {i} aimed at {aimed} #{target} was not killed:\n{text}")
+    let mut previous = ("", 0u64);
+    for (i, &(aimed, pos)) in targets.iter().enumerate() {
+        // Responses of the aimed phase to let through in this run: the distance from the previous crash in the
+        // same phase (its responses before that crash are already applied).
+        let n = if previous.0 == aimed {
+            (pos - previous.1).max(1)
+        } else {
+            pos
+        };
+        previous = (aimed, pos);
+        // A timed kill: at a seeded delay, or at the hook if that comes first (so a slow machine never lets it
+        // run past the moments still to come).
+        let timed = timed_at
+            .contains(&i)
+            .then(|| Duration::from_millis(100 + rng.below(500)));
+        for kill_after in timed.into_iter().map(Some).chain([None]) {
+            match run_once(&b, Some((aimed, n)), kill_after) {
+                Ended::Killed(phase, true) => {
+                    assert_eq!(phase, aimed, "the hook fired outside its phase");
+                    hook_phases.insert(phase);
+                    kills.push(format!("hook: {aimed} response {pos} (+{n} in this run)"));
+                    break;
+                }
+                Ended::Killed(phase, false) => {
+                    kills.push(format!("timed: {kill_after:?} after the start, in {phase}"));
+                    let index = |p: &str| PHASES.iter().position(|x| *x == p);
+                    if index(phase) >= index(aimed) {
+                        break; // this moment is taken; the next one comes from the next target
+                    }
+                }
+                Ended::Finished(ok, text) => {
+                    assert!(ok, "{text}");
+                    kills.push(format!(
+                        "(not killed: run {i} aimed at {aimed} #{pos} finished)"
+                    ));
+                    break;
+                }
             }
         }
     }
     let last = ti_load(&b.cfg, &b.args(), &[]);
     assert!(last.status.success(), "{}", show(&last));
-    let crashes = kills.len();
+    let crashes = kills.iter().filter(|k| !k.starts_with('(')).count();
     println!("{crashes} SIGKILLs:\n  {}", kills.join("\n  "));
     assert!(crashes >= 20, "only {crashes} kills");
     for p in PHASES {

@@ -260,16 +260,20 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
             json!({"contact": {"$ref": contact_key(0)}, "body": "<p>VIP customer (2010-01-01, Jane Tech)</p>", "admin_id": {"$admin": "technician:jtech"}}),
         )],
     );
+    // Two notes with the same body on one company (Track-It! allows it): a probe must tell them apart.
+    let company_note = |pk: &str| {
+        Record::new(
+            format!("company_note:dbo.CNOTES:{pk}"),
+            RecordKind::CompanyNote,
+            vec!["company:ACME".into()],
+            source(pk),
+            json!({"company": {"$ref": "company:ACME"}, "body": "<p>Contract renewed (2010-02-01, Ghost Tech)</p>", "admin_id": {"$admin": null}}),
+        )
+    };
     write_kind(
         &w,
         RecordKind::CompanyNote,
-        vec![Record::new(
-            "company_note:dbo.CNOTES:1".into(),
-            RecordKind::CompanyNote,
-            vec!["company:ACME".into()],
-            source("1"),
-            json!({"company": {"$ref": "company:ACME"}, "body": "<p>Contract renewed (2010-02-01, Ghost Tech)</p>", "admin_id": {"$admin": null}}),
-        )],
+        vec![company_note("1"), company_note("2")],
     );
     w.finish().unwrap();
     dir.to_path_buf()
@@ -410,7 +414,7 @@ pub fn normalise(state: &Value) -> Value {
     };
     let mut cs: Vec<Value> = contacts.values().map(|c| json!({
         "key": ext(c["id"].as_str().unwrap()), "email": c["email"], "name": c["name"], "custom": c["custom_attributes"],
-        "companies": c["company_ids"].as_array().unwrap().iter().map(|x| companies.get(x.as_str().unwrap()).cloned()).collect::<Vec<_>>(),
+        "companies": sorted(c["company_ids"].as_array().unwrap().iter().map(|x| json!(companies.get(x.as_str().unwrap()))).collect::<Vec<_>>()),
         "tags": tags(&c["tags"])})).collect();
     cs.sort_by_key(|c| c["key"].to_string());
     let mut convs: Vec<Value> = state["conversations"].as_array().unwrap().iter().filter(|c| !c["deleted"].as_bool().unwrap_or(false)).map(|c| {
@@ -459,7 +463,7 @@ pub fn normalise(state: &Value) -> Value {
     colls.sort();
     json!({
         "contacts": cs,
-        "companies": state["companies"].as_array().unwrap().iter().filter(|x| !x["deleted"].as_bool().unwrap_or(false)).map(|c| json!({"company_id": c["company_id"], "name": c["name"], "custom": c["custom_attributes"], "tags": tags(&c["tags"])})).collect::<Vec<_>>(),
+        "companies": sorted(state["companies"].as_array().unwrap().iter().filter(|x| !x["deleted"].as_bool().unwrap_or(false)).map(|c| json!({"company_id": c["company_id"], "name": c["name"], "custom": c["custom_attributes"], "tags": tags(&c["tags"])})).collect::<Vec<_>>()),
         "conversations": convs,
         "data_attributes": sorted(state["data_attributes"].as_array().unwrap().iter().map(|a| json!([a["model"], a["name"], a["archived"]])).collect()),
         "conversation_attributes": sorted(state["conversation_attributes"].as_array().unwrap().iter().map(|a| json!([a["name"], a["archived"]])).collect()),
