@@ -144,26 +144,10 @@ mod tests {
 
     fn contact(id: &str, email: &str, ext: &str, companies: &[&str]) -> Contact {
         Contact {
-            id: id.into(),
-            role: "user".into(),
             external_id: Some(ext.into()),
             email: Some(email.into()),
-            email_verified: None,
-            phone: None,
-            name: None,
-            avatar: None,
-            owner_id: None,
-            signed_up_at: None,
-            last_seen_at: None,
-            unsubscribed_from_emails: false,
-            custom_attributes: Default::default(),
             company_ids: companies.iter().map(|s| s.to_string()).collect(),
-            tags: vec![],
-            archived: false,
-            deleted: false,
-            created_at: 0,
-            updated_at: 0,
-            visible_at_ms: 0,
+            ..Contact::blank(id.into(), 0, 0)
         }
     }
 

@@ -147,6 +147,35 @@ pub struct Contact {
     pub visible_at_ms: u128,
 }
 
+impl Contact {
+    /// A `user` with only an id: created and updated at `t` (Unix seconds), visible to search from
+    /// `visible_at_ms`.
+    pub fn blank(id: String, t: i64, visible_at_ms: u128) -> Self {
+        Self {
+            id,
+            role: "user".into(),
+            external_id: None,
+            email: None,
+            email_verified: None,
+            phone: None,
+            name: None,
+            avatar: None,
+            owner_id: None,
+            signed_up_at: None,
+            last_seen_at: None,
+            unsubscribed_from_emails: false,
+            custom_attributes: Map::new(),
+            company_ids: vec![],
+            tags: vec![],
+            archived: false,
+            deleted: false,
+            created_at: t,
+            updated_at: t,
+            visible_at_ms,
+        }
+    }
+}
+
 /// A company.
 #[derive(Debug, Clone, Serialize)]
 pub struct Company {

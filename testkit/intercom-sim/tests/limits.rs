@@ -51,14 +51,7 @@ async fn rate_limit_windows_headers_and_429() {
 #[tokio::test]
 async fn storm_refuses_everything_with_a_past_reset() {
     let sim = Sim::start(&[]);
-    let r = sim
-        .client
-        .post(format!("{}/_sim/faults", sim.base))
-        .json(&json!(["429-storm=600"]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(sim.set_faults(json!(["429-storm=600"])).await, 200);
     let before = unix_now();
     let r = sim.get("/me").await;
     assert_eq!((r.status, r.code()), (429, "rate_limit_exceeded"));
@@ -71,12 +64,7 @@ async fn storm_refuses_everything_with_a_past_reset() {
     let st = sim.state().await;
     assert!(st["contacts"].as_array().unwrap().is_empty());
     assert_eq!(st["requests"][0]["fault"], "429-storm");
-    sim.client
-        .post(format!("{}/_sim/faults", sim.base))
-        .json(&json!([]))
-        .send()
-        .await
-        .unwrap();
+    sim.set_faults(json!([])).await;
     assert_eq!(sim.get("/me").await.status, 200);
 }
 
@@ -121,12 +109,7 @@ async fn reset_after_apply_drops_the_connection_after_the_change() {
     assert_eq!(st["requests"][0]["fault"], "reset-after-apply");
     assert_eq!(st["requests"][0]["status"], 200);
     // Retrying blindly now makes the duplicate visible as a 409 (with faults off).
-    sim.client
-        .post(format!("{}/_sim/faults", sim.base))
-        .json(&json!([]))
-        .send()
-        .await
-        .unwrap();
+    sim.set_faults(json!([])).await;
     assert_eq!(
         sim.post("/contacts", json!({"email": "dup@x.org"}))
             .await
@@ -151,26 +134,14 @@ async fn fault_draws_repeat_for_a_seed() {
     assert_eq!(sa, statuses(&b, 30).await);
     assert!(sa.contains(&200) && sa.iter().any(|s| *s >= 500));
     // Replacing the fault set re-seeds: the same sequence again.
-    a.client
-        .post(format!("{}/_sim/faults", a.base))
-        .json(&json!(["5xx=0.5"]))
-        .send()
-        .await
-        .unwrap();
+    a.set_faults(json!(["5xx=0.5"])).await;
     assert_eq!(statuses(&a, 30).await, sa);
 }
 
 #[tokio::test]
 async fn latency_fault_delays_responses() {
     let sim = Sim::start(&[]);
-    let r = sim
-        .client
-        .post(format!("{}/_sim/faults", sim.base))
-        .json(&json!(["latency-ms=300"]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(sim.set_faults(json!(["latency-ms=300"])).await, 200);
     let listed: serde_json::Value = sim
         .client
         .get(format!("{}/_sim/faults", sim.base))
@@ -189,14 +160,7 @@ async fn latency_fault_delays_responses() {
 #[tokio::test]
 async fn bad_fault_specs_are_refused() {
     let sim = Sim::start(&[]);
-    let r = sim
-        .client
-        .post(format!("{}/_sim/faults", sim.base))
-        .json(&json!(["5xx=7"]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
+    assert_eq!(sim.set_faults(json!(["5xx=7"])).await, 400);
     let out = Command::new(env!("CARGO_BIN_EXE_intercom-sim"))
         .args(["--fault", "bogus"])
         .env("INTERCOM_TOKEN", TOKEN)

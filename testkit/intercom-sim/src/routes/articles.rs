@@ -1,6 +1,6 @@
 //! Help center: `/help_center/collections` and `/articles` (create, list, get, update, delete).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -23,9 +23,84 @@ fn article_not_found() -> ApiError {
     ApiError::not_found("Resource Not Found").with_field("article_id")
 }
 
-fn page_of(q: &HashMap<String, String>) -> ApiResult<Page> {
+/// What collections and articles share: they are soft-deleted (kept in the state with `deleted: true`).
+trait SoftDeleted {
+    fn deleted(&self) -> bool;
+    fn mark_deleted(&mut self);
+}
+
+impl SoftDeleted for Collection {
+    fn deleted(&self) -> bool {
+        self.deleted
+    }
+    fn mark_deleted(&mut self) {
+        self.deleted = true;
+    }
+}
+
+impl SoftDeleted for Article {
+    fn deleted(&self) -> bool {
+        self.deleted
+    }
+    fn mark_deleted(&mut self) {
+        self.deleted = true;
+    }
+}
+
+/// The live item `id`, or `not_found()`.
+fn live<'a, T: SoftDeleted>(
+    items: &'a BTreeMap<String, T>,
+    id: &str,
+    not_found: fn() -> ApiError,
+) -> ApiResult<&'a T> {
+    items.get(id).filter(|x| !x.deleted()).ok_or_else(not_found)
+}
+
+/// The live item `id`, mutably, or `not_found()`.
+fn live_mut<'a, T: SoftDeleted>(
+    items: &'a mut BTreeMap<String, T>,
+    id: &str,
+    not_found: fn() -> ApiError,
+) -> ApiResult<&'a mut T> {
+    items
+        .get_mut(id)
+        .filter(|x| !x.deleted())
+        .ok_or_else(not_found)
+}
+
+/// A `list` of the live items, cursor-paged (`per_page` default 50, `starting_after`).
+fn list_of<T: SoftDeleted>(
+    items: &BTreeMap<String, T>,
+    q: &HashMap<String, String>,
+    render: fn(&T) -> Value,
+) -> JsonResult {
+    let all: Vec<&T> = items.values().filter(|x| !x.deleted()).collect();
     let per_page = q.get("per_page").map(|s| s.parse::<i64>().unwrap_or(0));
-    Page::new(per_page, q.get("starting_after").map(String::as_str), 50)
+    let page = Page::new(per_page, q.get("starting_after").map(String::as_str), 50)?;
+    let (page_items, pages) = page.apply(&all);
+    Ok(Json(json!({
+        "type": "list",
+        "data": page_items.iter().map(|x| render(x)).collect::<Vec<_>>(),
+        "total_count": all.len(),
+        "pages": pages,
+    })))
+}
+
+/// Soft-delete the live item `id`; answers `{"id", "object", "deleted": true}`.
+fn delete_of<T: SoftDeleted>(
+    items: &mut BTreeMap<String, T>,
+    id: String,
+    object: &str,
+    not_found: fn() -> ApiError,
+) -> JsonResult {
+    live_mut(items, &id, not_found)?.mark_deleted();
+    Ok(Json(json!({"id": id, "object": object, "deleted": true})))
+}
+
+/// The optional `translated_content` object, kept as sent.
+fn translated_content(b: &Body) -> ApiResult<Option<Value>> {
+    Ok(b.opt_obj("translated_content")?
+        .map(|o| Value::Object(o.clone())))
 }
 
 fn check_parent_collection(ws: &Workspace, parent: Option<&str>, field: &str) -> ApiResult<()> {
@@ -43,13 +118,7 @@ pub async fn list_collections(
     State(app): State<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> JsonResult {
-    let ws = app.ws();
-    let all: Vec<&Collection> = ws.collections.values().filter(|c| !c.deleted).collect();
-    let (items, pages) = page_of(&q)?.apply(&all);
-    Ok(Json(
-        json!({"type": "list", "data": items.iter().map(|c| render::collection(c)).collect::<Vec<_>>(),
-                   "total_count": all.len(), "pages": pages}),
-    ))
+    list_of(&app.ws().collections, &q, render::collection)
 }
 
 /// `POST /help_center/collections`: `name` required; `parent_id` must be an existing collection.
@@ -66,9 +135,7 @@ pub async fn create_collection(State(app): State<Shared>, body: Bytes) -> JsonRe
         description: b.opt_str("description")?,
         parent_id,
         help_center_id: b.opt_i64("help_center_id")?,
-        translated_content: b
-            .opt_obj("translated_content")?
-            .map(|o| Value::Object(o.clone())),
+        translated_content: translated_content(&b)?,
         deleted: false,
         created_at: t,
         updated_at: t,
@@ -81,12 +148,11 @@ pub async fn create_collection(State(app): State<Shared>, body: Bytes) -> JsonRe
 /// `GET /help_center/collections/{id}`.
 pub async fn get_collection(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
     let ws = app.ws();
-    let c = ws
-        .collections
-        .get(&id)
-        .filter(|c| !c.deleted)
-        .ok_or_else(collection_not_found)?;
-    Ok(Json(render::collection(c)))
+    Ok(Json(render::collection(live(
+        &ws.collections,
+        &id,
+        collection_not_found,
+    )?)))
 }
 
 /// `PUT /help_center/collections/{id}`.
@@ -102,10 +168,7 @@ pub async fn update_collection(
         b.opt_id("parent_id")?,
     );
     let mut ws = app.ws();
-    ws.collections
-        .get(&id)
-        .filter(|c| !c.deleted)
-        .ok_or_else(collection_not_found)?;
+    live(&ws.collections, &id, collection_not_found)?;
     check_parent_collection(&ws, parent.as_deref(), "parent_id")?;
     if parent.as_deref() == Some(id.as_str()) {
         return Err(ApiError::invalid_field(
@@ -113,13 +176,8 @@ pub async fn update_collection(
             "a collection cannot be its own parent",
         ));
     }
-    let translated = b
-        .opt_obj("translated_content")?
-        .map(|o| Value::Object(o.clone()));
-    let c = ws
-        .collections
-        .get_mut(&id)
-        .ok_or_else(collection_not_found)?;
+    let translated = translated_content(&b)?;
+    let c = live_mut(&mut ws.collections, &id, collection_not_found)?;
     if let Some(n) = name {
         c.name = n;
     }
@@ -138,16 +196,12 @@ pub async fn update_collection(
 
 /// `DELETE /help_center/collections/{id}` (`deleted_collection_object`).
 pub async fn delete_collection(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
-    let mut ws = app.ws();
-    let c = ws
-        .collections
-        .get_mut(&id)
-        .filter(|c| !c.deleted)
-        .ok_or_else(collection_not_found)?;
-    c.deleted = true;
-    Ok(Json(
-        json!({"id": id, "object": "collection", "deleted": true}),
-    ))
+    delete_of(
+        &mut app.ws().collections,
+        id,
+        "collection",
+        collection_not_found,
+    )
 }
 
 /// `GET /articles`.
@@ -155,13 +209,7 @@ pub async fn list_articles(
     State(app): State<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> JsonResult {
-    let ws = app.ws();
-    let all: Vec<&Article> = ws.articles.values().filter(|a| !a.deleted).collect();
-    let (items, pages) = page_of(&q)?.apply(&all);
-    Ok(Json(
-        json!({"type": "list", "data": items.iter().map(|a| render::article(a)).collect::<Vec<_>>(),
-                   "total_count": all.len(), "pages": pages}),
-    ))
+    list_of(&app.ws().articles, &q, render::article)
 }
 
 fn article_state(b: &Body) -> ApiResult<Option<String>> {
@@ -220,9 +268,7 @@ pub async fn create_article(State(app): State<Shared>, body: Bytes) -> JsonResul
             .flatten()
             .or(parent_id.as_ref().map(|_| "collection".into())),
         parent_id,
-        translated_content: b
-            .opt_obj("translated_content")?
-            .map(|o| Value::Object(o.clone())),
+        translated_content: translated_content(&b)?,
         deleted: false,
         created_at: t,
         updated_at: t,
@@ -235,12 +281,11 @@ pub async fn create_article(State(app): State<Shared>, body: Bytes) -> JsonResul
 /// `GET /articles/{id}`.
 pub async fn get_article(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
     let ws = app.ws();
-    let a = ws
-        .articles
-        .get(&id)
-        .filter(|a| !a.deleted)
-        .ok_or_else(article_not_found)?;
-    Ok(Json(render::article(a)))
+    Ok(Json(render::article(live(
+        &ws.articles,
+        &id,
+        article_not_found,
+    )?)))
 }
 
 /// `PUT /articles/{id}`.
@@ -258,16 +303,11 @@ pub async fn update_article(
     );
     let parent = b.opt_id("parent_id")?;
     let mut ws = app.ws();
-    ws.articles
-        .get(&id)
-        .filter(|a| !a.deleted)
-        .ok_or_else(article_not_found)?;
+    live(&ws.articles, &id, article_not_found)?;
     let author = check_author(&ws, &b, false)?;
     check_parent_collection(&ws, parent.as_deref(), "parent_id")?;
-    let translated = b
-        .opt_obj("translated_content")?
-        .map(|o| Value::Object(o.clone()));
-    let a = ws.articles.get_mut(&id).ok_or_else(article_not_found)?;
+    let translated = translated_content(&b)?;
+    let a = live_mut(&mut ws.articles, &id, article_not_found)?;
     if let Some(x) = title {
         a.title = x;
     }
@@ -296,14 +336,5 @@ pub async fn update_article(
 
 /// `DELETE /articles/{id}` (`deleted_article_object`).
 pub async fn delete_article(State(app): State<Shared>, Path(id): Path<String>) -> JsonResult {
-    let mut ws = app.ws();
-    let a = ws
-        .articles
-        .get_mut(&id)
-        .filter(|a| !a.deleted)
-        .ok_or_else(article_not_found)?;
-    a.deleted = true;
-    Ok(Json(
-        json!({"id": id, "object": "article", "deleted": true}),
-    ))
+    delete_of(&mut app.ws().articles, id, "article", article_not_found)
 }

@@ -7,14 +7,15 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::JsonResult;
 use super::attributes::apply_data_custom;
 use super::companies::{company_not_found, create_note, list_notes};
+use super::tags::{add_tag_ref, tag_to_apply};
 use crate::config::SimConfig;
 use crate::errors::{ApiError, ApiResult};
-use crate::model::{Contact, TagRef};
+use crate::model::Contact;
 use crate::render;
 use crate::search::{self, Page};
 use crate::state::{Shared, Workspace, now, now_ms};
@@ -145,28 +146,7 @@ pub async fn create(State(app): State<Shared>, body: Bytes) -> JsonResult {
     }
     let mut ws = app.ws();
     let t = now();
-    let mut c = Contact {
-        id: String::new(),
-        role: "user".into(),
-        external_id: None,
-        email: None,
-        email_verified: None,
-        phone: None,
-        name: None,
-        avatar: None,
-        owner_id: None,
-        signed_up_at: None,
-        last_seen_at: None,
-        unsubscribed_from_emails: false,
-        custom_attributes: Map::new(),
-        company_ids: vec![],
-        tags: vec![],
-        archived: false,
-        deleted: false,
-        created_at: t,
-        updated_at: t,
-        visible_at_ms: now_ms() + app.cfg.search_lag_ms as u128,
-    };
+    let mut c = Contact::blank(String::new(), t, now_ms() + app.cfg.search_lag_ms as u128);
     apply_fields(&ws, &app.cfg, &b, &mut c)?;
     c.id = ws.next_hex(0x6762_f130);
     let v = render::contact(&ws, &c);
@@ -313,18 +293,9 @@ pub async fn add_tag(State(app): State<Shared>, Path(id): Path<String>, body: By
     let tag_id = b.opt_id("id")?.ok_or_else(|| ApiError::missing("id"))?;
     let mut ws = app.ws();
     ws.contact(&id).ok_or_else(contact_not_found)?;
-    let tag = ws
-        .tag(&tag_id)
-        .ok_or_else(|| ApiError::not_found("Tag Not Found").with_field("id"))?
-        .clone();
+    let tag = tag_to_apply(&ws, &tag_id)?;
     if let Some(c) = ws.contacts.get_mut(&id) {
-        let r = TagRef {
-            id: tag.id.clone(),
-            name: tag.name.clone(),
-        };
-        if !c.tags.contains(&r) {
-            c.tags.push(r);
-        }
+        add_tag_ref(&mut c.tags, &tag);
     }
     Ok(Json(render::tag(&tag)))
 }

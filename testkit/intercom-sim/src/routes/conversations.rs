@@ -10,9 +10,10 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::attributes::apply_conversation_custom;
+use super::tags::{add_tag_ref, tag_to_apply};
 use super::{JsonResult, RawJsonResult};
 use crate::errors::{ApiError, ApiResult};
-use crate::model::{Author, Conversation, Source, TagRef};
+use crate::model::{Author, Conversation, Source};
 use crate::render;
 use crate::search::{self, Page};
 use crate::state::{Shared, now, now_ms};
@@ -244,18 +245,9 @@ pub async fn add_tag(State(app): State<Shared>, Path(id): Path<String>, body: By
                 .with_field("admin_id"),
         );
     }
-    let tag = ws
-        .tag(&tag_id)
-        .ok_or_else(|| ApiError::not_found("Tag Not Found").with_field("id"))?
-        .clone();
+    let tag = tag_to_apply(&ws, &tag_id)?;
     if let Some(c) = ws.conversations.get_mut(&id) {
-        let r = TagRef {
-            id: tag.id.clone(),
-            name: tag.name.clone(),
-        };
-        if !c.tags.contains(&r) {
-            c.tags.push(r);
-        }
+        add_tag_ref(&mut c.tags, &tag);
     }
     Ok(Json(render::tag(&tag)))
 }

@@ -8,11 +8,31 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::JsonResult;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ApiResult};
 use crate::model::{Tag, TagRef};
 use crate::render;
-use crate::state::{Shared, now};
+use crate::state::{Shared, Workspace, now};
 use crate::validate::{Body, id_value};
+
+/// The tag `id` named by `POST /contacts/{id}/tags` or `POST /conversations/{id}/tags`.
+///
+/// # Errors
+/// 404 `not_found` `Tag Not Found` naming the field `id`.
+pub fn tag_to_apply(ws: &Workspace, id: &str) -> ApiResult<Tag> {
+    ws.tag(id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("Tag Not Found").with_field("id"))
+}
+
+/// Add `tag` to an object's `tags` unless it already carries it.
+pub fn add_tag_ref(tags: &mut Vec<TagRef>, tag: &Tag) {
+    if !tags.iter().any(|t| t.id == tag.id) {
+        tags.push(TagRef {
+            id: tag.id.clone(),
+            name: tag.name.clone(),
+        });
+    }
+}
 
 /// `GET /tags` (`tag_list`).
 pub async fn list(State(app): State<Shared>) -> JsonResult {

@@ -121,6 +121,26 @@ impl Sim {
         self.call("DELETE", path, None).await
     }
 
+    /// `POST /_sim/faults` with `specs` (a JSON array of fault specs; control endpoint, no conformance
+    /// check); returns the HTTP status.
+    pub async fn set_faults(&self, specs: Value) -> u16 {
+        self.client
+            .post(format!("{}/_sim/faults", self.base))
+            .json(&specs)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// `GET path` and count the items of its `data` list.
+    pub async fn count(&self, path: &str) -> usize {
+        let r = self.get(path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.body["data"].as_array().map_or(0, Vec::len)
+    }
+
     /// `GET /_sim/state`.
     pub async fn state(&self) -> Value {
         self.get("/_sim/state").await.body
