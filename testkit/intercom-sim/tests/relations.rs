@@ -244,3 +244,55 @@ async fn detaching_a_company_from_a_contact() {
         "failed detaches change nothing"
     );
 }
+
+/// The lookup indexes (duplicate checks, `company_id`, `user_count`) follow updates and deletions; every
+/// `/_sim/state` read of the debug binary also checks the indexes against the objects.
+#[tokio::test]
+async fn lookups_follow_updates_and_deletions() {
+    let sim = Sim::start(&[]);
+    let a = sim
+        .contact(json!({"email": "Old@x.org", "external_id": "TI-1"}))
+        .await;
+    let co = company(&sim, "C-1").await;
+    sim.post(&format!("/contacts/{a}/companies"), json!({"id": co}))
+        .await;
+    let r = sim
+        .put(
+            &format!("/contacts/{a}"),
+            json!({"email": "new@x.org", "external_id": "TI-2"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The old email and external_id are free again; the new ones conflict (case-insensitively).
+    let b = sim
+        .contact(json!({"email": "old@X.org", "external_id": "TI-1"}))
+        .await;
+    let r = sim.post("/contacts", json!({"email": "NEW@x.org"})).await;
+    assert_eq!(r.status, 409);
+    assert!(r.message().ends_with(&format!("id={a}")), "{}", r.message());
+    let r = sim.get("/contacts/find_by_external_id/TI-2").await;
+    assert_eq!(r.body["id"], a.as_str());
+    // Deleting frees both and drops the company's user_count.
+    sim.delete(&format!("/contacts/{a}")).await;
+    assert_eq!(
+        sim.get(&format!("/companies/{co}")).await.body["user_count"],
+        0
+    );
+    assert_eq!(
+        sim.get("/contacts/find_by_external_id/TI-2").await.status,
+        404
+    );
+    sim.contact(json!({"email": "new@x.org", "external_id": "TI-2"}))
+        .await;
+    // A deleted company's company_id starts a new company; the upsert finds it afterwards.
+    sim.post(&format!("/contacts/{b}/companies"), json!({"id": co}))
+        .await;
+    sim.delete(&format!("/companies/{co}")).await;
+    let again = company(&sim, "C-1").await;
+    assert_ne!(again, co);
+    assert_eq!(company(&sim, "C-1").await, again);
+    let r = sim.get("/companies?company_id=C-1").await;
+    assert_eq!(r.body["data"][0]["id"], again.as_str());
+    let st = sim.state().await;
+    assert_eq!(st["contacts"][1]["company_ids"], json!([]));
+}
