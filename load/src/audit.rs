@@ -81,7 +81,7 @@ impl Sample {
             *h.finalize().as_bytes()
         };
         let mut ranked: Vec<([u8; 32], &Record)> = records.iter().map(|r| (rank(r), r)).collect();
-        ranked.sort_by(|a, b| a.0.cmp(&b.0));
+        ranked.sort_by_key(|a| a.0);
         let mut picked: Vec<&Record> = ranked
             .into_iter()
             .take(self.per_kind)
