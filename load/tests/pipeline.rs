@@ -145,6 +145,14 @@ impl Setup {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some((phase, n)) = crash_after {
+            // Phases up to the aimed one only: a run whose crash point is never reached stops at the end of that
+            // phase instead of finishing the load and taking the later moments with it.
+            let upto = PHASES.iter().position(|p| *p == phase).unwrap();
+            let list = std::iter::once("preflight")
+                .chain(PHASES[..=upto].iter().copied())
+                .collect::<Vec<_>>()
+                .join(",");
+            cmd.args(["--phases", &list]);
             cmd.env("TI_LOAD_CRASH_AFTER_REQUESTS", n.to_string())
                 .env("TI_LOAD_CRASH_IN_PHASE", phase)
                 .env("TI_LOAD_CRASH_WAIT_FOR_KILL", "true");
