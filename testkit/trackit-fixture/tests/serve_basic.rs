@@ -57,55 +57,35 @@ async fn login_and_errors() {
     assert_eq!(err_code(&e), 3906, "{e}");
 
     // Still usable after the errors.
-    let n: i64 = c
-        .query(
-            "SELECT COUNT_BIG(*) AS [rows] FROM [dbo].[TASKS] WITH (NOLOCK)",
-            &[],
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap()
-        .get(0)
-        .unwrap();
+    let n: i64 = one_row(
+        &mut c,
+        "SELECT COUNT_BIG(*) AS [rows] FROM [dbo].[TASKS] WITH (NOLOCK)",
+        &[],
+    )
+    .await
+    .get(0)
+    .unwrap();
     assert_eq!(n, 10);
-    let n: i32 = c
-        .query(
-            "SELECT COUNT(*) FROM [dbo].[TASKS] WHERE [WOID] > @P1",
-            &[&5i32],
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap()
-        .get(0)
-        .unwrap();
+    let n: i32 = one_row(
+        &mut c,
+        "SELECT COUNT(*) FROM [dbo].[TASKS] WHERE [WOID] > @P1",
+        &[&5i32],
+    )
+    .await
+    .get(0)
+    .unwrap();
     assert_eq!(n, 5);
 
     // Names with spaces, schema-qualified, views.
-    let rows = c
-        .query(
-            "SELECT [Seq], [Note Text] FROM [_SMDBA_].[Ticket Notes] ORDER BY [Seq] DESC",
-            &[],
-        )
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
+    let rows = result_rows(
+        &mut c,
+        "SELECT [Seq], [Note Text] FROM [_SMDBA_].[Ticket Notes] ORDER BY [Seq] DESC",
+        &[],
+    )
+    .await;
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].get::<&str, _>("Note Text"), Some("second"));
-    let rows = c
-        .query("SELECT * FROM dbo.vTASKS", &[])
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
+    let rows = result_rows(&mut c, "SELECT * FROM dbo.vTASKS", &[]).await;
     assert_eq!(rows.len(), 5);
 
     // Several result sets in one batch.
@@ -131,21 +111,13 @@ async fn login_and_errors() {
 
 #[tokio::test]
 async fn multi_packet_request_and_long_parameter() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = golden_db(dir.path(), 3, None);
-    let srv = start(&db, &[]);
-    let mut c = connect(srv.port).await;
+    let g = Golden::start(3, None, &[]);
+    let mut c = g.connect().await;
     // A statement over 4000 bytes goes as PLP and over several packets; so does a long parameter.
     let pad = " ".repeat(9000);
     let long = "y".repeat(20_000);
     let sql = format!("SELECT [WOID]{pad} FROM [dbo].[TASKS] WHERE [TASK] <> @P1 ORDER BY [WOID]");
-    let rows = c
-        .query(sql.as_str(), &[&long.as_str()])
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
+    let rows = result_rows(&mut c, sql.as_str(), &[&long.as_str()]).await;
     assert_eq!(rows.len(), 3);
     let row = c
         .simple_query(format!("SELECT 2 AS two{pad}"))

@@ -68,22 +68,14 @@ async fn refuse_drop_error_and_delay() {
             .await;
         assert_eq!(n.unwrap().len(), 2);
     }
-    let all = c
-        .query(ALL_TASKS, &[])
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
+    let all = result_rows(&mut c, ALL_TASKS, &[]).await;
     assert_eq!(all.len(), 20);
 }
 
 #[tokio::test]
 async fn attention_cancels_a_running_result() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = golden_db(dir.path(), 50_000, None);
-    let srv = start(&db, &[]);
-    let mut c = connect(srv.port).await;
+    let g = Golden::start(50_000, None, &[]);
+    let mut c = g.connect().await;
     {
         let mut s = c.query(ALL_TASKS, &[]).await.unwrap();
         let mut n = 0;
@@ -98,23 +90,10 @@ async fn attention_cancels_a_running_result() {
     }
     c.cancel_query().await.unwrap();
     // The connection is usable afterwards.
-    let row = c
-        .query("SELECT COUNT(*) FROM [dbo].[TASKS]", &[])
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let row = one_row(&mut c, "SELECT COUNT(*) FROM [dbo].[TASKS]", &[]).await;
     assert_eq!(row.get::<i32, _>(0), Some(50_000));
     // A cancel with nothing running is acknowledged too.
     c.cancel_query().await.unwrap();
-    let all = c
-        .query(ALL_TASKS, &[])
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
+    let all = result_rows(&mut c, ALL_TASKS, &[]).await;
     assert_eq!(all.len(), 50_000);
 }

@@ -31,14 +31,7 @@ async fn every_extract_template() {
     let q2 = "SELECT @@VERSION AS [version], DB_NAME() AS [database_name], \
               CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS [product_version], \
               CAST(SERVERPROPERTY('Collation') AS nvarchar(128)) AS [collation], SYSDATETIMEOFFSET() AS [now]";
-    let row = c
-        .query(q2, &[])
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let row = one_row(&mut c, q2, &[]).await;
     assert!(
         row.get::<&str, _>("version")
             .unwrap()
@@ -55,27 +48,14 @@ async fn every_extract_template() {
     assert_eq!(row.columns()[4].column_type(), ColumnType::DatetimeOffsetn);
 
     // Q3 time zone.
-    let row = c
-        .query("SELECT CURRENT_TIMEZONE() AS [time_zone]", &[])
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let row = one_row(&mut c, "SELECT CURRENT_TIMEZONE() AS [time_zone]", &[]).await;
     assert_eq!(
         row.get::<&str, _>(0),
         Some("(UTC-05:00) Eastern Time (US & Canada)")
     );
 
     // Q4 objects.
-    let rows = c
-        .query("SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM INFORMATION_SCHEMA.TABLES ORDER BY TABLE_SCHEMA, TABLE_NAME", &[])
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
+    let rows = result_rows(&mut c, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM INFORMATION_SCHEMA.TABLES ORDER BY TABLE_SCHEMA, TABLE_NAME", &[]).await;
     let names: Vec<String> = rows
         .iter()
         .map(|r| {
@@ -101,13 +81,7 @@ async fn every_extract_template() {
     let q5 = "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH, \
               NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, IS_NULLABLE, COLLATION_NAME \
               FROM INFORMATION_SCHEMA.COLUMNS ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION";
-    let rows = c
-        .query(q5, &[])
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
+    let rows = result_rows(&mut c, q5, &[]).await;
     let find = |t: &str, col: &str| {
         rows.iter()
             .find(|r| r.get::<&str, _>(1) == Some(t) && r.get::<&str, _>(2) == Some(col))
@@ -151,13 +125,7 @@ async fn every_extract_template() {
               ON tc.CONSTRAINT_NAME = kcu.CONSTRAINT_NAME AND tc.TABLE_SCHEMA = kcu.TABLE_SCHEMA \
               AND tc.TABLE_NAME = kcu.TABLE_NAME WHERE tc.CONSTRAINT_TYPE = 'PRIMARY KEY' \
               ORDER BY kcu.TABLE_SCHEMA, kcu.TABLE_NAME, kcu.ORDINAL_POSITION";
-    let rows = c
-        .query(q6, &[])
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
+    let rows = result_rows(&mut c, q6, &[]).await;
     let pks: Vec<String> = rows
         .iter()
         .map(|r| {
@@ -171,17 +139,12 @@ async fn every_extract_template() {
     assert_eq!(pks, ["Ticket Notes.Seq", "TASKS.WOID", "TYPES.id"]);
 
     // Q7 row count.
-    let row = c
-        .query(
-            "SELECT COUNT_BIG(*) AS [rows] FROM [dbo].[TASKS] WITH (NOLOCK)",
-            &[],
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let row = one_row(
+        &mut c,
+        "SELECT COUNT_BIG(*) AS [rows] FROM [dbo].[TASKS] WITH (NOLOCK)",
+        &[],
+    )
+    .await;
     assert_eq!(row.columns()[0].column_type(), ColumnType::Int8);
     assert_eq!(row.get::<i64, _>(0), Some(25));
 
@@ -198,13 +161,7 @@ async fn every_extract_template() {
     let mut last = 0i32;
     let mut seen = 0;
     loop {
-        let rows = c
-            .query(q8.as_str(), &[&10i32, &last, &70i32])
-            .await
-            .unwrap()
-            .into_first_result()
-            .await
-            .unwrap();
+        let rows = result_rows(&mut c, q8.as_str(), &[&10i32, &last, &70i32]).await;
         if rows.is_empty() {
             break;
         }
@@ -239,63 +196,31 @@ async fn every_extract_template() {
     assert_eq!(seen, 25);
 
     // Q10 full scan of a view and of a table with a composite/space name.
-    let rows = c
-        .query("SELECT [WOID], CAST([TASK] AS varbinary(max)) AS [TASK] FROM [dbo].[vTASKS] WITH (NOLOCK) ORDER BY [WOID], [TASK]", &[])
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
+    let rows = result_rows(&mut c, "SELECT [WOID], CAST([TASK] AS varbinary(max)) AS [TASK] FROM [dbo].[vTASKS] WITH (NOLOCK) ORDER BY [WOID], [TASK]", &[]).await;
     assert_eq!(rows.len(), 13);
-    let rows = c
-        .query("SELECT [Seq], CAST([Note Text] AS varbinary(max)) AS [Note Text] FROM [_SMDBA_].[Ticket Notes] WITH (NOLOCK)", &[])
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
+    let rows = result_rows(&mut c, "SELECT [Seq], CAST([Note Text] AS varbinary(max)) AS [Note Text] FROM [_SMDBA_].[Ticket Notes] WITH (NOLOCK)", &[]).await;
     assert_eq!(rows.len(), 2);
 
     // Q11 LOB length and Q12 LOB windows (1-based byte offsets).
-    let row = c
-        .query(
-            "SELECT DATALENGTH([vmax]) AS [len] FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1",
-            &[&1i32],
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let row = one_row(
+        &mut c,
+        "SELECT DATALENGTH([vmax]) AS [len] FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1",
+        &[&1i32],
+    )
+    .await;
     assert_eq!(row.get::<i64, _>(0), Some(10_000));
-    let row = c
-        .query(
-            "SELECT DATALENGTH([img]) AS [len] FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1",
-            &[&1i32],
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let row = one_row(
+        &mut c,
+        "SELECT DATALENGTH([img]) AS [len] FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1",
+        &[&1i32],
+    )
+    .await;
     assert_eq!(row.get::<i32, _>(0), Some(5 * 1024 * 1024));
     let mut got = Vec::new();
     let chunk = 1_000_000i64;
     let mut off = 1i64;
     loop {
-        let row = c
-            .query(
-                "SELECT SUBSTRING(CAST([img] AS varbinary(max)), @P2, @P3) AS [chunk] FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1",
-                &[&1i32, &off, &chunk],
-            )
-            .await
-            .unwrap()
-            .into_row()
-            .await
-            .unwrap()
-            .unwrap();
+        let row = one_row(&mut c, "SELECT SUBSTRING(CAST([img] AS varbinary(max)), @P2, @P3) AS [chunk] FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1", &[&1i32, &off, &chunk]).await;
         let b: &[u8] = row.get(0).unwrap();
         if b.is_empty() {
             break;
@@ -305,17 +230,7 @@ async fn every_extract_template() {
     }
     let expect: Vec<u8> = (0..5 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
     assert!(got == expect, "image reassembled from windows");
-    let row = c
-        .query(
-            "SELECT SUBSTRING(CAST([ntx] AS varbinary(max)), @P2, @P3) AS [chunk] FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1",
-            &[&1i32, &3i64, &4i64],
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let row = one_row(&mut c, "SELECT SUBSTRING(CAST([ntx] AS varbinary(max)), @P2, @P3) AS [chunk] FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1", &[&1i32, &3i64, &4i64]).await;
     assert_eq!(row.get::<&[u8], _>(0), Some(&[b't', 0, b'e', 0][..]));
 
     // Read-only: only SET and SELECT statements were received.
@@ -328,10 +243,8 @@ async fn every_extract_template() {
 
 #[tokio::test]
 async fn current_timezone_missing_is_error_195() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = golden_db(dir.path(), 1, None);
-    let srv = start(&db, &[]);
-    let mut c = connect(srv.port).await;
+    let g = Golden::start(1, None, &[]);
+    let mut c = g.connect().await;
     let e = c
         .query("SELECT CURRENT_TIMEZONE() AS [time_zone]", &[])
         .await
@@ -345,12 +258,10 @@ async fn current_timezone_missing_is_error_195() {
 /// type of the golden tables, with a threshold that nulls some LOB cells and one that nulls none.
 #[tokio::test]
 async fn encoder_conversions_match_the_sqlite_functions() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = golden_db(dir.path(), 40, None);
-    let srv = start(&db, &[]);
-    let mut c = connect(srv.port).await;
+    let g = Golden::start(40, None, &[]);
+    let mut c = g.connect().await;
     for (schema, object, key) in [("dbo", "TYPES", "id"), ("dbo", "TASKS", "WOID")] {
-        let list = extract_select_list(&object_columns(&db, schema, object), 1);
+        let list = extract_select_list(&object_columns(&g.db, schema, object), 1);
         let direct = format!("SELECT {list} FROM [{schema}].[{object}] ORDER BY [{key}]");
         let generic = format!(
             "SELECT * FROM (SELECT {list} FROM [{schema}].[{object}]) AS x ORDER BY [{key}]"
@@ -358,13 +269,7 @@ async fn encoder_conversions_match_the_sqlite_functions() {
         for threshold in [40i64, i64::MAX] {
             let mut results = Vec::new();
             for sql in [&direct, &generic] {
-                let rows = c
-                    .query(sql.as_str(), &[&threshold])
-                    .await
-                    .unwrap()
-                    .into_first_result()
-                    .await
-                    .unwrap();
+                let rows = result_rows(&mut c, sql.as_str(), &[&threshold]).await;
                 let types: Vec<_> = rows
                     .first()
                     .expect("rows")

@@ -27,17 +27,9 @@ fn num(r: &Row, c: &str) -> String {
 
 #[tokio::test]
 async fn every_type_round_trips() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = golden_db(dir.path(), 1, None);
-    let srv = start(&db, &[]);
-    let mut c = connect(srv.port).await;
-    let rows = c
-        .query("SELECT * FROM [dbo].[TYPES] ORDER BY [id]", &[])
-        .await
-        .unwrap()
-        .into_first_result()
-        .await
-        .unwrap();
+    let g = Golden::start(1, None, &[]);
+    let mut c = g.connect().await;
+    let rows = result_rows(&mut c, "SELECT * FROM [dbo].[TYPES] ORDER BY [id]", &[]).await;
     assert_eq!(rows.len(), 3);
     let (r1, r2, r3) = (&rows[0], &rows[1], &rows[2]);
 
@@ -111,17 +103,12 @@ async fn every_type_round_trips() {
     assert_eq!(r1.get::<f64, _>("sm"), Some(-214_748.364_8));
     assert_eq!(r3.get::<f64, _>("sm"), Some(214_748.364_7));
     // ... and exactly through CAST(... AS decimal(19,4)).
-    let row = c
-        .query(
-            "SELECT CAST([m] AS decimal(19,4)) AS [m] FROM [dbo].[TYPES] WHERE [id] = @P1",
-            &[&1i32],
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let row = one_row(
+        &mut c,
+        "SELECT CAST([m] AS decimal(19,4)) AS [m] FROM [dbo].[TYPES] WHERE [id] = @P1",
+        &[&1i32],
+    )
+    .await;
     assert_eq!(num(&row, "m"), "-922337203685477.5808");
 
     // Date and time family.
@@ -223,20 +210,10 @@ async fn every_type_round_trips() {
     assert_eq!(r2.get::<&[u8], _>("vbmax"), None);
 
     // Raw bytes through CAST(... AS varbinary(max)): CP1252, invalid UTF-8 under a UTF-8 collation, UTF-16LE.
-    let row = c
-        .query(
-            "SELECT CAST([vc] AS varbinary(max)) AS [vc], CAST([vu] AS varbinary(max)) AS [vu], \
+    let row = one_row(&mut c, "SELECT CAST([vc] AS varbinary(max)) AS [vc], CAST([vu] AS varbinary(max)) AS [vu], \
              CAST([nv] AS varbinary(max)) AS [nv], CAST([tx] AS varbinary(max)) AS [tx], \
              CAST([x] AS varbinary(max)) AS [x], DATALENGTH([vc]) AS [vc_len], DATALENGTH([nvmax]) AS [nvmax_len] \
-             FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1",
-            &[&1i32],
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+             FROM [dbo].[TYPES] WITH (NOLOCK) WHERE [id] = @P1", &[&1i32]).await;
     assert_eq!(row.get::<&[u8], _>("vc"), Some(&b"caf\xe9"[..]));
     assert_eq!(row.get::<&[u8], _>("vu"), Some(&[0x41, 0xFF, 0x42][..]));
     let nv: Vec<u8> = "Grüße ✓"
@@ -254,26 +231,19 @@ async fn every_type_round_trips() {
     assert_eq!(row.get::<i64, _>("nvmax_len"), Some(20_000));
 
     // CAST(... AS nvarchar(max)).
-    let row = c
-        .query(
-            "SELECT CAST([vc] AS nvarchar(max)) AS [vc] FROM [dbo].[TYPES] WHERE [id] = 1",
-            &[],
-        )
-        .await
-        .unwrap()
-        .into_row()
-        .await
-        .unwrap()
-        .unwrap();
+    let row = one_row(
+        &mut c,
+        "SELECT CAST([vc] AS nvarchar(max)) AS [vc] FROM [dbo].[TYPES] WHERE [id] = 1",
+        &[],
+    )
+    .await;
     assert_eq!(row.get::<&str, _>("vc"), Some("café"));
 }
 
 #[tokio::test]
 async fn parameters_of_every_kind_bind() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = golden_db(dir.path(), 30, None);
-    let srv = start(&db, &[]);
-    let mut c = connect(srv.port).await;
+    let g = Golden::start(30, None, &[]);
+    let mut c = g.connect().await;
     let g = Uuid::parse_str(GUID).unwrap();
     let bin: &[u8] = b"\x01";
     let when = dt("0001-01-01 00:00:00");

@@ -272,7 +272,7 @@ fn stream_select(
     let mut rows = st.raw_query();
     let mut n: u64 = 0;
     loop {
-        if attn.swap(false, Ordering::SeqCst) {
+        if attn.load(Ordering::Relaxed) && attn.swap(false, Ordering::SeqCst) {
             return Ok(Streamed::Cancelled);
         }
         if let Some((idx, kind, after)) = fault

@@ -29,6 +29,14 @@ pub fn is_null(v: &ValueRef<'_>) -> bool {
 pub fn cell_is_null(col: &Column, v: &ValueRef<'_>) -> bool {
     match (col.conv, v) {
         (_, ValueRef::Null) => true,
+        // Code-page bytes are never more than the UTF-8 bytes stored (single-byte code pages take one byte per
+        // character, the double-byte ones at most two where UTF-8 takes two or more, `?` one), so a short
+        // cell needs no encoding to be measured.
+        (Conv::BytesUpTo(ByteForm::CodePage(_), max), ValueRef::Text(t))
+            if i64::try_from(t.len()).is_ok_and(|n| n <= max) =>
+        {
+            false
+        }
         (Conv::BytesUpTo(form, max), v) => datalength(v, form).is_some_and(|n| n > max),
         _ => false,
     }

@@ -568,3 +568,55 @@ pub fn extract_select_list(cols: &[(String, String, Option<i64>)], threshold: us
     }
     items.join(", ")
 }
+
+/// A golden database in a temporary directory with a server on it (fields drop in order: the server is killed
+/// before the directory goes).
+pub struct Golden {
+    pub srv: Server,
+    pub db: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl Golden {
+    /// [`golden_db`] with `tasks` TASKS rows and `time_zone`, served with the `extra` arguments.
+    pub fn start(tasks: i64, time_zone: Option<&str>, extra: &[&str]) -> Golden {
+        let dir = tempfile::tempdir().unwrap();
+        let db = golden_db(dir.path(), tasks, time_zone);
+        let srv = start(&db, extra);
+        Golden { srv, db, dir }
+    }
+
+    /// A logged-in tiberius client.
+    pub async fn connect(&self) -> Client<Compat<TcpStream>> {
+        connect(self.srv.port).await
+    }
+}
+
+/// The first result set of a query that must succeed.
+pub async fn result_rows(
+    c: &mut Client<Compat<TcpStream>>,
+    sql: &str,
+    params: &[&dyn tiberius::ToSql],
+) -> Vec<tiberius::Row> {
+    c.query(sql, params)
+        .await
+        .unwrap()
+        .into_first_result()
+        .await
+        .unwrap()
+}
+
+/// The one row of a query that must succeed and return a row.
+pub async fn one_row(
+    c: &mut Client<Compat<TcpStream>>,
+    sql: &str,
+    params: &[&dyn tiberius::ToSql],
+) -> tiberius::Row {
+    c.query(sql, params)
+        .await
+        .unwrap()
+        .into_row()
+        .await
+        .unwrap()
+        .expect("a row")
+}
