@@ -66,6 +66,9 @@ pub fn sanitise_file_name(name: &str) -> String {
 pub struct ShareIndex {
     exact: HashMap<String, (String, u64)>,
     files: HashMap<String, (String, u64)>,
+    /// Every proper `/`-suffix of an indexed path (`a/b/c` → `b/c`, `c`) → the indexed path it ends, the
+    /// longest (then greatest) one when several do; built once so a lookup never scans all files.
+    tails: HashMap<String, String>,
 }
 
 /// ti-extract's rule for a database path (`12\\report.pdf` → `12/report.pdf`): the first `\\` separates the
@@ -104,7 +107,24 @@ impl ShareIndex {
             }
             Ok(())
         })?;
-        Ok(Self { exact, files })
+        let mut tails: HashMap<String, String> = HashMap::new();
+        for k in files.keys() {
+            for (i, _) in k.match_indices('/') {
+                let tail = &k[i + 1..];
+                let better = match tails.get(tail) {
+                    Some(cur) => (k.len(), k) > (cur.len(), cur),
+                    None => true,
+                };
+                if better {
+                    tails.insert(tail.to_string(), k.clone());
+                }
+            }
+        }
+        Ok(Self {
+            exact,
+            files,
+            tails,
+        })
     }
 
     /// The file for a stored path: exact match, else the longest indexed path that is a suffix of it (or of which
@@ -117,11 +137,19 @@ impl ShareIndex {
         if let Some(f) = self.files.get(&p) {
             return Some(f);
         }
-        self.files
-            .iter()
-            .filter(|(k, _)| p.ends_with(&format!("/{k}")) || k.ends_with(&format!("/{p}")))
-            .max_by_key(|(k, _)| (k.len(), (*k).clone()))
-            .map(|(_, v)| v)
+        // Candidates: indexed paths that are a `/`-suffix of `p`, and the best indexed path `p` is a `/`-suffix
+        // of; the longest (then greatest) wins.
+        let mut best: Option<&String> = None;
+        let candidates = p
+            .match_indices('/')
+            .filter_map(|(i, _)| self.files.get_key_value(&p[i + 1..]).map(|(k, _)| k))
+            .chain(self.tails.get(&p));
+        for k in candidates {
+            if best.is_none_or(|b| (k.len(), k) > (b.len(), b)) {
+                best = Some(k);
+            }
+        }
+        best.and_then(|k| self.files.get(k))
     }
 }
 

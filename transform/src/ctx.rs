@@ -20,8 +20,8 @@ pub struct Out {
     pub line: (u64, u32),
     /// Blobs its attachments reference.
     pub blobs: Vec<String>,
-    /// Where it came from and which rules made it.
-    pub lineage: Lineage,
+    /// Where its `report/lineage.ndjson` line (source rows and rules applied) is in the spill file.
+    pub lineage: (u64, u32),
 }
 
 /// A blob the load bundle must carry: its hash and where its bytes are.
@@ -63,6 +63,9 @@ pub struct Ctx {
     pub conversation_attributes: Mutex<BTreeMap<String, (String, String)>>,
     /// Physical table names by logical object.
     pub tables: Mutex<HashMap<String, String>>,
+    /// Technician key by technician text as written (memo of [`Directory::match_technician`], which normalises
+    /// the text on every call; a helpdesk has few distinct technician texts).
+    pub tech_memo: std::sync::RwLock<HashMap<String, Option<String>>>,
 }
 
 impl Ctx {
@@ -87,13 +90,22 @@ impl Ctx {
                 }
             }
         }
-        let source = RecordSource {
-            table: source.0.to_string(),
-            pk: source.1.to_string(),
+        // One canonical serialisation per record: the digest is taken from the line's body bytes.
+        let (bytes, digest) = crate::line::record_line(&key, kind, &after, source, &body);
+        drop(body);
+        let lineage_bytes = crate::line::lineage_line(&key, &lineage.sources, &lineage.rules);
+        let (line, lineage) = self.spill.push_two(&bytes, &lineage_bytes);
+        let record = Record {
+            key,
+            kind,
+            after,
+            source: RecordSource {
+                table: source.0.to_string(),
+                pk: source.1.to_string(),
+            },
+            digest,
+            body: Value::Null,
         };
-        let mut record = Record::new(key, kind, after, source, body);
-        let line = self.spill.push(record.to_line().as_bytes());
-        record.body = Value::Null;
         self.records
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -110,12 +122,32 @@ impl Ctx {
     pub fn admin_ref(&self, text: Option<&str>) -> (Value, Option<String>) {
         let key = text
             .filter(|t| !t.trim().is_empty())
-            .and_then(|t| self.people.match_technician(t))
-            .and_then(|id| self.tech_keys.get(&id).cloned());
+            .and_then(|t| self.technician_key_of(t));
         match key {
             Some(k) => (serde_json::json!({"$admin": k}), Some(k)),
             None => (serde_json::json!({"$admin": null}), None),
         }
+    }
+
+    /// The technician key matched by a technician text (memoised).
+    fn technician_key_of(&self, text: &str) -> Option<String> {
+        if let Some(k) = self
+            .tech_memo
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(text)
+        {
+            return k.clone();
+        }
+        let key = self
+            .people
+            .match_technician(text)
+            .and_then(|id| self.tech_keys.get(&id).cloned());
+        self.tech_memo
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(text.to_string(), key.clone());
+        key
     }
 
     /// Unix seconds of a cell (see [`Clock::unix`]).
@@ -209,6 +241,22 @@ impl Spill {
         (offset, bytes.len() as u32)
     }
 
+    /// Appends two byte strings under one lock, returns where each is.
+    pub fn push_two(&self, a: &[u8], b: &[u8]) -> ((u64, u32), (u64, u32)) {
+        use std::io::Write;
+        let mut g = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let mut at = |bytes: &[u8]| {
+            let offset = g.1;
+            if g.0.write_all(bytes).is_err() {
+                g.1 = u64::MAX / 2;
+            }
+            g.1 += bytes.len() as u64;
+            (offset, bytes.len() as u32)
+        };
+        let first = at(a);
+        (first, at(b))
+    }
+
     /// Flushes and opens the file for reading lines back.
     ///
     /// # Errors
@@ -245,10 +293,27 @@ impl SpillReader {
     /// # Errors
     /// I/O failures.
     pub fn read(&mut self, at: (u64, u32)) -> std::io::Result<Vec<u8>> {
-        use std::io::{Read, Seek, SeekFrom};
-        self.file.seek(SeekFrom::Start(at.0))?;
-        let mut buf = vec![0; at.1 as usize];
-        self.file.read_exact(&mut buf)?;
+        let mut buf = Vec::new();
+        self.read_into(at, &mut buf)?;
         Ok(buf)
+    }
+
+    /// Reads the bytes at (offset, length) into `buf` (resized to fit), one positioned read.
+    ///
+    /// # Errors
+    /// I/O failures.
+    pub fn read_into(&mut self, at: (u64, u32), buf: &mut Vec<u8>) -> std::io::Result<()> {
+        buf.resize(at.1 as usize, 0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            self.file.read_exact_at(buf, at.0)
+        }
+        #[cfg(not(unix))]
+        {
+            use std::io::{Read, Seek, SeekFrom};
+            self.file.seek(SeekFrom::Start(at.0))?;
+            self.file.read_exact(buf)
+        }
     }
 }

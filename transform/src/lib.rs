@@ -14,6 +14,7 @@ pub mod explain;
 pub mod gaps;
 pub mod gaps_parquet;
 pub mod ledger;
+pub mod line;
 pub mod mapping;
 pub mod model;
 pub mod people;
@@ -22,8 +23,10 @@ pub mod propose;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod stream;
 pub mod text;
 pub mod time;
+pub mod windows;
 
 pub use error::{Result, TransformError};
 

@@ -44,6 +44,9 @@ enum Command {
         /// Take only N tickets with what they reference (pilot migration).
         #[arg(long)]
         sample: Option<u64>,
+        /// Tickets per window: bounds the memory held for notes and attachments (output does not change).
+        #[arg(long, default_value_t = ti_transform::windows::DEFAULT_WINDOW_TICKETS)]
+        window_tickets: usize,
     },
     /// Show the source rows and rules behind a record of a load bundle.
     Explain {
@@ -104,10 +107,15 @@ fn main() -> ExitCode {
             mapping,
             out,
             sample,
+            window_tickets,
         } => {
             let sample =
                 sample.or((config.transform.sample > 0).then_some(config.transform.sample));
-            ti_transform::run::run(&extract, &mapping, &out, sample).map(|s| {
+            let options = ti_transform::run::RunOptions {
+                sample,
+                window_tickets,
+            };
+            ti_transform::run::run_with(&extract, &mapping, &out, &options).map(|s| {
                 let mut table = ti_shared::report::Report::new("object");
                 for o in s.report["objects"].as_array().into_iter().flatten() {
                     table.add(ti_shared::report::ReportRow {

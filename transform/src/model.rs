@@ -71,6 +71,86 @@ impl Row<'_, '_> {
     }
 }
 
+/// The physical table (`schema.name` as the inventory spells it) of a logical object; the profile's name when
+/// the extract lacks it, empty when the profile lacks the object.
+pub fn physical_table(source: &SourceTables, profile: &Profile, logical: &str) -> String {
+    let Some(map) = profile.object(logical) else {
+        return String::new();
+    };
+    source
+        .inventory()
+        .object(&map.table)
+        .map(|o| o.full_name())
+        .unwrap_or_else(|| map.table.clone())
+}
+
+/// Streams every row of a logical object to `f`, one record batch in memory at a time. A logical object the
+/// profile lacks, or whose table the extract lacks, gives no rows. Returns the number of rows.
+///
+/// # Errors
+/// Parquet read failures; whatever `f` returns.
+pub fn each(
+    source: &SourceTables,
+    profile: &Profile,
+    logical: &str,
+    mut f: impl FnMut(&Row<'_, '_>) -> Result<()>,
+) -> Result<u64> {
+    let Some(map) = profile.object(logical) else {
+        return Ok(0);
+    };
+    source.scan(&map.table, |batch| {
+        for row in 0..batch.num_rows() {
+            f(&Row { batch, map, row })?;
+        }
+        Ok(())
+    })
+}
+
+/// Like [`each`], but the rows of each record batch are converted by `f` in parallel (rayon) and handed to
+/// `sink` in source order, so the result does not depend on the number of threads. Memory: one batch of
+/// converted rows.
+///
+/// # Errors
+/// Parquet read failures; whatever `sink` returns.
+pub fn each_par<T: Send>(
+    source: &SourceTables,
+    profile: &Profile,
+    logical: &str,
+    f: impl Fn(&Row<'_, '_>) -> T + Sync,
+    mut sink: impl FnMut(T) -> Result<()>,
+) -> Result<u64> {
+    use rayon::prelude::*;
+    let Some(map) = profile.object(logical) else {
+        return Ok(0);
+    };
+    source.scan(&map.table, |batch| {
+        let rows: Vec<T> = (0..batch.num_rows())
+            .into_par_iter()
+            .map(|row| f(&Row { batch, map, row }))
+            .collect();
+        rows.into_iter().try_for_each(&mut sink)
+    })
+}
+
+/// [`load`] with the rows of each batch converted in parallel ([`each_par`]); same rows, same order.
+///
+/// # Errors
+/// Parquet read failures.
+pub fn load_par<T: Send>(
+    source: &SourceTables,
+    profile: &Profile,
+    logical: &str,
+    f: impl Fn(&Row<'_, '_>) -> T + Sync,
+) -> Result<(Vec<T>, String)> {
+    let table = physical_table(source, profile, logical);
+    let mut out = Vec::new();
+    each_par(source, profile, logical, f, |t| {
+        out.push(t);
+        Ok(())
+    })?;
+    Ok((out, table))
+}
+
 /// Reads every row of a logical object through `f`. A logical object the profile lacks, or whose table the
 /// extract lacks, gives an empty list. Returns the rows and the physical table name.
 ///
@@ -82,21 +162,10 @@ pub fn load<T>(
     logical: &str,
     mut f: impl FnMut(&Row<'_, '_>) -> T,
 ) -> Result<(Vec<T>, String)> {
-    let Some(map) = profile.object(logical) else {
-        return Ok((Vec::new(), String::new()));
-    };
-    let table = source
-        .inventory()
-        .object(&map.table)
-        .map(|o| o.full_name())
-        .unwrap_or_else(|| map.table.clone());
+    let table = physical_table(source, profile, logical);
     let mut out = Vec::new();
-    let mut seq = 0usize;
-    source.scan_map(map, |batch| {
-        for row in 0..batch.num_rows() {
-            out.push(f(&Row { batch, map, row }));
-            seq += 1;
-        }
+    each(source, profile, logical, |row| {
+        out.push(f(row));
         Ok(())
     })?;
     Ok((out, table))

@@ -2,16 +2,15 @@
 
 use crate::attachments::ShareIndex;
 use crate::companies::UnknownRequestor;
-use crate::conversations::{TicketInputs, build};
 use crate::ctx::{BlobSource, Ctx};
 use crate::error::{Result, TransformError};
 use crate::mapping::Mapping;
-use crate::model::{Article, Asset, Attachment, Note, Ticket, User, load, load_generic};
+use crate::model::{Article, Asset, Ticket, User, load, load_generic, load_par, physical_table};
 use crate::people::{Directory, Match, normalise_name, slug, technician_key};
 use crate::profile::{Profile, TimeBasis};
 use crate::source::{Cell, SourceTables};
-use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use crate::windows::Windows;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 use ti_shared::bundle::{BlobRef, BundleKind, BundleWriter, Producer};
@@ -28,6 +27,14 @@ pub struct RunSummary {
     pub report: serde_json::Value,
 }
 
+/// Logs the end of a phase with the time since the run started (`-v` shows it).
+fn phase(start: std::time::Instant, what: &str) {
+    tracing::debug!(
+        elapsed_ms = start.elapsed().as_millis() as u64,
+        "transform: {what}"
+    );
+}
+
 fn io(path: &str) -> impl Fn(std::io::Error) -> TransformError + '_ {
     move |source| TransformError::Io {
         path: path.to_string(),
@@ -35,7 +42,26 @@ fn io(path: &str) -> impl Fn(std::io::Error) -> TransformError + '_ {
     }
 }
 
-/// Runs the transform with a mapping file (checked: confirmed, same fingerprint).
+/// How a run is made, besides its inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// `--sample N`: N tickets with what they reference.
+    pub sample: Option<u64>,
+    /// Tickets per window (`--window-tickets`): bounds the memory held for notes, history rows and attachments
+    /// (windows.rs). Does not change the output.
+    pub window_tickets: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            sample: None,
+            window_tickets: crate::windows::DEFAULT_WINDOW_TICKETS,
+        }
+    }
+}
+
+/// Runs the transform with a mapping file (checked: confirmed, same fingerprint), default options but `sample`.
 ///
 /// # Errors
 /// Bundle verification, mapping problems (unconfirmed, fingerprint), read and write failures.
@@ -45,15 +71,38 @@ pub fn run(
     out: &Path,
     sample: Option<u64>,
 ) -> Result<RunSummary> {
+    run_with(
+        extract,
+        mapping_path,
+        out,
+        &RunOptions {
+            sample,
+            ..Default::default()
+        },
+    )
+}
+
+/// Runs the transform with a mapping file (checked: confirmed, same fingerprint).
+///
+/// # Errors
+/// Bundle verification, mapping problems (unconfirmed, fingerprint), read and write failures.
+pub fn run_with(
+    extract: &Path,
+    mapping_path: &Path,
+    out: &Path,
+    options: &RunOptions,
+) -> Result<RunSummary> {
+    let start = std::time::Instant::now();
     let bundle =
         ti_shared::bundle::Bundle::open_kind(extract, ti_shared::bundle::BundleKind::Extract)?;
     let source = SourceTables::from_bundle(&bundle)?;
+    phase(start, "extract bundle opened and verified");
     let shown = mapping_path.display().to_string();
     let text = std::fs::read_to_string(mapping_path)
         .map_err(|e| TransformError::Usage(format!("mapping {shown}: {e}")))?;
     let mapping = Mapping::parse(&text, &shown)?;
     mapping.check(&shown, &source.inventory().fingerprint())?;
-    run_source(&source, mapping, out, sample)
+    run_source(&source, mapping, out, options)
 }
 
 /// Runs the transform on opened source tables with an already checked mapping.
@@ -64,8 +113,10 @@ pub fn run_source(
     source: &SourceTables,
     mapping: Mapping,
     out: &Path,
-    sample: Option<u64>,
+    options: &RunOptions,
 ) -> Result<RunSummary> {
+    let sample = options.sample;
+    let start = std::time::Instant::now();
     let profile = Profile::built_in(&mapping.profile)?;
     let clock = crate::time::Clock::new(&mapping.source_time_zone, profile.times == TimeBasis::Utc)
         .map_err(TransformError::Usage)?;
@@ -140,7 +191,7 @@ pub fn run_source(
         .filter(|a| a.enabled)
         .map(|a| a.column.clone())
         .collect();
-    let (mut tickets, t) = load(source, &profile, "ticket", |r| {
+    let (mut tickets, t) = load_par(source, &profile, "ticket", |r| {
         let id = r.pk().parse::<i64>().unwrap_or(0);
         Ticket {
             id,
@@ -183,65 +234,13 @@ pub fn run_source(
     }
     tickets.sort_by_key(|t| t.id);
 
-    let (mut notes, nt) = load(source, &profile, "note", |r| {
-        let type_id = r.int("type_id");
-        Note {
-            table: String::new(),
-            pk: r.pk(),
-            seq: r.pk().parse().unwrap_or(0),
-            ticket: r.int("ticket"),
-            created: r.time("created"),
-            author: r.text("author"),
-            text: r.text("text"),
-            type_name: r
-                .text("type_name")
-                .or_else(|| type_id.and_then(|i| note_types.get(&i).cloned())),
-            type_id,
-            private: r.bool("private"),
-            history: false,
-        }
-    })?;
+    // Notes, history rows and attachments are streamed through ticket windows after the selection (stream.rs).
+    let nt = physical_table(source, &profile, "note");
+    let ht = physical_table(source, &profile, "ticket_history");
+    let at = physical_table(source, &profile, "attachment");
     tables.insert("note".into(), nt.clone());
-    let note_rows = notes.len() as u64;
-    for n in &mut notes {
-        n.table = nt.clone();
-    }
-    let (history, ht) = load(source, &profile, "ticket_history", |r| Note {
-        table: String::new(),
-        pk: r.pk(),
-        seq: r.pk().parse().unwrap_or(0),
-        ticket: r.int("ticket"),
-        created: r.time("created"),
-        author: r.text("author"),
-        text: Some(format!(
-            "{} → {}",
-            r.text("old").unwrap_or_default(),
-            r.text("new").unwrap_or_default()
-        )),
-        type_name: r.text("field"),
-        type_id: None,
-        private: Some(true),
-        history: true,
-    })?;
     tables.insert("ticket_history".into(), ht.clone());
-    let history_rows = history.len() as u64;
-    notes.extend(history.into_iter().map(|mut h| {
-        h.table = ht.clone();
-        h
-    }));
-    let (attachments, at) = load(source, &profile, "attachment", |r| Attachment {
-        id: r.pk().parse().unwrap_or(0),
-        pk: r.pk(),
-        ticket: r.int("ticket"),
-        name: r.text("name").unwrap_or_default(),
-        path: r.text("path"),
-        size: r.int("size"),
-        author: r.text("author"),
-        created: r.time("created"),
-        content: r.cell("content"),
-    })?;
     tables.insert("attachment".into(), at.clone());
-    let attachment_rows = attachments.len() as u64;
     let (articles, art) = load(source, &profile, "article", |r| Article {
         id: r.pk().parse().unwrap_or(0),
         pk: r.pk(),
@@ -319,6 +318,7 @@ pub fn run_source(
         })
         .collect();
 
+    phase(start, "tickets and reference tables read");
     let ctx = Ctx {
         mapping,
         profile: profile.clone(),
@@ -334,15 +334,11 @@ pub fn run_source(
         lowercase_local,
         conversation_attributes: Default::default(),
         tables: std::sync::Mutex::new(tables.clone()),
+        tech_memo: Default::default(),
     };
     let l = &ctx.ledger;
     l.source("ticket", &tables["ticket"], tickets.len() as u64);
-    l.source("note", &nt, note_rows);
-    if history_rows > 0 {
-        l.source("ticket_history", &ht, history_rows);
-    }
     l.source("user", &tables["user"], user_rows);
-    l.source("attachment", &at, attachment_rows);
     l.source("article", &art, articles.len() as u64);
     l.source("asset", &ast, assets.len() as u64);
     for (logical, (t, n)) in &gap_tables {
@@ -353,7 +349,7 @@ pub fn run_source(
 
     // Ticket selection: cut-off, then sample.
     let cutoff = chrono::NaiveDate::parse_from_str(&ctx.mapping.cutoff_date, "%Y-%m-%d").ok();
-    let ids: BTreeSet<i64> = tickets.iter().map(|t| t.id).collect();
+    let ids: HashSet<i64> = tickets.iter().map(|t| t.id).collect();
     let mut selected: Vec<&Ticket> = Vec::new();
     for t in &tickets {
         if let Some(c) = cutoff {
@@ -380,51 +376,30 @@ pub fn run_source(
         }
         selected.push(t);
     }
-    let selected_ids: BTreeSet<i64> = selected.iter().map(|t| t.id).collect();
-    let mut notes_by: HashMap<i64, Vec<Note>> = HashMap::new();
-    for n in notes {
-        let object = if n.history { "ticket_history" } else { "note" };
-        match n.ticket {
-            Some(t) if selected_ids.contains(&t) => notes_by.entry(t).or_default().push(n),
-            Some(t) if ids.contains(&t) => l.drop_row(
-                object,
-                &n.table,
-                &n.pk,
-                "its ticket is not migrated (cut-off or sample)",
-            ),
-            _ => l.drop_row(object, &n.table, &n.pk, "its ticket does not exist"),
-        }
-    }
-    let mut atts_by: HashMap<i64, Vec<Attachment>> = HashMap::new();
-    for a in attachments {
-        match a.ticket {
-            Some(t) if selected_ids.contains(&t) => atts_by.entry(t).or_default().push(a),
-            Some(t) if ids.contains(&t) => l.drop_row(
-                "attachment",
-                &at,
-                &a.pk,
-                "its ticket is not migrated (cut-off or sample)",
-            ),
-            _ => l.drop_row("attachment", &at, &a.pk, "its ticket does not exist"),
-        }
-    }
+    let selected_ids: HashSet<i64> = selected.iter().map(|t| t.id).collect();
     // Requestors, statuses, hierarchy.
     let mut unknown: BTreeMap<String, UnknownRequestor> = BTreeMap::new();
     let mut children: HashMap<i64, Vec<(i64, Option<i64>)>> = HashMap::new();
-    let mut inputs: Vec<(String, (String, bool), Option<i64>)> = Vec::new();
+    let mut inputs: Vec<crate::stream::Inputs> = Vec::new();
     let mut status_seen: BTreeMap<String, String> = BTreeMap::new();
-    for t in &selected {
-        let contact = match ctx.people.match_requestor(
-            t.requestor.as_deref(),
-            t.requestor_email.as_deref(),
-            lowercase_local,
-        ) {
-            Match::One(id) | Match::Ambiguous(id, _) if ctx.contact_keys.contains_key(&id) => {
-                if let Match::Ambiguous(..) = ctx.people.match_requestor(
+    // Requestor matching normalises names and emails: done in parallel, used in ticket order below.
+    let matches: Vec<Match> = {
+        use rayon::prelude::*;
+        selected
+            .par_iter()
+            .map(|t| {
+                ctx.people.match_requestor(
                     t.requestor.as_deref(),
                     t.requestor_email.as_deref(),
                     lowercase_local,
-                ) {
+                )
+            })
+            .collect()
+    };
+    for (t, matched) in selected.iter().zip(matches) {
+        let contact = match matched {
+            Match::One(id) | Match::Ambiguous(id, _) if ctx.contact_keys.contains_key(&id) => {
+                if let Match::Ambiguous(..) = matched {
                     l.count("ambiguous_requestor_names", 1);
                 }
                 ctx.contact_keys[&id].clone()
@@ -510,36 +485,47 @@ pub fn run_source(
         inputs.push((contact, (name, closed), parent));
     }
     let share = ShareIndex::load(source)?;
-    let empty_children = Vec::new();
-    // Notes and attachments move into the work items and are freed as each conversation is built.
-    let work: Vec<_> = selected
-        .iter()
-        .zip(inputs)
-        .map(|(t, input)| {
-            let notes = notes_by.remove(&t.id).unwrap_or_default();
-            let atts = atts_by.remove(&t.id).unwrap_or_default();
-            (*t, notes, atts, input)
-        })
-        .collect();
-    drop(notes_by);
-    drop(atts_by);
-    work.into_par_iter()
-        .for_each(|(t, mut ns, atts, (contact, status, parent))| {
-            ns.sort_by_key(|n| (n.history, n.seq));
-            let input = TicketInputs {
-                notes: &ns,
-                attachments: &atts,
-                children: children
-                    .get(&t.id)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&empty_children),
-                contact,
-                status,
-                parent,
-            };
-            build(&ctx, source, &share, t, &input);
-            ctx.ledger.migrated("ticket", 1);
-        });
+    let windows = Windows::new(
+        &selected.iter().map(|t| t.id).collect::<Vec<_>>(),
+        options.window_tickets,
+    );
+    let stream_tables = crate::stream::Tables {
+        note: nt.clone(),
+        history: ht.clone(),
+        attachment: at.clone(),
+    };
+    let routed = crate::stream::route(
+        source,
+        &profile,
+        &ctx,
+        &stream_tables,
+        &windows,
+        &selected_ids,
+        &ids,
+        &note_types,
+    )?;
+    phase(
+        start,
+        "notes, history and attachments routed to ticket windows",
+    );
+    let counts = routed.counts;
+    l.source("note", &nt, counts.notes);
+    if counts.history > 0 {
+        l.source("ticket_history", &ht, counts.history);
+    }
+    l.source("attachment", &at, counts.attachments);
+    crate::stream::build_windows(
+        &ctx,
+        source,
+        &share,
+        &stream_tables,
+        &windows,
+        routed,
+        &selected,
+        inputs,
+        &children,
+    )?;
+    phase(start, "conversations built");
     crate::companies::emit(&ctx, &unknown, &assets, &config_items);
     crate::articles::emit(&ctx, &articles);
     crate::attributes::emit_attribute_records(&ctx, crate::companies::DATA_ATTRIBUTES)?;
@@ -555,7 +541,10 @@ pub fn run_source(
     if sample.is_some() {
         trim_sample(&ctx);
     }
-    write_bundle(source, &ctx, out, gap_files, sample)
+    phase(start, "companies, contacts, articles and gap files made");
+    let summary = write_bundle(source, &ctx, out, gap_files, sample);
+    phase(start, "load bundle written");
+    summary
 }
 
 impl Ticket {
@@ -654,57 +643,77 @@ fn write_bundle(
     let mut recs = std::mem::take(&mut *ctx.records.lock().unwrap_or_else(|p| p.into_inner()));
     recs.sort_by(|a, b| (a.record.kind, &a.record.key).cmp(&(b.record.kind, &b.record.key)));
     recs.dedup_by(|a, b| a.record.key == b.record.key);
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut spill = ctx.spill.reader().map_err(io("record spill file"))?;
-    for kind in RecordKind::ALL {
-        let rel = kind.file_path();
-        let mut sink = writer.create_file(&rel)?;
-        let mut n = 0;
-        for o in recs.iter().filter(|o| o.record.kind == kind) {
-            sink.write_all(&spill.read(o.line).map_err(io("record spill file"))?)
-                .map_err(io(&rel))?;
-            n += 1;
+    // Record files, the lineage file and the blobs are written in parallel (three independent outputs).
+    let write_records = || -> Result<BTreeMap<String, u64>> {
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        let mut spill = ctx.spill.reader().map_err(io("record spill file"))?;
+        let mut buf = Vec::new();
+        for kind in RecordKind::ALL {
+            let rel = kind.file_path();
+            let mut sink = writer.create_file(&rel)?;
+            let mut n = 0;
+            for o in recs.iter().filter(|o| o.record.kind == kind) {
+                spill
+                    .read_into(o.line, &mut buf)
+                    .map_err(io("record spill file"))?;
+                sink.write_all(&buf).map_err(io(&rel))?;
+                n += 1;
+            }
+            writer.commit(sink, Some(n))?;
+            counts.insert(kind.as_str().into(), n);
         }
-        writer.commit(sink, Some(n))?;
-        counts.insert(kind.as_str().into(), n);
-    }
-    let rel = "report/lineage.ndjson";
-    let mut sink = writer.create_file(rel)?;
-    for o in &recs {
-        let line = serde_json::json!({"key": o.record.key, "sources": o.lineage.sources, "rules": o.lineage.rules});
-        sink.write_all(ti_shared::canonical::to_canonical_string(&line).as_bytes())
-            .map_err(io(rel))?;
-        sink.write_all(b"\n").map_err(io(rel))?;
-    }
-    writer.commit(sink, Some(recs.len() as u64))?;
+        Ok(counts)
+    };
+    let write_lineage = || -> Result<()> {
+        let rel = "report/lineage.ndjson";
+        let mut spill = ctx.spill.reader().map_err(io("record spill file"))?;
+        let mut buf = Vec::new();
+        let mut sink = writer.create_file(rel)?;
+        for o in &recs {
+            spill
+                .read_into(o.lineage, &mut buf)
+                .map_err(io("record spill file"))?;
+            sink.write_all(&buf).map_err(io(rel))?;
+        }
+        writer.commit(sink, Some(recs.len() as u64))?;
+        Ok(())
+    };
     // Blobs referenced by the kept records only.
-    let mut needed: BTreeSet<String> = BTreeSet::new();
-    for o in &recs {
-        needed.extend(o.blobs.iter().cloned());
-    }
-    let blobs = ctx.blobs.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    for (hash, src) in blobs.iter().filter(|(h, _)| needed.contains(*h)) {
-        match src {
-            BlobSource::Extract(h) => match source.blob_file(h) {
-                Some(path) => {
-                    let bytes = std::fs::metadata(&path).map(|m| m.len()).map_err(io(h))?;
-                    writer.link_blob(
-                        &path,
-                        &BlobRef {
-                            blake3: hash.clone(),
-                            bytes,
-                        },
-                    )?;
+    let write_blobs = || -> Result<()> {
+        let mut needed: BTreeSet<&str> = BTreeSet::new();
+        for o in &recs {
+            needed.extend(o.blobs.iter().map(String::as_str));
+        }
+        let blobs = ctx.blobs.lock().unwrap_or_else(|p| p.into_inner());
+        for (hash, src) in blobs.iter().filter(|(h, _)| needed.contains(h.as_str())) {
+            match src {
+                BlobSource::Extract(h) => match source.blob_file(h) {
+                    Some(path) => {
+                        let bytes = std::fs::metadata(&path).map(|m| m.len()).map_err(io(h))?;
+                        writer.link_blob(
+                            &path,
+                            &BlobRef {
+                                blake3: hash.clone(),
+                                bytes,
+                            },
+                        )?;
+                    }
+                    None => {
+                        writer.add_blob(&source.read_blob(h)?)?;
+                    }
+                },
+                BlobSource::Inline(b) => {
+                    writer.add_blob(b)?;
                 }
-                None => {
-                    writer.add_blob(&source.read_blob(h)?)?;
-                }
-            },
-            BlobSource::Inline(b) => {
-                writer.add_blob(b)?;
             }
         }
-    }
+        Ok(())
+    };
+    let (counts, (lineage, blobs)) =
+        rayon::join(write_records, || rayon::join(write_lineage, write_blobs));
+    let counts = counts?;
+    lineage?;
+    blobs?;
     let (gaps_n, overlaps, sentinels) = ctx.clock.stats.snapshot();
     let l = &ctx.ledger;
     l.count("dst_gap_times", gaps_n);
