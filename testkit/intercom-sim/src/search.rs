@@ -192,6 +192,20 @@ pub struct Page {
 }
 
 impl Page {
+    /// From a search body's `pagination` object (`per_page`, `starting_after`), as [`Page::new`].
+    ///
+    /// # Errors
+    /// 400 `parameter_invalid` when `pagination` is not an object, or as [`Page::new`].
+    pub fn from_search(b: &crate::validate::Body, default: usize) -> ApiResult<Self> {
+        let pagination = b.opt_obj("pagination")?;
+        let field = |k: &str| pagination.and_then(|p| p.get(k));
+        Self::new(
+            field("per_page").and_then(Value::as_i64),
+            field("starting_after").and_then(Value::as_str),
+            default,
+        )
+    }
+
     /// From `per_page` (default `default`, 1..=150) and `starting_after`.
     ///
     /// # Errors

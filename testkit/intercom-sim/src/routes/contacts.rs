@@ -359,16 +359,7 @@ pub async fn search(State(app): State<Shared>, body: Bytes) -> JsonResult {
         b.get("query").ok_or_else(|| ApiError::missing("query"))?,
         &field_ok,
     )?;
-    let pagination = b.opt_obj("pagination")?;
-    let page = Page::new(
-        pagination
-            .and_then(|p| p.get("per_page"))
-            .and_then(Value::as_i64),
-        pagination
-            .and_then(|p| p.get("starting_after"))
-            .and_then(Value::as_str),
-        50,
-    )?;
+    let page = Page::from_search(&b, 50)?;
     let t = now_ms();
     let mut hits: Vec<&Contact> = ws
         .contacts

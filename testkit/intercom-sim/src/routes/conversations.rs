@@ -299,16 +299,7 @@ pub async fn search(State(app): State<Shared>, body: Bytes) -> JsonResult {
         b.get("query").ok_or_else(|| ApiError::missing("query"))?,
         &|f| CONVERSATION_FIELDS.contains(&f),
     )?;
-    let pagination = b.opt_obj("pagination")?;
-    let page = Page::new(
-        pagination
-            .and_then(|p| p.get("per_page"))
-            .and_then(Value::as_i64),
-        pagination
-            .and_then(|p| p.get("starting_after"))
-            .and_then(Value::as_str),
-        20,
-    )?;
+    let page = Page::from_search(&b, 20)?;
     let ws = app.ws();
     let t = now_ms();
     let hits: Vec<&Conversation> = ws

@@ -104,17 +104,19 @@ fn contact_for_reply(ws: &Workspace, b: &Body) -> ApiResult<String> {
             "Exactly one of intercom_user_id, email or user_id is required",
         ));
     }
-    let live = || ws.contacts.values().filter(|c| !c.deleted);
     let found = match &ids {
-        [Some(id), _, _] => ws.contact(id).map(|c| c.id.clone()),
-        [_, Some(email), _] => live()
-            .find(|c| c.email.as_deref().map(str::to_lowercase) == Some(email.to_lowercase()))
-            .map(|c| c.id.clone()),
-        [_, _, Some(ext)] => live()
-            .find(|c| c.external_id.as_deref() == Some(ext.as_str()))
-            .map(|c| c.id.clone()),
+        [Some(id), _, _] => ws.contact(id),
+        // Indexed (ASCII case-insensitive); the scan only runs for a miss, for non-ASCII case folding.
+        [_, Some(email), _] => ws.contact_by_email(email).or_else(|| {
+            let email = email.to_lowercase();
+            ws.contacts.values().find(|c| {
+                !c.deleted && c.email.as_deref().map(str::to_lowercase).as_ref() == Some(&email)
+            })
+        }),
+        [_, _, Some(ext)] => ws.contact_by_external_id(ext),
         _ => None,
-    };
+    }
+    .map(|c| c.id.clone());
     found.ok_or_else(|| ApiError::not_found("User Not Found"))
 }
 
