@@ -49,12 +49,18 @@ fn killed_at_many_moments_and_resumed_ends_identical_with_no_duplicates() {
     let js = j.to_str().unwrap();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut crashes = 0;
-    // Deterministic crashes between a response and its journal write.
+    // Deterministic crashes between a response and its journal write, up to the articles (so the notes are
+    // left for the crashes below).
+    let mut before_notes = run_args(b, js);
+    before_notes.extend([
+        "--phases",
+        "preflight,attributes,companies,contacts,conversations,collections,articles",
+    ]);
     for _ in 0..200 {
         let n = 1 + rng.next(12);
         let out = ti_load(
             &cfg,
-            &run_args(b, js),
+            &before_notes,
             &[("TI_LOAD_CRASH_AFTER_REQUESTS", &n.to_string())],
         );
         if out.status.success() {
@@ -70,6 +76,33 @@ fn killed_at_many_moments_and_resumed_ends_identical_with_no_duplicates() {
             break;
         }
     }
+    // Crashes right after each note's response (two notes on one company share their body: the probe must
+    // claim each note once, by body and creation order).
+    let mut note_crashes = 0;
+    for _ in 0..3 {
+        let out = ti_load(
+            &cfg,
+            &run_args(b, js),
+            &[
+                ("TI_LOAD_CRASH_AFTER_REQUESTS", "1"),
+                ("TI_LOAD_CRASH_IN_PHASE", "notes"),
+            ],
+        );
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("crash injected"),
+            "{}",
+            show(&out)
+        );
+        crashes += 1;
+        note_crashes += 1;
+    }
+    assert!(
+        note_crashes >= 2,
+        "the notes phase was crashed into only {note_crashes} time(s)"
+    );
     // Real SIGKILLs at seeded moments.
     for _ in 0..6 {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ti-load"))
