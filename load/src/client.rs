@@ -460,7 +460,14 @@ fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "timeout".into()
     } else if e.is_connect() {
-        "connection failed".into()
+        // Name the address, so a wrong `base_url` or region, or a proxy in the way, shows at once.
+        match e.url() {
+            Some(url) => format!(
+                "cannot connect to {} (check [intercom] region/base_url and the network)",
+                url.origin().ascii_serialization()
+            ),
+            None => "connection failed".into(),
+        }
     } else {
         let mut s = e.to_string();
         let mut src = std::error::Error::source(e);

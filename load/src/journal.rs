@@ -31,7 +31,9 @@ pub enum JournalError {
     },
     /// The journal belongs to another migration.
     #[error(
-        "journal {path} belongs to bundle {journal_bundle} of migration {journal_migration:?}; bundle {bundle} is of migration {bundle_migration:?}: refusing (a delta must have the same migration_id)"
+        "journal {path} belongs to bundle {journal_bundle} of migration {}; bundle {bundle} is of migration {}: refusing (a delta must have the same migration_id; use a new journal for another migration)",
+        describe_migration(journal_migration),
+        describe_migration(bundle_migration)
     )]
     DifferentMigration {
         /// The journal file.
@@ -45,6 +47,14 @@ pub enum JournalError {
         /// Its migration id.
         bundle_migration: Option<String>,
     },
+}
+
+/// A migration id for a message: quoted, or "(none)" when the bundle carries none.
+fn describe_migration(id: &Option<String>) -> String {
+    match id {
+        Some(id) => format!("\"{id}\""),
+        None => "(none)".to_string(),
+    }
 }
 
 /// How a bundle relates to the journal.
