@@ -7,6 +7,7 @@ pub mod faults;
 pub mod functions;
 pub mod login;
 pub mod packet;
+pub mod rowbatch;
 pub mod rpc;
 pub mod session;
 pub mod sql;

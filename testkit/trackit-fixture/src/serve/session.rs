@@ -3,6 +3,7 @@
 
 use super::catalog::Catalog;
 use super::faults::{Faults, RowFaultKind};
+use super::rowbatch::RowBatch;
 use super::rpc::Request;
 use super::sql::{SqlError, Stmt, split_batch, translate};
 use super::tokens::{self, DONE_ATTN, DONE_COUNT, DONE_ERROR, DONE_MORE};
@@ -270,51 +271,113 @@ fn stream_select(
     let ncol = sel.columns.len();
     tokens::colmetadata(&sel.columns, &mut out.buf);
     let mut rows = st.raw_query();
-    let mut n: u64 = 0;
-    loop {
-        if attn.load(Ordering::Relaxed) && attn.swap(false, Ordering::SeqCst) {
-            return Ok(Streamed::Cancelled);
-        }
-        if let Some((idx, kind, after)) = fault
-            && n == after
-            && shared.faults.fire(idx)
-        {
+    // This thread steps SQLite and copies rows into batches; a second one encodes them into ROW/NBCROW tokens and
+    // hands the bytes to the socket writer. Both channels are bounded: memory stays flat.
+    let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<RowBatch>(2);
+    let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel::<RowBatch>(4);
+    let columns = &sel.columns;
+    let out_for_encoder = &mut *out;
+    let (stop, n, encoded) = std::thread::scope(|scope| {
+        let encoder =
+            scope.spawn(move || encode_batches(columns, batch_rx, spare_tx, out_for_encoder));
+        let mut n: u64 = 0;
+        let mut batch = RowBatch::new(ncol, None);
+        let stop = loop {
+            if attn.load(Ordering::Relaxed) && attn.swap(false, Ordering::SeqCst) {
+                break Stop::Cancelled;
+            }
+            if let Some((idx, kind, after)) = fault
+                && n == after
+                && shared.faults.fire(idx)
             {
-                match kind {
-                    RowFaultKind::Drop => {
-                        (shared.log)(&format!("fault: dropping the connection after {n} rows"));
-                        out.flush()?;
-                        let _ = out.tx.blocking_send(Outgoing::Close);
-                        return Err(Gone);
-                    }
-                    RowFaultKind::Error => {
-                        (shared.log)(&format!("fault: error after {n} rows"));
-                        return Ok(Streamed::Failed(
-                            SqlError::new(50000, format!("fixture fault: error after {n} rows")),
-                            n,
-                        ));
-                    }
+                break Stop::Fault(kind);
+            }
+            match rows.next() {
+                Ok(Some(r)) => batch.push(r),
+                Ok(None) => break Stop::End,
+                Err(e) => break Stop::Failed(sqlite_error(&e)),
+            }
+            n += 1;
+            if batch.full() {
+                let next = RowBatch::new(ncol, spare_rx.try_recv().ok());
+                if batch_tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                    // The encoder stopped (conversion error or writer gone): it says why.
+                    break Stop::End;
+                }
+            }
+        };
+        if batch.rows() > 0 {
+            let _ = batch_tx.send(batch);
+        }
+        drop(batch_tx);
+        let encoded = encoder.join().unwrap_or(Err(Gone));
+        (stop, n, encoded)
+    });
+    let sent = match encoded? {
+        Encoded::Rows(k) => k,
+        Encoded::Failed(e, k) => {
+            return Ok(Streamed::Failed(SqlError::new(8114, e.to_string()), k));
+        }
+    };
+    match stop {
+        Stop::End => Ok(Streamed::Rows(sent)),
+        Stop::Cancelled => Ok(Streamed::Cancelled),
+        Stop::Failed(e) => Ok(Streamed::Failed(e, n)),
+        Stop::Fault(RowFaultKind::Drop) => {
+            (shared.log)(&format!("fault: dropping the connection after {n} rows"));
+            out.flush()?;
+            let _ = out.tx.blocking_send(Outgoing::Close);
+            Err(Gone)
+        }
+        Stop::Fault(RowFaultKind::Error) => {
+            (shared.log)(&format!("fault: error after {n} rows"));
+            Ok(Streamed::Failed(
+                SqlError::new(50000, format!("fixture fault: error after {n} rows")),
+                n,
+            ))
+        }
+    }
+}
+
+/// Why the SQLite side of a result stopped.
+enum Stop {
+    End,
+    Cancelled,
+    Failed(SqlError),
+    Fault(RowFaultKind),
+}
+
+/// What the encoder did: rows encoded, or the conversion error that stopped it after that many rows.
+enum Encoded {
+    Rows(u64),
+    Failed(super::values::ConvError, u64),
+}
+
+/// Encodes batches into `out` until the channel closes; returns used batches through `spare` for reuse.
+fn encode_batches(
+    columns: &[super::types::Column],
+    batches: std::sync::mpsc::Receiver<RowBatch>,
+    spare: std::sync::mpsc::SyncSender<RowBatch>,
+    out: &mut Out<'_>,
+) -> Result<Encoded, Gone> {
+    let mut n: u64 = 0;
+    while let Ok(batch) = batches.recv() {
+        {
+            let mut vals: Vec<ValueRef<'_>> = Vec::with_capacity(columns.len());
+            for r in 0..batch.rows() {
+                batch.row(r, &mut vals);
+                let mark = out.buf.len();
+                if let Err(e) = tokens::row(columns, &vals, &mut out.buf) {
+                    out.buf.truncate(mark);
+                    return Ok(Encoded::Failed(e, n));
+                }
+                n += 1;
+                if out.buf.len() >= FLUSH_AT {
+                    out.flush()?;
                 }
             }
         }
-        let row = match rows.next() {
-            Ok(Some(r)) => r,
-            Ok(None) => break,
-            Err(e) => return Ok(Streamed::Failed(sqlite_error(&e), n)),
-        };
-        let mut vals: Vec<ValueRef<'_>> = Vec::with_capacity(ncol);
-        for i in 0..ncol {
-            vals.push(row.get_ref(i).unwrap_or(ValueRef::Null));
-        }
-        let mark = out.buf.len();
-        if let Err(e) = tokens::row(&sel.columns, &vals, &mut out.buf) {
-            out.buf.truncate(mark);
-            return Ok(Streamed::Failed(SqlError::new(8114, e.to_string()), n));
-        }
-        n += 1;
-        if out.buf.len() >= FLUSH_AT {
-            out.flush()?;
-        }
+        let _ = spare.try_send(batch);
     }
-    Ok(Streamed::Rows(n))
+    Ok(Encoded::Rows(n))
 }
