@@ -67,11 +67,12 @@ impl RowBatch {
         }
     }
 
-    /// Row `r`'s cells into `vals` (cleared first), borrowing the batch's bytes.
-    pub fn row<'a>(&'a self, r: usize, vals: &mut Vec<ValueRef<'a>>) {
+    /// Row `r`'s cells into `vals` (cleared first), borrowing the batch's bytes: `vals[i]` is cell `sources[i]`.
+    pub fn row<'a>(&'a self, r: usize, sources: &[usize], vals: &mut Vec<ValueRef<'a>>) {
         vals.clear();
-        for c in &self.cells[r * self.ncol..(r + 1) * self.ncol] {
-            vals.push(match *c {
+        let cells = &self.cells[r * self.ncol..(r + 1) * self.ncol];
+        for &i in sources {
+            vals.push(match cells.get(i).copied().unwrap_or(Cell::Null) {
                 Cell::Null => ValueRef::Null,
                 Cell::Integer(v) => ValueRef::Integer(v),
                 Cell::Real(v) => ValueRef::Real(v),
@@ -99,7 +100,7 @@ mod tests {
         }
         assert_eq!(b.rows(), 2);
         let mut vals = Vec::new();
-        b.row(0, &mut vals);
+        b.row(0, &[0, 1, 2, 3, 4], &mut vals);
         assert_eq!(
             vals,
             [
@@ -110,9 +111,10 @@ mod tests {
                 ValueRef::Blob(&[0, 0xFF]),
             ]
         );
-        b.row(1, &mut vals);
+        b.row(1, &[0, 1, 2, 3, 4, 1], &mut vals);
         assert_eq!(vals[1], ValueRef::Text(b""));
         assert_eq!(vals[4], ValueRef::Blob(b""));
+        assert_eq!(vals[5], ValueRef::Text(b""));
         let b = RowBatch::new(5, Some(b));
         assert_eq!(b.rows(), 0);
     }

@@ -268,18 +268,18 @@ fn stream_select(
         }
     }
     let fault = shared.faults.arm(&sel.tables);
-    let ncol = sel.columns.len();
+    let ncol = st.column_count();
     tokens::colmetadata(&sel.columns, &mut out.buf);
     let mut rows = st.raw_query();
     // This thread steps SQLite and copies rows into batches; a second one encodes them into ROW/NBCROW tokens and
     // hands the bytes to the socket writer. Both channels are bounded: memory stays flat.
     let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<RowBatch>(2);
     let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel::<RowBatch>(4);
-    let columns = &sel.columns;
+    let (columns, sources) = (&sel.columns[..], &sel.sources[..]);
     let out_for_encoder = &mut *out;
     let (stop, n, encoded) = std::thread::scope(|scope| {
-        let encoder =
-            scope.spawn(move || encode_batches(columns, batch_rx, spare_tx, out_for_encoder));
+        let encoder = scope
+            .spawn(move || encode_batches(columns, sources, batch_rx, spare_tx, out_for_encoder));
         let mut n: u64 = 0;
         let mut batch = RowBatch::new(ncol, None);
         let stop = loop {
@@ -353,9 +353,10 @@ enum Encoded {
     Failed(super::values::ConvError, u64),
 }
 
-/// Encodes batches into `out` until the channel closes; returns used batches through `spare` for reuse.
+/// Encodes batches into `out` (result column `i` from batch cell `sources[i]`) until the channel closes; returns used batches through `spare` for reuse.
 fn encode_batches(
     columns: &[super::types::Column],
+    sources: &[usize],
     batches: std::sync::mpsc::Receiver<RowBatch>,
     spare: std::sync::mpsc::SyncSender<RowBatch>,
     out: &mut Out<'_>,
@@ -365,7 +366,7 @@ fn encode_batches(
         {
             let mut vals: Vec<ValueRef<'_>> = Vec::with_capacity(columns.len());
             for r in 0..batch.rows() {
-                batch.row(r, &mut vals);
+                batch.row(r, sources, &mut vals);
                 let mark = out.buf.len();
                 if let Err(e) = tokens::row(columns, &vals, &mut out.buf) {
                     out.buf.truncate(mark);

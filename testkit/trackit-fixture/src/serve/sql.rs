@@ -65,6 +65,9 @@ pub struct Select {
     pub sql: String,
     /// Result columns with SQL Server types.
     pub columns: Vec<Column>,
+    /// For each result column, the SQLite result column holding its value (several result columns converted from
+    /// the same plain column, like a LOB cell and its `DATALENGTH`, read it once).
+    pub sources: Vec<usize>,
     /// Objects read, as `schema.object` (for faults).
     pub tables: Vec<String>,
 }
@@ -187,10 +190,11 @@ pub fn translate(text: &str, cat: &Catalog, params: &[Param]) -> Result<Stmt, Sq
                 tables: Vec::new(),
                 direct: true,
             };
-            let (sql, columns) = t.query(q)?;
+            let (sql, columns, sources) = t.query(q)?;
             Ok(Stmt::Select(Select {
                 sql,
                 columns,
+                sources,
                 tables: t.tables,
             }))
         }
@@ -212,7 +216,7 @@ pub fn translate(text: &str, cat: &Catalog, params: &[Param]) -> Result<Stmt, Sq
 
 impl Translator<'_> {
     /// Translates a query: returns the SQLite text and the result columns.
-    fn query(&mut self, q: &Query) -> Result<(String, Vec<Column>), SqlError> {
+    fn query(&mut self, q: &Query) -> Result<(String, Vec<Column>, Vec<usize>), SqlError> {
         if q.with.is_some()
             || q.limit_clause.is_some()
             || q.fetch.is_some()
@@ -250,6 +254,8 @@ impl Translator<'_> {
                 None
             }
         };
+        // The plain column behind each result column converted by the row encoder.
+        let mut raws: Vec<Option<String>> = Vec::new();
         for item in &s.projection {
             match item {
                 SelectItem::UnnamedExpr(e) => {
@@ -257,6 +263,7 @@ impl Translator<'_> {
                     let name = t.column.clone().unwrap_or_default();
                     let (sql, conv) = direct(self, e, &name).unwrap_or((t.sql, Conv::None));
                     t.sql = sql;
+                    raws.push((conv != Conv::None).then(|| t.sql.clone()));
                     items.push(if name.is_empty() {
                         t.sql.clone()
                     } else {
@@ -274,6 +281,7 @@ impl Translator<'_> {
                     let t = self.expr(expr)?;
                     let (sql, conv) =
                         direct(self, expr, &alias.value).unwrap_or((t.sql, Conv::None));
+                    raws.push((conv != Conv::None).then(|| sql.clone()));
                     items.push(format!("{sql} AS {}", sql_ident(&alias.value)));
                     columns.push(Column {
                         name: alias.value.clone(),
@@ -307,6 +315,7 @@ impl Translator<'_> {
                         }
                         any = true;
                         for c in &src.columns {
+                            raws.push(None);
                             items.push(format!("{}.{}", sql_ident(&src.alias), sql_ident(&c.name)));
                             columns.push(Column {
                                 name: c.name.clone(),
@@ -332,7 +341,24 @@ impl Translator<'_> {
             Some(Distinct::Distinct) => "DISTINCT ",
             Some(other) => return Err(SqlError::syntax(&other.to_string())),
         };
-        let mut sql = format!("SELECT {distinct}{}", items.join(", "));
+        // Converted result columns over the same plain column share one SQLite result column.
+        let mut sqlite_items: Vec<String> = Vec::with_capacity(items.len());
+        let mut sources = Vec::with_capacity(items.len());
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        for (item, raw) in items.into_iter().zip(raws) {
+            if let Some(r) = &raw
+                && let Some((_, i)) = seen.iter().find(|(s, _)| s == r)
+            {
+                sources.push(*i);
+                continue;
+            }
+            sources.push(sqlite_items.len());
+            if let Some(r) = raw {
+                seen.push((r, sqlite_items.len()));
+            }
+            sqlite_items.push(item);
+        }
+        let mut sql = format!("SELECT {distinct}{}", sqlite_items.join(", "));
         if !from_sql.is_empty() {
             sql.push_str(" FROM ");
             sql.push_str(&from_sql.join(", "));
@@ -403,7 +429,7 @@ impl Translator<'_> {
                 None => return Err(SqlError::syntax("TOP")),
             }
         }
-        Ok((sql, columns))
+        Ok((sql, columns, sources))
     }
 
     fn from(&mut self, twj: &TableWithJoins) -> Result<String, SqlError> {
@@ -500,7 +526,7 @@ impl Translator<'_> {
                     tables: Vec::new(),
                     direct: false,
                 };
-                let (sql, cols) = inner.query(subquery)?;
+                let (sql, cols, _) = inner.query(subquery)?;
                 self.tables.extend(inner.tables);
                 if cols.iter().any(|c| c.name.is_empty()) {
                     return Err(SqlError::new(
