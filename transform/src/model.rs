@@ -98,7 +98,7 @@ pub fn each(
     let Some(map) = profile.object(logical) else {
         return Ok(0);
     };
-    source.scan(&map.table, |batch| {
+    source.scan_map(map, |batch| {
         for row in 0..batch.num_rows() {
             f(&Row { batch, map, row })?;
         }
@@ -123,7 +123,7 @@ pub fn each_par<T: Send>(
     let Some(map) = profile.object(logical) else {
         return Ok(0);
     };
-    source.scan(&map.table, |batch| {
+    source.scan_map(map, |batch| {
         let rows: Vec<T> = (0..batch.num_rows())
             .into_par_iter()
             .map(|row| f(&Row { batch, map, row }))
