@@ -157,11 +157,16 @@ impl Ctx {
 
     /// Registers a conversation attribute used by records (name → type, description).
     pub fn use_attribute(&self, name: &str, data_type: &str, description: &str) {
-        self.conversation_attributes
+        let mut used = self
+            .conversation_attributes
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(name.to_string())
-            .or_insert_with(|| (data_type.to_string(), description.to_string()));
+            .unwrap_or_else(|p| p.into_inner());
+        if !used.contains_key(name) {
+            used.insert(
+                name.to_string(),
+                (data_type.to_string(), description.to_string()),
+            );
+        }
     }
 
     /// The physical table of a logical object (as read).

@@ -60,30 +60,36 @@ impl Ledger {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
 
+/// The entry of `key`, allocating the key only when it is new (most calls hit an existing entry).
+fn entry<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key).expect("inserted above")
+}
+
+impl Ledger {
     /// Declares a logical object and its row count.
     pub fn source(&self, object: &str, table: &str, rows: u64) {
         let mut g = self.lock();
-        let e = g.objects.entry(object.to_string()).or_default();
+        let e = entry(&mut g.objects, object);
         e.table = table.to_string();
         e.source_rows += rows;
     }
 
     /// Counts a migrated row.
     pub fn migrated(&self, object: &str, n: u64) {
-        self.lock()
-            .objects
-            .entry(object.to_string())
-            .or_default()
-            .migrated_rows += n;
+        entry(&mut self.lock().objects, object).migrated_rows += n;
     }
 
     /// Records a dropped row.
     pub fn drop_row(&self, object: &str, table: &str, pk: &str, reason: &str) {
         let mut g = self.lock();
-        let e = g.objects.entry(object.to_string()).or_default();
+        let e = entry(&mut g.objects, object);
         e.dropped_rows += 1;
-        *e.dropped_by_reason.entry(reason.to_string()).or_insert(0) += 1;
+        *entry(&mut e.dropped_by_reason, reason) += 1;
         g.dropped.push(Dropped {
             object: object.into(),
             table: table.into(),
@@ -94,17 +100,13 @@ impl Ledger {
 
     /// Adds a row to a named list (a gap CSV), e.g. `restricted_attachments`.
     pub fn list(&self, name: &str, row: Vec<String>) {
-        self.lock()
-            .lists
-            .entry(name.to_string())
-            .or_default()
-            .push(row);
+        entry(&mut self.lock().lists, name).push(row);
     }
 
     /// Adds to a named counter.
     pub fn count(&self, name: &str, n: u64) {
         if n > 0 {
-            *self.lock().counters.entry(name.to_string()).or_insert(0) += n;
+            *entry(&mut self.lock().counters, name) += n;
         }
     }
 

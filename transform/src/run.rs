@@ -641,7 +641,12 @@ fn write_bundle(
     writer.set_migration_id(&ctx.mapping.migration_id);
     writer.set_config_digest(&ctx.mapping.digest());
     let mut recs = std::mem::take(&mut *ctx.records.lock().unwrap_or_else(|p| p.into_inner()));
-    recs.sort_by(|a, b| (a.record.kind, &a.record.key).cmp(&(b.record.kind, &b.record.key)));
+    {
+        use rayon::prelude::*;
+        recs.par_sort_by(|a, b| {
+            (a.record.kind, &a.record.key).cmp(&(b.record.kind, &b.record.key))
+        });
+    }
     recs.dedup_by(|a, b| a.record.key == b.record.key);
     // Record files, the lineage file and the blobs are written in parallel (three independent outputs).
     let write_records = || -> Result<BTreeMap<String, u64>> {

@@ -230,6 +230,25 @@ fn group<T: WindowRow>(rows: Vec<T>, ticket: impl Fn(&T) -> Option<i64>) -> Hash
     by
 }
 
+/// Notes (with their table) and attachments of window `w`, grouped by ticket.
+type WindowRows = (HashMap<i64, Vec<Note>>, HashMap<i64, Vec<Attachment>>);
+
+fn read_window(routed: &mut Routed, tables: &Tables, w: usize) -> Result<WindowRows> {
+    let mut notes: Vec<Note> = routed.notes.take(w).map_err(io("ticket window file"))?;
+    for n in &mut notes {
+        n.table = if n.history {
+            tables.history.clone()
+        } else {
+            tables.note.clone()
+        };
+    }
+    let atts: Vec<Attachment> = routed
+        .attachments
+        .take(w)
+        .map_err(io("ticket window file"))?;
+    Ok((group(notes, |n| n.ticket), group(atts, |a| a.ticket)))
+}
+
 /// Builds the conversations of the selected tickets (sorted by id, `inputs` aligned with them), one window at
 /// a time: the window's rows are read back, grouped by ticket and the conversations built in parallel.
 ///
@@ -249,21 +268,16 @@ pub fn build_windows(
 ) -> Result<()> {
     let empty_children = Vec::new();
     let mut inputs = inputs.into_iter();
+    // The next window's rows are read back while this window's conversations are built.
+    let mut next = if windows.is_empty() {
+        None
+    } else {
+        Some(read_window(&mut routed, tables, 0)?)
+    };
     for w in 0..windows.len() {
-        let mut notes: Vec<Note> = routed.notes.take(w).map_err(io("ticket window file"))?;
-        for n in &mut notes {
-            n.table = if n.history {
-                tables.history.clone()
-            } else {
-                tables.note.clone()
-            };
-        }
-        let mut notes_by = group(notes, |n| n.ticket);
-        let atts: Vec<Attachment> = routed
-            .attachments
-            .take(w)
-            .map_err(io("ticket window file"))?;
-        let mut atts_by = group(atts, |a| a.ticket);
+        let Some((mut notes_by, mut atts_by)) = next.take() else {
+            break;
+        };
         let range = windows.range(w);
         let work: Vec<_> = selected[range.clone()]
             .iter()
@@ -276,23 +290,32 @@ pub fn build_windows(
             .collect();
         drop(notes_by);
         drop(atts_by);
-        work.into_par_iter()
-            .for_each(|(t, mut ns, atts, (contact, status, parent))| {
-                ns.sort_by_key(|n| (n.history, n.seq));
-                let input = TicketInputs {
-                    notes: &ns,
-                    attachments: &atts,
-                    children: children
-                        .get(&t.id)
-                        .map(Vec::as_slice)
-                        .unwrap_or(&empty_children),
-                    contact,
-                    status,
-                    parent,
-                };
-                build(ctx, source, share, t, &input);
-                ctx.ledger.migrated("ticket", 1);
-            });
+        let build_all = || {
+            work.into_par_iter()
+                .for_each(|(t, mut ns, atts, (contact, status, parent))| {
+                    ns.sort_by_key(|n| (n.history, n.seq));
+                    let input = TicketInputs {
+                        notes: &ns,
+                        attachments: &atts,
+                        children: children
+                            .get(&t.id)
+                            .map(Vec::as_slice)
+                            .unwrap_or(&empty_children),
+                        contact,
+                        status,
+                        parent,
+                    };
+                    build(ctx, source, share, t, &input);
+                    ctx.ledger.migrated("ticket", 1);
+                })
+        };
+        let read_next = || {
+            (w + 1 < windows.len())
+                .then(|| read_window(&mut routed, tables, w + 1))
+                .transpose()
+        };
+        let ((), read) = rayon::join(build_all, read_next);
+        next = read?;
     }
     Ok(())
 }

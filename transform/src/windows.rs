@@ -3,10 +3,10 @@
 //!
 //! The selected tickets, sorted by id, are cut into windows of at most `window_tickets` tickets (a run of equal
 //! ids is never split). Notes, history rows and attachments are read once, in source order, and each row is
-//! appended to its window's temporary file (`$TMPDIR/ti-transform-<pid>-<n>-w<window>.rows`, deleted on drop) in
-//! a compact binary form. Conversations are then built one window at a time: only that window's rows are in
-//! memory. Within a window the rows come back in the order they were read, so the output does not depend on the
-//! window size.
+//! appended to its window's temporary file (`$TMPDIR/ti-transform-<pid>-<n>-<kind>-w<window>.rows`, deleted on drop) in
+//! a compact binary form. Conversations are then built one window at a time, the next window's rows being read
+//! back while the current one is built: at most two windows' rows are in memory. Within a window the rows come
+//! back in the order they were read, so the output does not depend on the window size.
 
 use crate::model::{Attachment, Note};
 use crate::source::Cell;
