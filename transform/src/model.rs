@@ -220,6 +220,10 @@ pub struct Ticket {
     pub asset: Option<String>,
     /// Values of the mapping's enabled ticket attributes, in mapping order.
     pub attributes: Vec<Cell>,
+    /// Where `description` and `resolution` were moved to in the run's ticket text file
+    /// ([`crate::windows::TextSpill`]), so that memory does not hold every ticket's text; `None` when they are
+    /// held here.
+    pub text_at: Option<(u64, u32)>,
 }
 
 /// A ticket note (`TaskNote` row) or a ticket history row.

@@ -5,7 +5,7 @@ use crate::companies::UnknownRequestor;
 use crate::ctx::{BlobSource, Ctx};
 use crate::error::{Result, TransformError};
 use crate::mapping::Mapping;
-use crate::model::{Article, Asset, Ticket, User, load, load_generic, load_par, physical_table};
+use crate::model::{Article, Asset, Ticket, User, each_par, load, load_generic, physical_table};
 use crate::people::{Directory, Match, normalise_name, slug, technician_key};
 use crate::profile::{Profile, TimeBasis};
 use crate::source::{Cell, SourceTables};
@@ -191,7 +191,11 @@ pub fn run_source(
         .filter(|a| a.enabled)
         .map(|a| a.column.clone())
         .collect();
-    let (mut tickets, t) = load_par(source, &profile, "ticket", |r| {
+    // Ticket bodies wait in a temporary file until their conversation is built (windows.rs, TextSpill).
+    let mut texts = crate::windows::TextSpill::create().map_err(io("ticket text file"))?;
+    let mut tickets: Vec<Ticket> = Vec::new();
+    let t = physical_table(source, &profile, "ticket");
+    let ticket_row = |r: &crate::model::Row<'_, '_>| {
         let id = r.pk().parse::<i64>().unwrap_or(0);
         Ticket {
             id,
@@ -226,8 +230,15 @@ pub fn run_source(
             },
             asset: r.text("asset"),
             attributes: attr_cols.iter().map(|c| r.column(c)).collect(),
+            text_at: None,
         }
+    };
+    each_par(source, &profile, "ticket", ticket_row, |mut tk| {
+        texts.stash(&mut tk).map_err(io("ticket text file"))?;
+        tickets.push(tk);
+        Ok(())
     })?;
+    texts.finish().map_err(io("ticket text file"))?;
     tables.insert("ticket".into(), t.clone());
     for tk in &mut tickets {
         tk.requestor_email = requestor_emails.get(&tk.id).cloned();
@@ -518,6 +529,7 @@ pub fn run_source(
         &ctx,
         source,
         &share,
+        &texts,
         &stream_tables,
         &windows,
         routed,

@@ -259,6 +259,7 @@ pub fn build_windows(
     ctx: &Ctx,
     source: &SourceTables,
     share: &ShareIndex,
+    texts: &crate::windows::TextSpill,
     tables: &Tables,
     windows: &Windows,
     mut routed: Routed,
@@ -292,7 +293,22 @@ pub fn build_windows(
         drop(atts_by);
         let build_all = || {
             work.into_par_iter()
-                .for_each(|(t, mut ns, atts, (contact, status, parent))| {
+                .try_for_each(|(t, mut ns, atts, (contact, status, parent))| {
+                    let full;
+                    let t = match t.text_at {
+                        Some(at) => {
+                            let (description, resolution) =
+                                texts.read(at).map_err(io("ticket text file"))?;
+                            full = Ticket {
+                                description,
+                                resolution,
+                                text_at: None,
+                                ..t.clone()
+                            };
+                            &full
+                        }
+                        None => t,
+                    };
                     ns.sort_by_key(|n| (n.history, n.seq));
                     let input = TicketInputs {
                         notes: &ns,
@@ -307,6 +323,7 @@ pub fn build_windows(
                     };
                     build(ctx, source, share, t, &input);
                     ctx.ledger.migrated("ticket", 1);
+                    Ok(())
                 })
         };
         let read_next = || {
@@ -314,7 +331,8 @@ pub fn build_windows(
                 .then(|| read_window(&mut routed, tables, w + 1))
                 .transpose()
         };
-        let ((), read) = rayon::join(build_all, read_next);
+        let (built, read): (Result<()>, _) = rayon::join(build_all, read_next);
+        built?;
         next = read?;
     }
     Ok(())

@@ -162,6 +162,121 @@ impl Drop for WindowFiles {
     }
 }
 
+/// The description and resolution of every ticket, written once while the tickets are read and read back by
+/// position when a conversation is built (`$TMPDIR/ti-transform-<pid>-<n>-text.rows`, deleted on drop): the
+/// ticket rows kept in memory for selection and matching then hold no body text.
+pub struct TextSpill {
+    path: PathBuf,
+    out: Option<BufWriter<File>>,
+    len: u64,
+    buf: Vec<u8>,
+    reader: Option<File>,
+    /// Serialises seek + read where positioned reads are not available.
+    #[cfg_attr(unix, allow(dead_code))]
+    lock: std::sync::Mutex<()>,
+}
+
+impl TextSpill {
+    /// Creates the empty file.
+    ///
+    /// # Errors
+    /// When it cannot be created.
+    pub fn create() -> std::io::Result<Self> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "ti-transform-{}-{}-text.rows",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = File::create(&path)?;
+        Ok(Self {
+            path,
+            out: Some(BufWriter::with_capacity(256 * 1024, file)),
+            len: 0,
+            buf: Vec::new(),
+            reader: None,
+            lock: std::sync::Mutex::new(()),
+        })
+    }
+
+    /// Moves a ticket's description and resolution to the file, setting `text_at` (nothing is written when
+    /// both are empty).
+    ///
+    /// # Errors
+    /// Write failures, or a file already opened for reading.
+    pub fn stash(&mut self, t: &mut crate::model::Ticket) -> std::io::Result<()> {
+        if t.description.is_none() && t.resolution.is_none() {
+            return Ok(());
+        }
+        self.buf.clear();
+        put_opt_string(&mut self.buf, &t.description.take());
+        put_opt_string(&mut self.buf, &t.resolution.take());
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("ticket text file already closed"))?;
+        out.write_all(&self.buf)?;
+        t.text_at = Some((self.len, self.buf.len() as u32));
+        self.len += self.buf.len() as u64;
+        Ok(())
+    }
+
+    /// Ends writing; [`read`](Self::read) works from then on.
+    ///
+    /// # Errors
+    /// Flush or open failures.
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        if let Some(mut out) = self.out.take() {
+            out.flush()?;
+        }
+        self.reader = Some(File::open(&self.path)?);
+        Ok(())
+    }
+
+    /// The (description, resolution) stored at `at`; callable from several threads.
+    ///
+    /// # Errors
+    /// Read failures, a damaged file, or a file not yet finished.
+    pub fn read(&self, at: (u64, u32)) -> std::io::Result<(Option<String>, Option<String>)> {
+        let reader = self
+            .reader
+            .as_ref()
+            .ok_or_else(|| std::io::Error::other("ticket text file not finished"))?;
+        let mut bytes = vec![0u8; at.1 as usize];
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            reader.read_exact_at(&mut bytes, at.0)?;
+        }
+        #[cfg(not(unix))]
+        {
+            use std::io::{Seek, SeekFrom};
+            let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            let mut file: &File = reader;
+            file.seek(SeekFrom::Start(at.0))?;
+            file.read_exact(&mut bytes)?;
+        }
+        let mut cur = Cursor {
+            bytes: &bytes,
+            at: 0,
+        };
+        let damaged =
+            || std::io::Error::new(std::io::ErrorKind::InvalidData, "damaged ticket text file");
+        let d = cur.opt_string().ok_or_else(damaged)?;
+        let r = cur.opt_string().ok_or_else(damaged)?;
+        Ok((d, r))
+    }
+}
+
+impl Drop for TextSpill {
+    fn drop(&mut self) {
+        self.out = None;
+        self.reader = None;
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// Reads the bytes of a window file.
 pub struct Cursor<'a> {
     bytes: &'a [u8],
