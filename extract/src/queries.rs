@@ -50,12 +50,16 @@ pub fn q7_count(table: &str) -> String {
     format!("SELECT COUNT_BIG(*) AS [rows] FROM {table}")
 }
 
-/// How one non-LOB cell is selected: character types cast to `varbinary(max)` (decoded by the extractor), money
-/// to `decimal(19,4)` (tiberius reads money as f64), anything else as it is.
+/// How one non-LOB cell is selected: character types cast to `varbinary` (decoded by the extractor), money
+/// to `decimal(19,4)` (tiberius reads money as f64), anything else as it is. A character column that is not a LOB
+/// holds at most 8,000 bytes (`varchar(n)`/`char(n)`: n ≤ 8,000 bytes; `nvarchar(n)`/`nchar(n)`: n ≤ 4,000
+/// characters of 2 bytes), so `varbinary(8000)` never truncates, and it travels as a plain length-prefixed value
+/// instead of a chunked `(max)` one (cheaper for server, wire and client alike).
 pub fn cell_expr(col: &ColumnInfo) -> String {
     let c = ident(&col.name);
     match kind_of(col) {
-        ColKind::Text { .. } => format!("CAST({c} AS varbinary(max))"),
+        ColKind::Text { .. } if col.is_lob() => format!("CAST({c} AS varbinary(max))"),
+        ColKind::Text { .. } => format!("CAST({c} AS varbinary(8000))"),
         ColKind::Decimal { money: true, .. } => format!("CAST({c} AS decimal(19,4))"),
         _ => c,
     }
@@ -224,7 +228,7 @@ WHERE [WOID] = @P1 AND CAST([Code] AS varbinary(max)) = @P2"
         );
         assert_eq!(
             q13_large_cells("[dbo].[N]", &[&keys[0], &keys[1]], &[&lob]),
-            "SELECT [WOID] AS [WOID], CAST([Code] AS varbinary(max)) AS [Code], DATALENGTH([Body]) AS [Body__bytes] \
+            "SELECT [WOID] AS [WOID], CAST([Code] AS varbinary(8000)) AS [Code], DATALENGTH([Body]) AS [Body__bytes] \
 FROM [dbo].[N] WHERE DATALENGTH([Body]) > @P1 ORDER BY [WOID], [Code]"
         );
     }
@@ -261,7 +265,7 @@ FROM [dbo].[N] WHERE DATALENGTH([Body]) > @P1 ORDER BY [WOID], [Code]"
         let list = select_list(&cols, 3);
         assert_eq!(
             list,
-            "[WOID] AS [WOID], CAST([TASK] AS varbinary(max)) AS [TASK], CAST([Cost] AS decimal(19,4)) AS [Cost], \
+            "[WOID] AS [WOID], CAST([TASK] AS varbinary(8000)) AS [TASK], CAST([Cost] AS decimal(19,4)) AS [Cost], \
 CASE WHEN DATALENGTH([NOTE]) > @P3 THEN NULL ELSE CAST([NOTE] AS varbinary(max)) END AS [NOTE], \
 DATALENGTH([NOTE]) AS [NOTE__bytes]"
         );
