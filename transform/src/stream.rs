@@ -294,21 +294,8 @@ pub fn build_windows(
         let build_all = || {
             work.into_par_iter()
                 .try_for_each(|(t, mut ns, atts, (contact, status, parent))| {
-                    let full;
-                    let t = match t.text_at {
-                        Some(at) => {
-                            let (description, resolution) =
-                                texts.read(at).map_err(io("ticket text file"))?;
-                            full = Ticket {
-                                description,
-                                resolution,
-                                text_at: None,
-                                ..t.clone()
-                            };
-                            &full
-                        }
-                        None => t,
-                    };
+                    let full = texts.restore(t).map_err(io("ticket text file"))?;
+                    let t = &full;
                     ns.sort_by_key(|n| (n.history, n.seq));
                     let input = TicketInputs {
                         notes: &ns,

@@ -162,9 +162,10 @@ impl Drop for WindowFiles {
     }
 }
 
-/// The description and resolution of every ticket, written once while the tickets are read and read back by
-/// position when a conversation is built (`$TMPDIR/ti-transform-<pid>-<n>-text.rows`, deleted on drop): the
-/// ticket rows kept in memory for selection and matching then hold no body text.
+/// The conversation-only fields of every ticket (texts, times, attribute values), written once while the tickets
+/// are read and read back by position when a conversation is built (`$TMPDIR/ti-transform-<pid>-<n>-text.rows`,
+/// deleted on drop): the ticket rows kept in memory for selection and matching then hold only keys and the few
+/// fields those need.
 pub struct TextSpill {
     path: PathBuf,
     out: Option<BufWriter<File>>,
@@ -200,26 +201,89 @@ impl TextSpill {
         })
     }
 
-    /// Moves a ticket's description and resolution to the file, setting `text_at` (nothing is written when
-    /// both are empty).
+    /// Moves the fields of a ticket that only its conversation needs (summary, description, resolution,
+    /// technician, priority, category, due/closed/completed times, hours, asset, attribute values) to the file,
+    /// setting `text_at`. What selection and people matching use stays in memory.
     ///
     /// # Errors
     /// Write failures, or a file already opened for reading.
     pub fn stash(&mut self, t: &mut crate::model::Ticket) -> std::io::Result<()> {
-        if t.description.is_none() && t.resolution.is_none() {
-            return Ok(());
-        }
-        self.buf.clear();
-        put_opt_string(&mut self.buf, &t.description.take());
-        put_opt_string(&mut self.buf, &t.resolution.take());
         let out = self
             .out
             .as_mut()
             .ok_or_else(|| std::io::Error::other("ticket text file already closed"))?;
-        out.write_all(&self.buf)?;
-        t.text_at = Some((self.len, self.buf.len() as u32));
-        self.len += self.buf.len() as u64;
+        let b = &mut self.buf;
+        b.clear();
+        put_opt_string(b, &t.summary.take());
+        put_opt_string(b, &t.description.take());
+        put_opt_string(b, &t.resolution.take());
+        put_opt_string(b, &t.technician.take());
+        put_opt_string(b, &t.priority.take());
+        put_u64(b, t.category.len() as u64);
+        for c in std::mem::take(&mut t.category) {
+            put_bytes(b, c.as_bytes());
+        }
+        for c in [&mut t.due, &mut t.closed, &mut t.completed] {
+            put_cell(b, &std::mem::take(c));
+        }
+        match t.hours.take() {
+            None => b.push(0),
+            Some(h) => {
+                b.push(1);
+                put_u64(b, h.to_bits());
+            }
+        }
+        put_opt_string(b, &t.asset.take());
+        put_u64(b, t.attributes.len() as u64);
+        for c in std::mem::take(&mut t.attributes) {
+            put_cell(b, &c);
+        }
+        out.write_all(b)?;
+        t.text_at = Some((self.len, b.len() as u32));
+        self.len += b.len() as u64;
         Ok(())
+    }
+
+    /// The full ticket: `t` with the fields [`stash`](Self::stash) moved out read back (`t` itself when nothing
+    /// was moved). Callable from several threads.
+    ///
+    /// # Errors
+    /// Read failures, a damaged file, or a file not yet finished.
+    pub fn restore(&self, t: &crate::model::Ticket) -> std::io::Result<crate::model::Ticket> {
+        let Some(at) = t.text_at else {
+            return Ok(t.clone());
+        };
+        let bytes = self.read(at)?;
+        let mut cur = Cursor {
+            bytes: &bytes,
+            at: 0,
+        };
+        let mut full = t.clone();
+        full.text_at = None;
+        (|| -> Option<()> {
+            full.summary = cur.opt_string()?;
+            full.description = cur.opt_string()?;
+            full.resolution = cur.opt_string()?;
+            full.technician = cur.opt_string()?;
+            full.priority = cur.opt_string()?;
+            let n = cur.u64()?;
+            full.category = (0..n).map(|_| cur.string()).collect::<Option<_>>()?;
+            full.due = cur.cell()?;
+            full.closed = cur.cell()?;
+            full.completed = cur.cell()?;
+            full.hours = match cur.u8()? {
+                0 => None,
+                _ => Some(f64::from_bits(cur.u64()?)),
+            };
+            full.asset = cur.opt_string()?;
+            let n = cur.u64()?;
+            full.attributes = (0..n).map(|_| cur.cell()).collect::<Option<_>>()?;
+            Some(())
+        })()
+        .ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "damaged ticket text file")
+        })?;
+        Ok(full)
     }
 
     /// Ends writing; [`read`](Self::read) works from then on.
@@ -234,11 +298,8 @@ impl TextSpill {
         Ok(())
     }
 
-    /// The (description, resolution) stored at `at`; callable from several threads.
-    ///
-    /// # Errors
-    /// Read failures, a damaged file, or a file not yet finished.
-    pub fn read(&self, at: (u64, u32)) -> std::io::Result<(Option<String>, Option<String>)> {
+    /// The bytes stored at `at`; callable from several threads.
+    fn read(&self, at: (u64, u32)) -> std::io::Result<Vec<u8>> {
         let reader = self
             .reader
             .as_ref()
@@ -257,15 +318,7 @@ impl TextSpill {
             file.seek(SeekFrom::Start(at.0))?;
             file.read_exact(&mut bytes)?;
         }
-        let mut cur = Cursor {
-            bytes: &bytes,
-            at: 0,
-        };
-        let damaged =
-            || std::io::Error::new(std::io::ErrorKind::InvalidData, "damaged ticket text file");
-        let d = cur.opt_string().ok_or_else(damaged)?;
-        let r = cur.opt_string().ok_or_else(damaged)?;
-        Ok((d, r))
+        Ok(bytes)
     }
 }
 
@@ -519,6 +572,32 @@ mod tests {
         assert_eq!(w.of(4), 1);
         assert_eq!(w.of(99), 1);
         assert!(Windows::new(&[], 10).is_empty());
+    }
+
+    #[test]
+    fn stashed_tickets_restore_whole() {
+        let t = crate::model::Ticket {
+            id: 7,
+            summary: Some("s".into()),
+            description: Some("d\0é".into()),
+            technician: Some("jdoe".into()),
+            category: vec!["a".into(), "b".into()],
+            due: Cell::Int(3),
+            hours: Some(1.5),
+            attributes: vec![Cell::Null, Cell::Text("x".into()), Cell::Float(2.0)],
+            requestor: Some("kept".into()),
+            ..Default::default()
+        };
+        let mut spill = TextSpill::create().unwrap();
+        let mut light = t.clone();
+        spill.stash(&mut light).unwrap();
+        assert!(light.summary.is_none() && light.attributes.is_empty() && light.text_at.is_some());
+        assert_eq!(light.requestor.as_deref(), Some("kept"));
+        spill.finish().unwrap();
+        assert_eq!(
+            format!("{:?}", spill.restore(&light).unwrap()),
+            format!("{t:?}")
+        );
     }
 
     #[test]
