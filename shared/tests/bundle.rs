@@ -390,3 +390,28 @@ fn a_resealed_manifest_listing_a_file_twice_does_not_verify() {
         "{err}"
     );
 }
+
+#[test]
+fn a_blob_whose_bytes_were_replaced_and_resealed_does_not_verify() {
+    let (_, err, _d) = damaged(|root| {
+        let path = root.join("manifest.json");
+        let mut manifest: ti_shared::bundle::Manifest =
+            serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        let entry = manifest
+            .files
+            .iter_mut()
+            .find(|f| f.path.starts_with("blobs/"))
+            .unwrap();
+        let other = b"another attachment";
+        fs::write(root.join(&entry.path), other).unwrap();
+        entry.bytes = other.len() as u64;
+        entry.blake3 = blake3::hash(other).to_hex().to_string();
+        manifest.seal_now();
+        fs::write(path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    });
+    assert!(
+        matches!(&err, BundleError::InvalidPath { path, .. } if path.starts_with("blobs/")),
+        "{err}"
+    );
+    assert!(err.to_string().contains("content replaced"), "{err}");
+}

@@ -172,6 +172,15 @@ fn read_manifest(root: &Path) -> Result<Manifest> {
         if !seen.insert(entry.path.as_str()) {
             return Err(unreadable(format!("file {} is listed twice", entry.path)));
         }
+        // Blobs are addressed by content: records refer to a blob by its hash, so a blob whose bytes were replaced
+        // (and the manifest re-sealed) would hand another file to every record that names it.
+        if entry.path.starts_with("blobs/") && entry.path != blob_rel_path(&entry.blake3) {
+            return Err(BundleError::InvalidPath {
+                bundle: root.to_path_buf(),
+                path: entry.path.clone(),
+                reason: "a blob's file name must be the blake3 hash of its bytes (was its content replaced?)",
+            });
+        }
     }
     Ok(manifest)
 }
