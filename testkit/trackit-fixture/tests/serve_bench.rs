@@ -1,7 +1,7 @@
 //! Throughput benchmark (ignored by default): `dbo.TASKS` of a generated database (56 columns, 3 of them `text`),
 //! grown to 200,000 rows, read the way `ti-extract` reads it: keyset pages of 5,000 rows through `sp_executesql`
-//! with the extractor's select list (docs/extract-queries.md Q8/Q9: every character column as
-//! `CAST(.. AS varbinary(max))`, LOB columns as `CASE WHEN DATALENGTH(..) > @Pn THEN NULL ELSE .. END` plus
+//! with the extractor's select list (docs/extract-queries.md Q8/Q9: every non-LOB character column as
+//! `CAST(.. AS varbinary(8000))`, LOB columns as `CASE WHEN DATALENGTH(..) > @Pn THEN NULL ELSE .. END` plus
 //! `DATALENGTH(..) AS [c__bytes]`).
 //!
 //! Two clients read the same pages: tiberius (what the extractor uses; its own decoding shares the 2 cores with

@@ -534,8 +534,9 @@ pub fn object_columns(db: &Path, schema: &str, object: &str) -> Vec<(String, Str
     .unwrap()
 }
 
-/// The extractor's select list (extract/src/queries.rs `select_list`, restated: this crate does not depend on
-/// ti-extract) with the in-row threshold as parameter `@P{threshold}`.
+/// The extractor's select list (extract/src/queries.rs `select_list`/`cell_expr`, restated: this crate does not
+/// depend on ti-extract) with the in-row threshold as parameter `@P{threshold}`: non-LOB character columns as
+/// `varbinary(8000)`, LOB ones as `varbinary(max)` nulled above the threshold plus their `DATALENGTH`.
 pub fn extract_select_list(cols: &[(String, String, Option<i64>)], threshold: usize) -> String {
     let mut items = Vec::new();
     for (name, ty, max) in cols {
@@ -546,8 +547,10 @@ pub fn extract_select_list(cols: &[(String, String, Option<i64>)], threshold: us
         );
         let lob = matches!(ty.as_str(), "text" | "ntext" | "image" | "xml")
             || (matches!(ty.as_str(), "varchar" | "nvarchar" | "varbinary") && *max == Some(-1));
-        let bin = if text {
+        let bin = if text && lob {
             format!("CAST({c} AS varbinary(max))")
+        } else if text {
+            format!("CAST({c} AS varbinary(8000))")
         } else if matches!(ty.as_str(), "money" | "smallmoney") {
             format!("CAST({c} AS decimal(19,4))")
         } else {
