@@ -1,6 +1,6 @@
 //! Errors of the transform stage. Each variant says whose problem it is, so `main` can pick the exit code
-//! (ti_shared::cli::exit): `Usage`, `Unconfirmed`, `Fingerprint` and `AttributeLimit` → 2, `Bundle` verification
-//! failures → 3, everything else → 1.
+//! (ti_shared::cli::exit): `Usage`, `Incomplete`, `Unconfirmed`, `Fingerprint` and `AttributeLimit` → 2, `Bundle`
+//! verification failures and `Inconsistent` → 3, everything else → 1.
 
 use ti_shared::bundle::BundleError;
 
@@ -22,6 +22,14 @@ pub enum TransformError {
     /// A usage or configuration problem (bad mapping file, unknown profile): the user's to fix.
     #[error("{0}")]
     Usage(String),
+    /// The extract lacks a table the transform reads, or holds fewer rows of it than the extract recorded
+    /// (a partial extract, a removed folder): re-extracting is the user's to do (exit 2).
+    #[error("extract bundle is incomplete: {0}")]
+    Incomplete(String),
+    /// The bundle verifies but its parts contradict its inventory (a Parquet file of another table, row counts
+    /// that differ from the manifest): the bundle cannot be trusted (exit 3).
+    #[error("extract bundle is inconsistent: {0}")]
+    Inconsistent(String),
     /// The mapping has not been confirmed.
     #[error(
         "mapping {path} is not confirmed: review every `proposed` decision in it, then set `confirmed = true` at \
@@ -33,8 +41,8 @@ pub enum TransformError {
     },
     /// The mapping was made for another schema.
     #[error(
-        "mapping {path} was made for schema fingerprint {mapping} but this extract has {bundle}: the source schema \
-         changed. Run `ti-transform propose` on this extract, carry your reviewed decisions over, confirm it and run \
+        "mapping {path}: this mapping was made for another database or schema (fingerprint {mapping}; this \
+         extract's is {bundle}). Run `ti-transform propose` on this extract, carry your reviewed decisions over, confirm it and run \
          again"
     )]
     Fingerprint {
@@ -72,10 +80,12 @@ impl TransformError {
         use ti_shared::cli::exit;
         match self {
             TransformError::Usage(_)
+            | TransformError::Incomplete(_)
             | TransformError::Unconfirmed { .. }
             | TransformError::Fingerprint { .. }
             | TransformError::AttributeLimit { .. } => exit::USAGE,
             TransformError::Bundle(e) => ti_shared::cli::exit_code_for_bundle_error(e),
+            TransformError::Inconsistent(_) => exit::BUNDLE_INVALID,
             _ => exit::FAILURE,
         }
     }

@@ -189,6 +189,16 @@ impl Mapping {
                 self.cutoff_date
             ));
         }
+        let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+        for a in self.attributes.iter().filter(|a| a.enabled) {
+            if let Some(first) = names.insert(a.name.as_str(), a.column.as_str()) {
+                return bad(format!(
+                    "attribute name {:?} is given to both column {first} and column {}: one would overwrite the \
+                     other; rename one or set enabled = false",
+                    a.name, a.column
+                ));
+            }
+        }
         for a in &self.attributes {
             if !matches!(
                 a.data_type.as_str(),
@@ -246,10 +256,93 @@ impl Mapping {
         Ok(())
     }
 
+    /// Checks the mapping against the extract it is run on, before anything is written (issue 7): the profile
+    /// exists and its ticket table is in the inventory (else the extract is of another Track-It! version), the
+    /// time zone is valid, every enabled attribute column is a column of the ticket table (or of its join), and
+    /// every table the profile reads is in the bundle whole ([`SourceTables::check_complete`]).
+    ///
+    /// # Errors
+    /// [`TransformError::Usage`] naming the mapping file; [`TransformError::Incomplete`] or
+    /// [`TransformError::Inconsistent`] from the bundle check.
+    pub fn check_source(&self, path: &str, source: &crate::source::SourceTables) -> Result<()> {
+        let usage = |what: String| TransformError::Usage(format!("mapping {path}: {what}"));
+        let profile = crate::profile::Profile::built_in(&self.profile).map_err(|e| match e {
+            TransformError::Usage(m) => usage(m),
+            other => other,
+        })?;
+        let inventory = source.inventory();
+        check_profile_fits(&profile, inventory).map_err(|m| {
+            usage(format!(
+                "{m}, or run `ti-transform propose` with that profile and carry your decisions over"
+            ))
+        })?;
+        crate::time::Clock::new(&self.source_time_zone, false).map_err(usage)?;
+        let ticket = profile.object("ticket").cloned().unwrap_or_default();
+        let table = inventory.object(&ticket.table);
+        let joined = ticket
+            .join
+            .as_ref()
+            .filter(|j| inventory.object(&j.table).is_some());
+        for a in self.attributes.iter().filter(|a| a.enabled) {
+            let in_table = table.is_some_and(|t| t.column(&a.column).is_some());
+            let in_join = joined.is_some_and(|j| {
+                j.columns.iter().any(|c| c.eq_ignore_ascii_case(&a.column))
+                    && inventory
+                        .object(&j.table)
+                        .is_some_and(|t| t.column(&a.column).is_some())
+            });
+            if !in_table && !in_join {
+                return Err(usage(format!(
+                    "attribute {}: column {:?} is not a column of {}{}: correct the column name or set \
+                     enabled = false",
+                    a.name,
+                    a.column,
+                    ticket.table,
+                    joined.map_or_else(String::new, |j| format!(" (nor of its join {})", j.table))
+                )));
+            }
+        }
+        source.check_complete(&profile.tables())
+    }
+
     /// The canonical digest of the mapping's decisions (recorded in the report).
     pub fn digest(&self) -> String {
         ti_shared::canonical::digest(&serde_json::to_value(self).unwrap_or_default())
     }
+}
+
+/// `Err(reason)` when the profile's ticket table is not in the inventory: the extract is of another Track-It!
+/// version than the profile describes. The reason names the table the profile expects and, when another built-in
+/// profile fits, that profile ("…: use --profile classic").
+pub fn check_profile_fits(
+    profile: &crate::profile::Profile,
+    inventory: &crate::source::Inventory,
+) -> std::result::Result<(), String> {
+    let Some(ticket) = profile.object("ticket") else {
+        return Ok(());
+    };
+    if inventory.object(&ticket.table).is_some() {
+        return Ok(());
+    }
+    let hint = match crate::profile::Profile::detect(inventory) {
+        Ok(other) => format!(
+            "this extract looks like {} ({}): use --profile {}",
+            other.name,
+            other
+                .object("ticket")
+                .map(|o| o.table.as_str())
+                .unwrap_or(""),
+            other.name
+        ),
+        Err(_) => {
+            "this extract has no ticket table any built-in profile knows: pass a site profile file"
+                .into()
+        }
+    };
+    Err(format!(
+        "profile {} expects tickets in {}, which this extract does not have; {hint}",
+        profile.name, ticket.table
+    ))
 }
 
 /// Intercom-safe attribute name: ASCII lower-case letters, digits and `_` (the safe subset of

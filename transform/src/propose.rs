@@ -68,11 +68,14 @@ pub fn propose_note_type(name: &str) -> &'static str {
 
 /// Builds the mapping text for `source` with `profile`.
 ///
-/// # Errors
-/// Parquet read failures.
 /// `profile_ref` is what the mapping's `profile` key names: a built-in name or a site profile file path.
+///
+/// # Errors
+/// [`crate::TransformError::Usage`] when the profile's ticket table is not in the extract (a mapping of it would
+/// migrate no tickets; [`crate::mapping::check_profile_fits`]); Parquet read failures.
 pub fn propose(source: &SourceTables, profile: &Profile, profile_ref: &str) -> Result<String> {
     let inv = source.inventory();
+    crate::mapping::check_profile_fits(profile, inv).map_err(crate::TransformError::Usage)?;
     let fingerprint = inv.fingerprint();
     let (zone, zone_reason) = crate::time::propose_zone(
         inv.server.time_zone.as_deref(),

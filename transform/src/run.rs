@@ -102,6 +102,7 @@ pub fn run_with(
         .map_err(|e| TransformError::Usage(format!("mapping {shown}: {e}")))?;
     let mapping = Mapping::parse(&text, &shown)?;
     mapping.check(&shown, &source.inventory().fingerprint())?;
+    mapping.check_source(&shown, &source)?;
     run_source(&source, mapping, out, options)
 }
 

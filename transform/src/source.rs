@@ -1,6 +1,7 @@
 //! Source side: the extract bundle's `inventory.json` and its Parquet tables, read batch by batch
 //! (docs/bundle-format.md). Tests can feed in-memory batches instead of a bundle ([`SourceTables::in_memory`]).
 
+mod check;
 mod join;
 
 use crate::error::{Result, TransformError};
@@ -139,6 +140,8 @@ enum Backend {
         root: PathBuf,
         parts: HashMap<String, Vec<String>>,
         blobs: HashMap<String, PathBuf>,
+        /// Manifest `rows` of every file (path → rows), for the completeness check (check.rs).
+        rows: HashMap<String, Option<u64>>,
     },
     Memory {
         batches: HashMap<String, Vec<RecordBatch>>,
@@ -216,6 +219,12 @@ impl SourceTables {
                 root: bundle.root().to_path_buf(),
                 parts,
                 blobs,
+                rows: bundle
+                    .manifest()
+                    .files
+                    .iter()
+                    .map(|f| (f.path.clone(), f.rows))
+                    .collect(),
             },
             bundle_id: bundle.id().to_string(),
         })
