@@ -396,6 +396,17 @@ pub async fn contact_company(ctx: &Ctx, rec: &Record, body: &Value) -> Result<Lo
 /// # Errors
 /// [`ApiError`].
 pub async fn list_all(ctx: &Ctx, path: &str) -> Result<Vec<Value>, ApiError> {
+    list_pages(&ctx.client, path).await
+}
+
+/// Every item of a paged list endpoint (`data`, following `pages.next.starting_after`), with any client.
+///
+/// # Errors
+/// [`ApiError`].
+pub async fn list_pages(
+    client: &crate::client::Client,
+    path: &str,
+) -> Result<Vec<Value>, ApiError> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..10_000 {
@@ -404,7 +415,7 @@ pub async fn list_all(ctx: &Ctx, path: &str) -> Result<Vec<Value>, ApiError> {
             Some(c) => format!("{path}{sep}per_page=150&starting_after={}", encode(c)),
             None => format!("{path}{sep}per_page=150"),
         };
-        let v = ctx.client.get(&url).await?;
+        let v = client.get(&url).await?;
         if let Some(items) = v.get("data").and_then(Value::as_array) {
             out.extend(items.iter().cloned());
         }

@@ -6,7 +6,7 @@
 //! row per step); [`context`] (the exactly-once step runner); [`resolve`] (`$ref`/`$admin`); [`preflight`];
 //! [`kinds`] and [`conversation`] (each record kind, with its probes); [`phases`] (order, workers,
 //! reconciliation); [`run`]; [`plan`]; [`status`]; [`audit`]; [`rollback`]; [`report`] (crossref, HTML report);
-//! [`progress`].
+//! [`progress`]; [`traces`] (an earlier run's traces, refused with a fresh journal).
 
 pub mod audit;
 pub mod client;
@@ -25,6 +25,7 @@ pub mod resolve;
 pub mod rollback;
 pub mod run;
 pub mod status;
+pub mod traces;
 pub mod verify;
 
 /// The load phases in dependency order (DESIGN.md §7; same list as `[load] phases`).

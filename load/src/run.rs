@@ -179,6 +179,28 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         },
     )
     .await?;
+    // A journal that has not started a single step is fresh even when a refused run bound it already.
+    let fresh = journal.done_ids()?.is_empty()
+        && journal.steps_in_state("intent")?.is_empty()
+        && journal.steps_in_state("failed")?.is_empty();
+    if fresh {
+        let tag = if args.dry_run {
+            crate::traces::tag_id(&client, &cfg.load.migration_tag)
+                .await
+                .map_err(PreflightError::from)?
+        } else {
+            Some(ws.tag_id.clone())
+        };
+        let traces = crate::traces::find(&client, &bundle, tag.as_deref())
+            .await
+            .map_err(PreflightError::from)?;
+        if !traces.is_empty() {
+            return Err(LoadError::Usage(traces.message(
+                &cfg.load.migration_tag,
+                &args.journal.display().to_string(),
+            )));
+        }
+    }
     let mut summary = RunSummary {
         phases: Vec::new(),
         failures: Vec::new(),

@@ -1,0 +1,61 @@
+//! Bad-input checks a newcomer ran (issue 8 follow-up): a fresh journal against an already loaded workspace,
+//! crossref after a smaller delta, rollback against a bad token, audit of another migration's bundle, and
+//! load bundles whose record files disagree with the transform report.
+
+mod common;
+use common::*;
+
+fn code(o: &std::process::Output) -> Option<i32> {
+    o.status.code()
+}
+
+#[test]
+fn fresh_journal_against_loaded_workspace_is_refused() {
+    let tmp = testkit_harness::TempDir::new();
+    let sim = start_sim(tmp.path(), &[]);
+    let base = sim.addr.clone();
+    let b1 = build_bundle(&tmp.path().join("b1"), &Shape::default());
+    let cfg = write_config(tmp.path(), &base, "");
+    let j1 = tmp.path().join("out1/journal.sqlite");
+    let run = ti_load(
+        &cfg,
+        &run_args(b1.to_str().unwrap(), j1.to_str().unwrap()),
+        &[],
+    );
+    assert!(run.status.success(), "{}", show(&run));
+    let before = sim_state(&base);
+    // A second run with a new journal: refused before anything is created, even within the search lag.
+    let j2 = tmp.path().join("out2/journal.sqlite");
+    let again = ti_load(
+        &cfg,
+        &run_args(b1.to_str().unwrap(), j2.to_str().unwrap()),
+        &[],
+    );
+    assert_eq!(code(&again), Some(2), "{}", show(&again));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("already holds 6 conversation(s)") && err.contains(TAG),
+        "{}",
+        show(&again)
+    );
+    // Refused again on a retry with the same (bound but unused) journal.
+    let again = ti_load(
+        &cfg,
+        &run_args(b1.to_str().unwrap(), j2.to_str().unwrap()),
+        &[],
+    );
+    assert_eq!(code(&again), Some(2), "{}", show(&again));
+    let after = sim_state(&base);
+    assert_same(
+        &normalise(&after),
+        &normalise(&before),
+        "workspace after refusals",
+    );
+    // The original journal still resumes (nothing to do).
+    let resume = ti_load(
+        &cfg,
+        &run_args(b1.to_str().unwrap(), j1.to_str().unwrap()),
+        &[],
+    );
+    assert!(resume.status.success(), "{}", show(&resume));
+}
