@@ -10,7 +10,8 @@ use std::path::Path;
 /// The explanation text of `key`.
 ///
 /// # Errors
-/// Bundle verification failures; [`TransformError::Usage`] when the key is not in the bundle.
+/// Bundle verification failures; [`TransformError::Usage`] when the key is not in the bundle, or when `extract`
+/// is not the load bundle's parent (another database's extract would show unrelated rows).
 pub fn explain(load: &Path, key: &str, extract: Option<&Path>) -> Result<String> {
     let bundle = ti_shared::bundle::Bundle::open_kind(load, ti_shared::bundle::BundleKind::Load)?;
     let mut out = String::new();
@@ -66,6 +67,17 @@ pub fn explain(load: &Path, key: &str, extract: Option<&Path>) -> Result<String>
     if let Some(extract) = extract {
         let eb =
             ti_shared::bundle::Bundle::open_kind(extract, ti_shared::bundle::BundleKind::Extract)?;
+        if let Some(parent) = bundle.manifest().parent.as_deref()
+            && parent != eb.id()
+        {
+            return Err(TransformError::Usage(format!(
+                "{} (extract {}) is not the extract load bundle {} was made from (its parent is extract {parent}): \
+                 pass that extract to --extract",
+                extract.display(),
+                eb.id(),
+                bundle.id()
+            )));
+        }
         let src = SourceTables::from_bundle(&eb)?;
         for s in sources {
             let Some((table, pk)) = s.rsplit_once(':') else {

@@ -107,6 +107,23 @@ fn main() -> ExitCode {
             );
             Ok(())
         }),
+        Command::Run { ref out, .. } if out.is_file() => {
+            eprintln!(
+                "error: --out {} is a file; give a directory that does not exist yet (or is empty) for the load \
+                 bundle",
+                out.display()
+            );
+            return ExitCode::from(exit::USAGE);
+        }
+        Command::Run {
+            sample: Some(0), ..
+        } => {
+            eprintln!(
+                "error: --sample 0 would migrate nothing: give the number of tickets of the pilot (1 or more), or \
+                 leave --sample out to migrate everything"
+            );
+            return ExitCode::from(exit::USAGE);
+        }
         Command::Run {
             extract,
             mapping,
