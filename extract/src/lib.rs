@@ -115,6 +115,28 @@ fn selected(obj: &ObjectInfo, opts: &RunOptions, include_views: bool) -> bool {
             .any(|g| glob_match(g, &obj.full_name()) || glob_match(g, &obj.name))
 }
 
+/// Checks that every `--tables` pattern names at least one table or view of the inventory, before any bundle is
+/// written: a pattern that matches nothing is a typing mistake, and a bundle without the tables the operator meant
+/// would only fail later (or worse, transform into a migration without them).
+///
+/// # Errors
+/// [`ExtractError::Usage`] (exit 2) naming the pattern.
+fn check_table_globs(inv: &Inventory, opts: &RunOptions) -> Result<(), ExtractError> {
+    for pattern in &opts.tables {
+        let matches = inv
+            .objects
+            .iter()
+            .any(|o| glob_match(pattern, &o.full_name()) || glob_match(pattern, &o.name));
+        if !matches {
+            return Err(ExtractError::Usage(format!(
+                "--tables {pattern:?} matches no table or view of database {} (see `ti-extract discover` for the names)",
+                inv.server.database
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Checks `--attachments-dir` before anything is read, so a mistyped folder is reported at once instead of
 /// after the whole dump.
 ///
@@ -201,6 +223,7 @@ pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, Extrac
         ))
     })?;
     inventory::check_reserved(&inv)?;
+    check_table_globs(&inv, opts)?;
     let producer = Producer {
         name: "ti-extract".into(),
         version: env!("CARGO_PKG_VERSION").into(),

@@ -1,6 +1,6 @@
-//! Command-line behaviour that needs no server (issue 6, newcomer findings): a missing `--attachments-dir` and an
+//! Command-line behaviour (issue 6, newcomer findings): a missing `--attachments-dir` and an
 //! unset password variable are refused up front with exit 2 naming what is wrong; log lines carry no ANSI colours
-//! when stderr is not a terminal.
+//! when stderr is not a terminal; a `--tables` pattern that matches nothing is refused before anything is written.
 
 mod common;
 
@@ -84,4 +84,30 @@ fn no_ansi_colours_when_stderr_is_not_a_terminal() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("DANGER_PLAINTEXT"), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "ANSI escape in {stderr:?}");
+}
+
+#[test]
+fn a_tables_pattern_that_matches_nothing_exits_2_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("one.sqlite");
+    let c = new_db(&db);
+    table(&c, "Tickets", &[col("WOID", "int").pk()]);
+    drop(c);
+    let server = Server::start(&db, &[]);
+    let out = dir.path().join("bundle");
+    let (code, _, stderr) = extract(&[
+        "run",
+        "--connection-string",
+        &server.conn(),
+        "--tables",
+        "dbo.NOPE*",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("\"dbo.NOPE*\" matches no table or view"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing may be written");
 }
