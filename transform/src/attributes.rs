@@ -2,7 +2,8 @@
 //! columns), the records that create them, and the 250-attribute limit check.
 //!
 //! Values: strings over 255 characters are truncated and listed (gaps/truncated_values.csv); datetimes are Unix
-//! seconds; values that do not convert to the attribute's type are left out and counted.
+//! seconds; values that do not convert to the attribute's type are left out, counted and listed
+//! (gaps/unconverted_values.csv).
 
 use crate::conversations::TicketInputs;
 use crate::ctx::Ctx;
@@ -149,8 +150,23 @@ pub fn ticket_attributes(
                 );
                 m.insert(a.name.clone(), v);
             }
-            None if *cell != Cell::Null => ctx.ledger.count("attribute_values_not_converted", 1),
-            None => {}
+            None => {
+                let shown = as_text(cell);
+                // NULL and blank text carry nothing; anything else that does not convert is lost data: counted
+                // and listed per record in gaps/unconverted_values.csv (issue 7).
+                if *cell != Cell::Null && !shown.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                    ctx.ledger.count("attribute_values_not_converted", 1);
+                    ctx.ledger.list(
+                        "unconverted_values",
+                        vec![
+                            key.to_string(),
+                            a.name.clone(),
+                            shown.unwrap_or_else(|| "(binary value)".into()),
+                            format!("not a valid {} (column {})", a.data_type, a.column),
+                        ],
+                    );
+                }
+            }
         }
     }
     Value::Object(m)

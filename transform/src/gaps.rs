@@ -204,7 +204,7 @@ pub fn files(ctx: &Ctx, g: &GapInputs) -> BTreeMap<String, Vec<u8>> {
         )
         .into_bytes(),
     );
-    let lists: [(&str, &str, &[&str]); 8] = [
+    let lists: [(&str, &str, &[&str]); 9] = [
         (
             "restricted_attachments",
             "gaps/restricted_attachments.csv",
@@ -214,6 +214,11 @@ pub fn files(ctx: &Ctx, g: &GapInputs) -> BTreeMap<String, Vec<u8>> {
             "truncated_values",
             "gaps/truncated_values.csv",
             &["record", "attribute", "original_chars", "original_value"],
+        ),
+        (
+            "unconverted_values",
+            "gaps/unconverted_values.csv",
+            &["record", "attribute", "source_value", "reason"],
         ),
         (
             "merged_contacts",

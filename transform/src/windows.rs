@@ -19,6 +19,9 @@ use std::path::PathBuf;
 /// of text per ticket, 10,000 tickets hold some tens of MiB of rows.
 pub const DEFAULT_WINDOW_TICKETS: usize = 10_000;
 
+/// Most windows a run makes (open files: two per window while rows are routed).
+pub const MAX_WINDOWS: usize = 256;
+
 /// A row that can be written to and read back from a window file.
 pub trait WindowRow: Sized {
     /// Appends the row's bytes.
@@ -37,9 +40,10 @@ pub struct Windows {
 
 impl Windows {
     /// Cuts `ids` (sorted ascending) into windows of at most `size` ids, extending a window over a run of equal
-    /// ids. `size` 0 counts as 1.
+    /// ids. `size` 0 counts as 1; a size that would make more than [`MAX_WINDOWS`] windows is raised (each window
+    /// holds two open files while rows are routed).
     pub fn new(ids: &[i64], size: usize) -> Self {
-        let size = size.max(1);
+        let size = size.max(1).max(ids.len().div_ceil(MAX_WINDOWS));
         let mut starts = Vec::new();
         let mut ranges = Vec::new();
         let mut begin = 0;
@@ -572,6 +576,9 @@ mod tests {
         assert_eq!(w.of(4), 1);
         assert_eq!(w.of(99), 1);
         assert!(Windows::new(&[], 10).is_empty());
+        let many: Vec<i64> = (0..10_000).collect();
+        let capped = Windows::new(&many, 1).len();
+        assert!(capped <= MAX_WINDOWS && capped > MAX_WINDOWS / 2);
     }
 
     #[test]
