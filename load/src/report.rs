@@ -34,7 +34,25 @@ pub fn app_host(base_url: &str) -> &'static str {
     }
 }
 
-/// Writes `crossref.csv`: `ticket_number,record_key,conversation_id,url` for every loaded conversation.
+/// The ticket number of a conversation: the bundle body's `ticket_number` when the bundle holds the record,
+/// otherwise the key's suffix (transform names conversations `conversation:ticket:<ticket number>`).
+fn ticket_number(key: &str, body: Option<&Value>) -> String {
+    body.and_then(|b| b.get("ticket_number"))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        })
+        .unwrap_or_else(|| {
+            key.strip_prefix("conversation:ticket:")
+                .unwrap_or_default()
+                .to_string()
+        })
+}
+
+/// Writes `crossref.csv`: `ticket_number,record_key,conversation_id,url` for every conversation the journal
+/// holds for this migration (every bundle loaded through it, so a smaller delta bundle never shrinks the file),
+/// except rolled-back ones, in key order.
 ///
 /// # Errors
 /// I/O errors.
@@ -45,28 +63,29 @@ pub fn write_crossref(
     dir: &Path,
 ) -> std::io::Result<u64> {
     let host = app_host(&journal.meta("base_url").ok().flatten().unwrap_or_default());
+    let bodies: std::collections::HashMap<String, Value> =
+        read_kind(bundle, RecordKind::Conversation)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| (r.key, r.body))
+            .collect();
     let mut out = String::from("ticket_number,record_key,conversation_id,url\n");
     let mut n = 0;
-    for rec in read_kind(bundle, RecordKind::Conversation).unwrap_or_default() {
-        let Ok(Some(row)) = journal.record(&rec.key) else {
-            continue;
-        };
+    let rows = journal
+        .records()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    for row in rows
+        .into_iter()
+        .filter(|r| r.kind == RecordKind::Conversation.as_str() && r.status != "rolled_back")
+    {
         let Some(id) = row.intercom_id else { continue };
-        let ticket = rec
-            .body
-            .get("ticket_number")
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string())
-            })
-            .unwrap_or_default();
+        let ticket = ticket_number(&row.key, bodies.get(&row.key));
         let url = format!("{host}/a/inbox/{app_id}/inbox/conversation/{id}");
         let _ = writeln!(
             out,
             "{},{},{},{}",
             csv_quote(&ticket),
-            csv_quote(&rec.key),
+            csv_quote(&row.key),
             csv_quote(&id),
             csv_quote(&url)
         );

@@ -59,3 +59,35 @@ fn fresh_journal_against_loaded_workspace_is_refused() {
     );
     assert!(resume.status.success(), "{}", show(&resume));
 }
+
+#[test]
+fn smaller_delta_keeps_every_conversation_in_crossref() {
+    let tmp = testkit_harness::TempDir::new();
+    let sim = start_sim(tmp.path(), &[]);
+    let base = sim.addr.clone();
+    let b1 = build_bundle(&tmp.path().join("b1"), &Shape::default());
+    let small = Shape {
+        tickets: 2,
+        extra_parts: 1,
+        ..Shape::default()
+    };
+    let b2 = build_bundle(&tmp.path().join("b2"), &small);
+    let cfg = write_config(tmp.path(), &base, "");
+    let j = tmp.path().join("out/journal.sqlite");
+    let js = j.to_str().unwrap();
+    let first = ti_load(&cfg, &run_args(b1.to_str().unwrap(), js), &[]);
+    assert!(first.status.success(), "{}", show(&first));
+    let crossref = tmp.path().join("out/crossref.csv");
+    let before = std::fs::read_to_string(&crossref).unwrap();
+    assert_eq!(before.lines().count(), 7, "{before}");
+    let delta = ti_load(&cfg, &run_args(b2.to_str().unwrap(), js), &[]);
+    assert!(delta.status.success(), "{}", show(&delta));
+    let after = std::fs::read_to_string(&crossref).unwrap();
+    assert_eq!(after, before, "a smaller delta changed crossref.csv");
+    for t in 0..6 {
+        assert!(
+            after.contains(&format!("conversation:ticket:{t},")),
+            "{after}"
+        );
+    }
+}
