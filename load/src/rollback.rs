@@ -57,6 +57,9 @@ pub async fn rollback(
     }
     let journal = Journal::open(journal_path)?;
     let client = client_from(cfg, None)?;
+    if yes {
+        check_reachable(&client, &cfg.intercom.effective_base_url()).await?;
+    }
     let tag_id = journal.meta("tag_id")?.unwrap_or_default();
     let snapshots: HashMap<String, Value> = journal
         .snapshots()?
@@ -66,6 +69,8 @@ pub async fn rollback(
     let records = journal.records()?;
     let mut out = String::new();
     let mut failures = 0u64;
+    let mut consecutive_unreachable = 0u32;
+    let mut stopped: Option<LoadError> = None;
     let _ = writeln!(
         out,
         "rollback of journal {}{}",
@@ -76,7 +81,7 @@ pub async fn rollback(
             " (dry run: pass --yes to do it)"
         }
     );
-    for kind in ORDER {
+    'kinds: for kind in ORDER {
         for r in records
             .iter()
             .filter(|r| r.kind == kind.as_str() && r.status != "rolled_back")
@@ -102,6 +107,7 @@ pub async fn rollback(
             .await
             {
                 Ok(()) => {
+                    consecutive_unreachable = 0;
                     journal.set_record(
                         &r.key,
                         &r.kind,
@@ -116,6 +122,24 @@ pub async fn rollback(
                 Err(e) => {
                     failures += 1;
                     let _ = writeln!(out, "  FAILED: {e}");
+                    if matches!(e.status(), Some(401 | 403)) {
+                        stopped = Some(LoadError::Usage(format!(
+                            "rollback stopped: Intercom refused the token ({e}); check [intercom] token_env, then run the rollback again (the journal is intact: done steps are not repeated)"
+                        )));
+                        break 'kinds;
+                    }
+                    consecutive_unreachable = if e.is_unknown() {
+                        consecutive_unreachable + 1
+                    } else {
+                        0
+                    };
+                    if consecutive_unreachable >= MAX_CONSECUTIVE_UNREACHABLE {
+                        stopped = Some(LoadError::Failed(format!(
+                            "rollback stopped after {consecutive_unreachable} consecutive requests without an answer from {} (last: {e}); run the rollback again when Intercom is reachable (the journal is intact: what was undone is not repeated)",
+                            cfg.intercom.effective_base_url()
+                        )));
+                        break 'kinds;
+                    }
                 }
             }
         }
@@ -123,12 +147,35 @@ pub async fn rollback(
     let dir = out_dir(journal_path).join("rollback");
     let _ = std::fs::create_dir_all(&dir);
     let _ = std::fs::write(dir.join("rollback-report.txt"), &out);
+    if let Some(e) = stopped {
+        return Err(e);
+    }
     if failures > 0 {
         return Err(LoadError::Failed(format!(
             "{failures} object(s) could not be rolled back:\n{out}"
         )));
     }
     Ok(out)
+}
+
+/// Consecutive requests without an answer (connection refused, timeouts, resets) after which a rollback stops.
+pub const MAX_CONSECUTIVE_UNREACHABLE: u32 = 3;
+
+/// `GET /me` before undoing anything, as `run` does: an unreachable API is a runtime failure naming the address
+/// (exit 1), a refused token a usage error (exit 2).
+///
+/// # Errors
+/// [`LoadError::Failed`] or [`LoadError::Usage`].
+async fn check_reachable(client: &Client, base_url: &str) -> Result<(), LoadError> {
+    match client.get("/me").await {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.status(), Some(401 | 403)) => Err(LoadError::Usage(format!(
+            "Intercom at {base_url} refused the token ({e}); check [intercom] token_env; nothing was rolled back"
+        ))),
+        Err(e) => Err(LoadError::Failed(format!(
+            "Intercom at {base_url} cannot be reached ({e}); nothing was rolled back; run again when it is reachable"
+        ))),
+    }
 }
 
 fn describe(kind: RecordKind, matched: bool) -> &'static str {

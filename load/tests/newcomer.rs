@@ -91,3 +91,71 @@ fn smaller_delta_keeps_every_conversation_in_crossref() {
         );
     }
 }
+
+#[test]
+fn rollback_checks_the_api_first_and_keeps_the_journal() {
+    let tmp = testkit_harness::TempDir::new();
+    let sim = start_sim(tmp.path(), &[]);
+    let base = sim.addr.clone();
+    let b1 = build_bundle(&tmp.path().join("b1"), &Shape::default());
+    let cfg = write_config(tmp.path(), &base, "");
+    let j = tmp.path().join("out/journal.sqlite");
+    let js = j.to_str().unwrap();
+    let run = ti_load(&cfg, &run_args(b1.to_str().unwrap(), js), &[]);
+    assert!(run.status.success(), "{}", show(&run));
+    let before = sim_state(&base);
+    let requests_before = before["requests"].as_array().unwrap().len();
+
+    // A bad token: refused once by GET /me (exit 2), nothing else is tried.
+    let bad = ti_load(
+        &cfg,
+        &["rollback", "--journal", js, "--yes"],
+        &[("INTERCOM_TOKEN", "not-the-token")],
+    );
+    assert_eq!(code(&bad), Some(2), "{}", show(&bad));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("refused the token"),
+        "{}",
+        show(&bad)
+    );
+    let after = sim_state(&base);
+    let sent: Vec<String> = after["requests"].as_array().unwrap()[requests_before..]
+        .iter()
+        .map(|r| format!("{} {}", r["method"], r["path"]))
+        .filter(|r| !r.contains("/_sim/"))
+        .collect();
+    assert!(sent.len() <= 1, "{sent:?}");
+
+    // Unreachable: a port nobody listens on (taken from the OS, then released): exit 1 naming the address.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{port}");
+    let down = ti_load(
+        &cfg,
+        &["--base-url", &dead, "rollback", "--journal", js, "--yes"],
+        &[],
+    );
+    assert_eq!(code(&down), Some(1), "{}", show(&down));
+    let err = String::from_utf8_lossy(&down.stderr);
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}")) && err.contains("nothing was rolled back"),
+        "{}",
+        show(&down)
+    );
+
+    // The journal is intact: the real rollback still undoes everything.
+    let ok = ti_load(&cfg, &["rollback", "--journal", js, "--yes"], &[]);
+    assert!(ok.status.success(), "{}", show(&ok));
+    let end = sim_state(&base);
+    assert!(
+        end["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["deleted"].as_bool().unwrap_or(false)),
+        "conversations left after rollback"
+    );
+}
