@@ -282,6 +282,36 @@ impl Journal {
         }
     }
 
+    /// Checks, without changing anything, that a bundle may be read against this journal (audit): the journal's
+    /// bundle, or another bundle of the same `migration_id`; a journal that never loaded a bundle takes none.
+    ///
+    /// # Errors
+    /// [`JournalError::DifferentMigration`] (its `journal_bundle` is `(none)` for an unbound journal),
+    /// [`JournalError::Sqlite`].
+    pub fn check_bundle(
+        &self,
+        bundle_id: &str,
+        migration_id: Option<&str>,
+    ) -> Result<(), JournalError> {
+        let stored = self.meta("bundle_id")?;
+        let stored_migration = self.meta("migration_id")?;
+        match stored {
+            Some(b) if b == bundle_id => Ok(()),
+            Some(_)
+                if stored_migration.is_some() && stored_migration.as_deref() == migration_id =>
+            {
+                Ok(())
+            }
+            b => Err(JournalError::DifferentMigration {
+                path: self.path.clone(),
+                journal_bundle: b.unwrap_or_else(|| "(none)".into()),
+                journal_migration: stored_migration,
+                bundle: bundle_id.to_string(),
+                bundle_migration: migration_id.map(str::to_string),
+            }),
+        }
+    }
+
     /// The step row, when the step was ever started.
     ///
     /// # Errors
@@ -599,5 +629,21 @@ mod tests {
         j.snapshot("contact:1", "contact", "abc", &serde_json::json!({"a": 2}))
             .unwrap();
         assert_eq!(j.snapshots().unwrap()[0].3["a"], 1);
+    }
+
+    #[test]
+    fn check_bundle_changes_nothing_and_refuses_other_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(&dir.path().join("j.sqlite")).unwrap();
+        assert!(j.check_bundle("b1", Some("m1")).is_err(), "unbound journal");
+        assert_eq!(j.meta("bundle_id").unwrap(), None);
+        j.bind("b1", Some("m1")).unwrap();
+        j.check_bundle("b1", Some("m1")).unwrap();
+        j.check_bundle("b0", Some("m1")).unwrap();
+        assert!(matches!(
+            j.check_bundle("s1", Some("seed")),
+            Err(JournalError::DifferentMigration { .. })
+        ));
+        assert_eq!(j.meta("bundle_id").unwrap().as_deref(), Some("b1"));
     }
 }

@@ -159,3 +159,37 @@ fn rollback_checks_the_api_first_and_keeps_the_journal() {
         "conversations left after rollback"
     );
 }
+
+#[test]
+fn audit_refuses_a_bundle_of_another_migration() {
+    let tmp = testkit_harness::TempDir::new();
+    let sim = start_sim(tmp.path(), &[]);
+    let base = sim.addr.clone();
+    let b1 = build_bundle(&tmp.path().join("b1"), &Shape::default());
+    let other = build_bundle(
+        &tmp.path().join("other"),
+        &Shape {
+            migration_id: "m-other".into(),
+            ..Shape::default()
+        },
+    );
+    let cfg = write_config(tmp.path(), &base, "");
+    let j = tmp.path().join("out/journal.sqlite");
+    let js = j.to_str().unwrap();
+    let run = ti_load(&cfg, &run_args(b1.to_str().unwrap(), js), &[]);
+    assert!(run.status.success(), "{}", show(&run));
+    let audit = ti_load(
+        &cfg,
+        &["audit", other.to_str().unwrap(), "--journal", js],
+        &[],
+    );
+    assert_eq!(code(&audit), Some(2), "{}", show(&audit));
+    assert!(
+        String::from_utf8_lossy(&audit.stderr).contains("m-other"),
+        "{}",
+        show(&audit)
+    );
+    assert!(!tmp.path().join("out/audit").exists(), "audit wrote files");
+    let good = ti_load(&cfg, &["audit", b1.to_str().unwrap(), "--journal", js], &[]);
+    assert!(good.status.success(), "{}", show(&good));
+}
