@@ -351,3 +351,38 @@ fn explain_refuses_an_extract_that_is_not_the_load_bundles_parent() {
     assert!(err.contains(&load_id), "{err}");
     assert!(err.contains("is not the extract load bundle"), "{err}");
 }
+
+#[test]
+fn values_that_do_not_convert_are_listed_per_record() {
+    let s = setup();
+    let mapping = s.mapping(
+        "int.toml",
+        &format!(
+            "{}\n[[attribute]]\ncolumn = \"TASK\"\nname = \"ti_task_as_number__c\"\ndata_type = \"integer\"\n",
+            s.mapping_text
+        ),
+    );
+    let load = s.out("load");
+    let (code, err) = run(&s.extract, &mapping, &load, &[]);
+    assert_eq!(code, 0, "{err}");
+    let gaps = std::fs::read_to_string(load.join("gaps/unconverted_values.csv")).unwrap();
+    let mut lines = gaps.lines();
+    assert_eq!(lines.next(), Some("record,attribute,source_value,reason"));
+    assert!(
+        gaps.contains(
+            "conversation:ticket:1,ti_task_as_number__c,Printer jams,not a valid integer (column TASK)"
+        ),
+        "{gaps}"
+    );
+    let listed = lines.count() as u64;
+    assert!(listed > 0);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(load.join("report/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        report["counters"]["attribute_values_not_converted"].as_u64(),
+        Some(listed),
+        "{}",
+        report["counters"]
+    );
+}
