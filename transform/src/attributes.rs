@@ -152,9 +152,14 @@ pub fn ticket_attributes(
             }
             None => {
                 let shown = as_text(cell);
-                // NULL and blank text carry nothing; anything else that does not convert is lost data: counted
-                // and listed per record in gaps/unconverted_values.csv (issue 7).
-                if *cell != Cell::Null && !shown.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                // NULL, blank text and sentinel dates (time.rs, counted there) carry nothing; anything else that
+                // does not convert is lost data: counted and listed per record in gaps/unconverted_values.csv.
+                let sentinel =
+                    matches!(cell, Cell::Local(t) | Cell::Utc(t) if crate::time::is_sentinel(t));
+                if *cell != Cell::Null
+                    && !sentinel
+                    && !shown.as_deref().is_some_and(|s| s.trim().is_empty())
+                {
                     ctx.ledger.count("attribute_values_not_converted", 1);
                     ctx.ledger.list(
                         "unconverted_values",
