@@ -64,6 +64,10 @@ fn meaning(name: &str) -> (u8, &'static str) {
             3,
             "Field values longer than Intercom allows were shortened in the custom fields; this file keeps the full original text (which is also in the conversation's first message).",
         ),
+        "unconverted_values" => (
+            3,
+            "Track-It! field values that could not be converted to the type chosen for their Intercom custom field (for example text in a number field); the field was left empty on those records and this file keeps each original value.",
+        ),
         "merged_contacts" => (
             4,
             "People who shared one email address in Track-It! were merged into a single Intercom contact (Intercom needs unique email addresses); a note on the contact records each merge.",
