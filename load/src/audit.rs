@@ -480,6 +480,7 @@ pub async fn audit(
         )));
     }
     let bundle = Bundle::open_kind(bundle_path, ti_shared::bundle::BundleKind::Load)?;
+    crate::consistency::check(&bundle).map_err(LoadError::InvalidBundle)?;
     let journal = Journal::open(journal_path)?;
     journal.check_bundle(bundle.id(), bundle.manifest().migration_id.as_deref())?;
     let client = client_from(cfg, None)?;

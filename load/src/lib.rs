@@ -3,13 +3,14 @@
 //! back what it did (DESIGN.md §7, issue 8).
 //!
 //! Modules: [`client`] (HTTP, errors, retries) and [`limiter`] (shared rate limit); [`journal`] (SQLite WAL, one
-//! row per step); [`context`] (the exactly-once step runner); [`resolve`] (`$ref`/`$admin`); [`preflight`];
+//! row per step); [`context`] (the exactly-once step runner); [`resolve`] (`$ref`/`$admin`); [`preflight`]; [`consistency`] (record files against the transform's counts);
 //! [`kinds`] and [`conversation`] (each record kind, with its probes); [`phases`] (order, workers,
 //! reconciliation); [`run`]; [`plan`]; [`status`]; [`audit`]; [`rollback`]; [`report`] (crossref, HTML report);
 //! [`progress`]; [`traces`] (an earlier run's traces, refused with a fresh journal).
 
 pub mod audit;
 pub mod client;
+pub mod consistency;
 pub mod context;
 pub mod conversation;
 pub mod dryrun;

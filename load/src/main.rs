@@ -135,6 +135,7 @@ fn main() -> ExitCode {
             ti_shared::bundle::Bundle::open_kind(bundle, ti_shared::bundle::BundleKind::Load)
                 .map_err(LoadError::from)
                 .and_then(|b| {
+                    ti_load::consistency::check(&b).map_err(LoadError::InvalidBundle)?;
                     let p = ti_load::plan::plan(&b, cfg.intercom.requests_per_minute)
                         .map_err(LoadError::Failed)?;
                     print!("{p}");

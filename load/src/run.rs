@@ -46,6 +46,9 @@ pub enum LoadError {
     /// The bundle failed verification or could not be read.
     #[error("{0}")]
     Bundle(#[from] BundleError),
+    /// The bundle passed its seal but its records are malformed or disagree with the transform's report.
+    #[error("invalid bundle: {0}")]
+    InvalidBundle(String),
     /// Journal failure.
     #[error("{0}")]
     Journal(#[from] JournalError),
@@ -65,6 +68,7 @@ impl LoadError {
             LoadError::Usage(_) => exit::USAGE,
             LoadError::Journal(JournalError::DifferentMigration { .. }) => exit::USAGE,
             LoadError::Bundle(e) => ti_shared::cli::exit_code_for_bundle_error(e),
+            LoadError::InvalidBundle(_) => exit::BUNDLE_INVALID,
             LoadError::Preflight(e) if e.is_usage() => exit::USAGE,
             _ => exit::FAILURE,
         }
@@ -153,8 +157,12 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
             )));
         }
     }
+    if args.workers == Some(0) {
+        return Err(LoadError::Usage("--workers must be at least 1".to_string()));
+    }
     check_outside_bundle(&args.bundle, &args.journal)?;
     let bundle = Bundle::open_kind(&args.bundle, ti_shared::bundle::BundleKind::Load)?;
+    crate::consistency::check(&bundle).map_err(LoadError::InvalidBundle)?;
     let client = client_from(cfg, args.crash.clone())?;
     let dir = out_dir(&args.journal);
     let journal = Arc::new(Journal::open(&args.journal)?);

@@ -193,3 +193,49 @@ fn audit_refuses_a_bundle_of_another_migration() {
     let good = ti_load(&cfg, &["audit", b1.to_str().unwrap(), "--journal", js], &[]);
     assert!(good.status.success(), "{}", show(&good));
 }
+
+#[test]
+fn record_counts_must_match_the_transform_report_and_workers_at_least_one() {
+    let tmp = testkit_harness::TempDir::new();
+    let sim = start_sim(tmp.path(), &[]);
+    let cfg = write_config(tmp.path(), &sim.addr, "");
+    let good = build_bundle(
+        &tmp.path().join("good"),
+        &Shape {
+            report_records: Some(0),
+            ..Shape::default()
+        },
+    );
+    let plan = ti_load(&cfg, &["plan", good.to_str().unwrap()], &[]);
+    assert!(plan.status.success(), "{}", show(&plan));
+    // One conversation fewer in the file than the report counts (a record file emptied or cut, re-sealed).
+    let bad = build_bundle(
+        &tmp.path().join("bad"),
+        &Shape {
+            report_records: Some(1),
+            ..Shape::default()
+        },
+    );
+    let j = tmp.path().join("out/journal.sqlite");
+    let js = j.to_str().unwrap();
+    let run = ti_load(&cfg, &run_args(bad.to_str().unwrap(), js), &[]);
+    assert_eq!(code(&run), Some(3), "{}", show(&run));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("records/06-conversation.ndjson holds 6 record(s)")
+            && err.contains("counts 7"),
+        "{}",
+        show(&run)
+    );
+    let plan = ti_load(&cfg, &["plan", bad.to_str().unwrap()], &[]);
+    assert_eq!(code(&plan), Some(3), "{}", show(&plan));
+    let state = sim_state(&sim.addr);
+    assert!(
+        state["contacts"].as_array().unwrap().is_empty(),
+        "something was created"
+    );
+    let mut args = run_args(good.to_str().unwrap(), js);
+    args.extend(["--workers", "0"]);
+    let zero = ti_load(&cfg, &args, &[]);
+    assert_eq!(code(&zero), Some(2), "{}", show(&zero));
+}

@@ -32,6 +32,9 @@ pub struct Shape {
     pub reopened: Option<usize>,
     /// A ticket that gets one more reply, from its contact, after the extra parts.
     pub user_reply_on: Option<usize>,
+    /// Write the records per kind into report/report.json (as ti-transform does), the conversation count off by
+    /// this much (0: the true counts).
+    pub report_records: Option<i64>,
 }
 
 impl Default for Shape {
@@ -46,6 +49,7 @@ impl Default for Shape {
             no_article: false,
             reopened: None,
             user_reply_on: None,
+            report_records: None,
         }
     }
 }
@@ -57,7 +61,15 @@ fn source(pk: &str) -> RecordSource {
     }
 }
 
-fn write_kind(w: &BundleWriter, kind: RecordKind, mut records: Vec<Record>) {
+fn write_kind(
+    counts: &std::cell::RefCell<BTreeMap<String, i64>>,
+    w: &BundleWriter,
+    kind: RecordKind,
+    mut records: Vec<Record>,
+) {
+    counts
+        .borrow_mut()
+        .insert(kind.as_str().to_string(), records.len() as i64);
     records.sort_by(|a, b| a.key.cmp(&b.key));
     let text: String = records.iter().map(Record::to_line).collect();
     w.write_bytes(
@@ -86,6 +98,7 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
     )
     .unwrap();
     w.set_migration_id(&shape.migration_id);
+    let counts = std::cell::RefCell::new(BTreeMap::new());
     let blob_a = w.add_blob(b"PNG-bytes-of-a-screenshot").unwrap();
     let blob_b = w.add_blob(b"plain text log file\n").unwrap();
     w.write_bytes(
@@ -95,12 +108,12 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
     )
     .unwrap();
     // The transform's report and a few gap files, shaped like ti-transform's (the migration report reads them).
-    w.write_json("report/report.json", &json!({"producer": "test", "profile": "classic", "objects": [
+    let mut report = json!({"producer": "test", "profile": "classic", "objects": [
         {"object": "ticket", "table": "dbo.TASKS", "source_rows": shape.tickets + 1, "migrated_rows": shape.tickets,
          "dropped_rows": 1, "dropped_by_reason": {"its requester does not exist": 1}, "balanced": true},
         {"object": "user", "table": "dbo.HDUsers", "source_rows": shape.contacts, "migrated_rows": shape.contacts,
          "dropped_rows": 0, "dropped_by_reason": {}, "balanced": true}],
-        "unmapped_tables": ["dbo.zz_import"]})).unwrap();
+        "unmapped_tables": ["dbo.zz_import"]});
     w.write_bytes(
         "gaps/truncated_values.csv",
         b"record,attribute,original_chars,original_value\nconversation:ticket:1,ti_memo,300,\"line one\nline two\"\n",
@@ -124,6 +137,7 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
         )
     };
     write_kind(
+        &counts,
         &w,
         RecordKind::DataAttribute,
         vec![
@@ -141,11 +155,13 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
         )
     };
     write_kind(
+        &counts,
         &w,
         RecordKind::ConversationAttribute,
         vec![cattr("ti_ticket_id"), cattr("ti_priority")],
     );
     write_kind(
+        &counts,
         &w,
         RecordKind::Company,
         vec![Record::new(
@@ -170,8 +186,9 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
             json!({"role": "user", "external_id": format!("ti-person-{i}"), "email": email, "name": format!("Person {i}{}", shape.name_suffix),
                    "custom_attributes": {"ti_customer_id": format!("C{i}{}", shape.name_suffix)}})));
     }
-    write_kind(&w, RecordKind::Contact, contacts);
+    write_kind(&counts, &w, RecordKind::Contact, contacts);
     write_kind(
+        &counts,
         &w,
         RecordKind::ContactCompany,
         vec![Record::new(
@@ -215,8 +232,9 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
                    "close": if closed { json!({"admin_id": {"$admin": "technician:jtech"}}) } else { Value::Null },
                    "continued_from": null})));
     }
-    write_kind(&w, RecordKind::Conversation, convs);
+    write_kind(&counts, &w, RecordKind::Conversation, convs);
     write_kind(
+        &counts,
         &w,
         RecordKind::Collection,
         vec![
@@ -245,11 +263,13 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
                "parent_id": {"$ref": "collection:Hardware/Printers"}, "parent_type": "collection"}),
     )];
     write_kind(
+        &counts,
         &w,
         RecordKind::Article,
         if shape.no_article { vec![] } else { articles },
     );
     write_kind(
+        &counts,
         &w,
         RecordKind::ContactNote,
         vec![Record::new(
@@ -271,10 +291,17 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
         )
     };
     write_kind(
+        &counts,
         &w,
         RecordKind::CompanyNote,
         vec![company_note("1"), company_note("2")],
     );
+    if let Some(off) = shape.report_records {
+        let mut c = counts.borrow().clone();
+        *c.entry("conversation".into()).or_default() += off;
+        report["records"] = json!(c);
+    }
+    w.write_json("report/report.json", &report).unwrap();
     w.finish().unwrap();
     dir.to_path_buf()
 }
