@@ -32,7 +32,8 @@ fi
 run() { # OUT [extra args] → GNU time output in $work/time.txt
   local out="$1"; shift
   rm -rf "$out"
-  /usr/bin/time -v "$bin/ti-transform" -v run "$extract" --mapping "$root/testdata/mapping-classic.toml" --out "$out" "$@" \
+  # Phase timings from ti_transform's debug log only (`-v` would also turn on html5ever's, millions of lines).
+  RUST_LOG=info,ti_transform=debug /usr/bin/time -v "$bin/ti-transform" run "$extract" --mapping "$root/testdata/mapping-classic.toml" --out "$out" "$@" \
     > "$work/run.txt" 2> "$work/time.txt"
 }
 
