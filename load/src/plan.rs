@@ -3,6 +3,9 @@
 //!
 //! Calls per record (the minimum the design needs; docs/load.md):
 //! - preflight: `GET /me`, `GET /admins`, one attribute list per attribute model in the bundle, `POST /tags` = 3 + m;
+//!   on a fresh journal, the look for an earlier run's traces: `POST /conversations/search`,
+//!   `GET /conversations`, and one page of `GET /help_center/collections` / `GET /articles` each when the bundle
+//!   has collections / articles (one page per 150 items the workspace already holds) = 2 + c + a;
 //! - attribute: 1 list (match by name) + 1 create = 2;
 //! - company: 1 lookup by `company_id` + 1 upsert + 1 tag = 3;
 //! - contact: 1 create + 1 tag = 2 (+2 for a contact that already exists: read it for rollback, write attributes);
@@ -110,11 +113,15 @@ pub fn plan(bundle: &Bundle, requests_per_minute: u32) -> Result<Plan, String> {
             rows.push(row);
         }
     }
+    // A fresh journal's look for an earlier run (crate::traces): search + newest conversations, and one list
+    // page each of collections and articles when the bundle has any (an empty workspace: one page).
+    let has = |k: &str| rows.iter().any(|r: &PlanRow| r.kind == k && r.records > 0);
+    let traces = 2 + u64::from(has("collection")) + u64::from(has("article"));
     let preflight = PlanRow {
         phase: "preflight".into(),
         kind: "-".into(),
         records: 0,
-        calls: 3 + models.len() as u64,
+        calls: 3 + models.len() as u64 + traces,
         parts: 0,
         attachments: 0,
     };
