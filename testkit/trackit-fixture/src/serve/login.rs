@@ -55,6 +55,10 @@ pub struct Login7 {
     pub app_name: String,
     /// Initial database (may be empty).
     pub database: String,
+    /// OptionFlags2 `fIntSecurity` (0x80): a Windows login whose SSPI data follows.
+    pub integrated: bool,
+    /// SSPI data (ibSSPI/cbSSPI, or cbSSPILong when cbSSPI is 0xFFFF): an NTLM NEGOTIATE for Windows logins.
+    pub sspi: Vec<u8>,
 }
 
 /// Parses LOGIN7.
@@ -79,7 +83,20 @@ pub fn parse_login7(d: &[u8]) -> Result<Login7, &'static str> {
         let x = *b ^ 0xA5;
         *b = x.rotate_left(4);
     }
+    let sspi = {
+        let (off, short) = (u16_at(78), u16_at(80));
+        let len = if short == 0xFFFF {
+            u32_at(90) as usize
+        } else {
+            short
+        };
+        d.get(off..off.saturating_add(len))
+            .ok_or("LOGIN7 SSPI data out of range")?
+            .to_vec()
+    };
     Ok(Login7 {
+        integrated: d[25] & 0x80 != 0,
+        sspi,
         tds_version: u32::from_be_bytes([d[4], d[5], d[6], d[7]]).swap_bytes(),
         packet_size: u32_at(8),
         user: text(&field(40)?),
@@ -129,6 +146,30 @@ pub fn login_failed(user: &str) -> Vec<u8> {
         &format!("Login failed for user '{user}'."),
         &mut out,
     );
+    tokens::done(0xFD, tokens::DONE_ERROR, 0, 0, &mut out);
+    out
+}
+
+/// An SSPI token (0xED, MS-TDS 2.2.7.22): u16 length, then the security package's bytes (an NTLM CHALLENGE).
+pub fn sspi_token(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 3);
+    out.push(0xED);
+    out.extend_from_slice(&(bytes.len().min(0xFFFF) as u16).to_le_bytes());
+    out.extend_from_slice(&bytes[..bytes.len().min(0xFFFF)]);
+    out
+}
+
+/// The token stream of a refused Windows login: error 18452 (untrusted domain) or 18456 (`Login failed for user
+/// 'DOMAIN\user'.`), class 14 as SQL Server sends them, then DONE with the error bit.
+pub fn windows_login_failed(error: i32, login: &str) -> Vec<u8> {
+    let text = if error == 18452 {
+        "Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication."
+            .to_string()
+    } else {
+        format!("Login failed for user '{login}'.")
+    };
+    let mut out = Vec::new();
+    tokens::message(0xAA, error, 1, 14, &text, &mut out);
     tokens::done(0xFD, tokens::DONE_ERROR, 0, 0, &mut out);
     out
 }

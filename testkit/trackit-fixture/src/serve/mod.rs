@@ -6,6 +6,7 @@ pub mod cellconv;
 pub mod faults;
 pub mod functions;
 pub mod login;
+pub mod ntlm;
 pub mod packet;
 pub mod rowbatch;
 pub mod rpc;
@@ -42,6 +43,13 @@ pub struct ServeArgs {
     /// Environment variable holding the accepted password; when it is unset the password is `fixture`.
     #[arg(long, default_value = "TRACKIT_FIXTURE_PASSWORD")]
     pub password_env: String,
+    /// Windows login accepted through NTLM (integrated security), as `DOMAIN\user`. Without it every Windows login
+    /// fails with error 18452 (untrusted domain).
+    #[arg(long, value_name = "DOMAIN\\USER")]
+    pub windows_login: Option<String>,
+    /// Environment variable holding the Windows login's password; when it is unset the password is `fixture`.
+    #[arg(long, default_value = "TRACKIT_FIXTURE_WINDOWS_PASSWORD")]
+    pub windows_password_env: String,
     /// Database name served (default: `_ti_database.database_name`); a login asking for another fails (4060).
     #[arg(long)]
     pub database: Option<String>,
@@ -84,6 +92,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let faults = faults::Faults::parse(&args.faults)?;
     let password = std::env::var(&args.password_env).unwrap_or_else(|_| "fixture".to_string());
+    let windows = args
+        .windows_login
+        .as_deref()
+        .map(|login| {
+            let pw =
+                std::env::var(&args.windows_password_env).unwrap_or_else(|_| "fixture".to_string());
+            ntlm::WindowsAccount::parse(login, pw)
+        })
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let log: Box<dyn Fn(&str) + Send + Sync> = match &args.log {
         Some(p) => {
             let f = std::fs::OpenOptions::new()
@@ -123,6 +141,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             db: args.db.clone(),
             user: args.user.clone(),
             password,
+            windows,
         });
         loop {
             let (sock, _) = listener.accept().await?;
@@ -140,6 +159,7 @@ struct ConnConfig {
     db: PathBuf,
     user: String,
     password: String,
+    windows: Option<ntlm::WindowsAccount>,
 }
 
 async fn handle(
@@ -173,11 +193,21 @@ async fn handle(
     );
     let l = login::parse_login7(&data).map_err(anyhow::Error::msg)?;
     let facts = &shared.catalog.facts;
-    let reply = if l.user != cfg.user || l.password != cfg.password {
+    let user = if l.integrated {
+        windows_login(&mut sock, &mut pw, &l, &shared, &cfg).await?
+    } else if l.user != cfg.user || l.password != cfg.password {
         (shared.log)(&format!("login failed for user '{}'", l.user));
         Err(login::login_failed(&l.user))
+    } else {
+        Ok(l.user.clone())
+    };
+    let reply = if let Err(refused) = &user {
+        Err(refused.clone())
     } else if !l.database.is_empty() && !l.database.eq_ignore_ascii_case(&facts.name) {
-        Err(login::bad_database(&l.database, &l.user))
+        Err(login::bad_database(
+            &l.database,
+            user.as_deref().unwrap_or_default(),
+        ))
     } else {
         let size = if l.packet_size == 0 {
             4096
@@ -204,7 +234,16 @@ async fn handle(
         }
     };
     pw.set_packet_size(size as usize);
-    (shared.log)(&format!("login: user '{}' app '{}'", l.user, l.app_name));
+    let how = if l.integrated {
+        " (Windows login, NTLMv2)"
+    } else {
+        ""
+    };
+    (shared.log)(&format!(
+        "login: user '{}' app '{}'{how}",
+        user.as_deref().unwrap_or_default(),
+        l.app_name
+    ));
 
     let conn = open_db(&cfg.db)?;
     let (req_tx, req_rx) = std::sync::mpsc::channel::<Incoming>();
@@ -246,6 +285,72 @@ async fn handle(
     reader.abort();
     let _ = wr.shutdown().await;
     Ok(())
+}
+
+/// The NTLM exchange of an integrated-security LOGIN7 ([`ntlm`]): answers the NEGOTIATE with a CHALLENGE in an
+/// SSPI token, reads the AUTHENTICATE (packet type 0x11, or 0x10 as tiberius's `sspi-rs` path sends it) and
+/// verifies it against `--windows-login`. `Ok(Ok(DOMAIN\user))` when accepted, `Ok(Err(tokens))` with error 18452
+/// or 18456 when refused (the reason goes to the log only).
+///
+/// # Errors
+/// Socket errors, the client closing or sending another message type mid-exchange.
+async fn windows_login(
+    sock: &mut TcpStream,
+    pw: &mut PacketWriter,
+    l: &login::Login7,
+    shared: &Shared,
+    cfg: &ConnConfig,
+) -> anyhow::Result<Result<String, Vec<u8>>> {
+    let refuse = |login: &str, why: &str, error: i32| {
+        (shared.log)(&format!("login failed for user '{login}' ({why})"));
+        login::windows_login_failed(error, login)
+    };
+    let negotiate_flags = match ntlm::negotiate_flags(&l.sspi) {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(refuse("", &e.to_string(), 18452))),
+    };
+    let domain = cfg
+        .windows
+        .as_ref()
+        .map_or("WORKGROUP", |a| a.domain.as_str());
+    let server_challenge: [u8; 8] = rand::random();
+    let challenge = ntlm::challenge(
+        negotiate_flags,
+        domain,
+        server_challenge,
+        ntlm::filetime_now(),
+    );
+    pw.write(sock, &login::sspi_token(&challenge)).await?;
+    pw.finish(sock).await?;
+    let Some(Message { ty, data }) = read_message(sock).await? else {
+        anyhow::bail!("the client closed the connection during the NTLM exchange");
+    };
+    anyhow::ensure!(
+        ty == packet::SSPI || ty == packet::LOGIN7,
+        "expected an SSPI message (NTLM AUTHENTICATE), got packet type {ty:#x}"
+    );
+    let auth = match ntlm::parse_authenticate(&data) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(refuse("", &e.to_string(), 18456))),
+    };
+    let sent = format!("{}\\{}", auth.domain, auth.user);
+    match ntlm::verify(
+        cfg.windows.as_ref(),
+        &l.sspi,
+        &challenge,
+        &server_challenge,
+        &auth,
+    ) {
+        Ok(()) => Ok(Ok(cfg
+            .windows
+            .as_ref()
+            .map_or(sent, ntlm::WindowsAccount::login_name))),
+        Err(r) => Ok(Err(refuse(
+            &sent,
+            &format!("NTLM: {}", r.reason()),
+            r.error(),
+        ))),
+    }
 }
 
 /// LOGINACK version bytes (major, minor, build high, build low) from a product version like `10.50.6000.34`.

@@ -15,6 +15,8 @@ pub const ATTENTION: u8 = 0x06;
 pub const TRANSACTION: u8 = 0x0E;
 /// Packet type: LOGIN7.
 pub const LOGIN7: u8 = 0x10;
+/// Packet type: SSPI message (the NTLM AUTHENTICATE of a Windows login).
+pub const SSPI: u8 = 0x11;
 /// Packet type: PRELOGIN.
 pub const PRELOGIN: u8 = 0x12;
 
