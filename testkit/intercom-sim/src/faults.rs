@@ -2,7 +2,9 @@
 //!
 //! Specs: `5xx=RATE` (answer 500/502/503 before applying), `reset-after-apply=RATE` (apply a state change,
 //! then drop the connection without a response), `latency-ms=N`, `429-storm=SECONDS` (refuse everything
-//! for that long from the moment it is set), `no-ratelimit-headers`. RATE is a fraction `0.1` or a
+//! for that long from the moment it is set), `no-ratelimit-headers`, `revoke-token-after=N` (after N successful
+//! state changes, counted from the moment it is set, every API request gets 401 until the fault set is
+//! replaced: a token revoked in the middle of a run). RATE is a fraction `0.1` or a
 //! percentage `10%`. Draws come from a ChaCha8 RNG seeded with `--fault-seed` (re-seeded whenever the
 //! fault set is replaced), so a sequential run is repeatable.
 
@@ -22,6 +24,8 @@ pub enum FaultSpec {
     Storm429(u64),
     /// Omit `X-RateLimit-*` headers.
     NoRateLimitHeaders,
+    /// After this many successful state-changing requests, every API request is refused with 401.
+    RevokeTokenAfter(u64),
 }
 
 fn parse_rate(v: &str) -> Result<f64, String> {
@@ -63,8 +67,9 @@ impl FaultSpec {
             "latency-ms" => Ok(Self::LatencyMs(num(value)?)),
             "429-storm" => Ok(Self::Storm429(num(value)?)),
             "no-ratelimit-headers" if value.is_none() => Ok(Self::NoRateLimitHeaders),
+            "revoke-token-after" => Ok(Self::RevokeTokenAfter(num(value)?)),
             _ => Err(format!(
-                "unknown fault {spec:?} (known: 5xx=RATE, reset-after-apply=RATE, latency-ms=N, 429-storm=SECONDS, no-ratelimit-headers)"
+                "unknown fault {spec:?} (known: 5xx=RATE, reset-after-apply=RATE, latency-ms=N, 429-storm=SECONDS, no-ratelimit-headers, revoke-token-after=N)"
             )),
         }
     }
@@ -82,6 +87,8 @@ pub struct Faults {
     storm_until: Option<i64>,
     storm_started: i64,
     no_headers: bool,
+    revoke_after: Option<u64>,
+    changes: u64,
     seed: u64,
     rng: ChaCha8Rng,
 }
@@ -101,6 +108,8 @@ impl Faults {
             storm_until: None,
             storm_started: 0,
             no_headers: false,
+            revoke_after: None,
+            changes: 0,
             seed,
             rng: ChaCha8Rng::seed_from_u64(seed),
         };
@@ -123,6 +132,8 @@ impl Faults {
         self.latency_ms = 0;
         self.storm_until = None;
         self.no_headers = false;
+        self.revoke_after = None;
+        self.changes = 0;
         self.rng = ChaCha8Rng::seed_from_u64(self.seed);
         let now = crate::state::now();
         for p in parsed {
@@ -135,6 +146,7 @@ impl Faults {
                     self.storm_until = Some(now + s as i64);
                 }
                 FaultSpec::NoRateLimitHeaders => self.no_headers = true,
+                FaultSpec::RevokeTokenAfter(n) => self.revoke_after = Some(n),
             }
         }
         Ok(())
@@ -170,6 +182,16 @@ impl Faults {
         }
     }
 
+    /// Whether `revoke-token-after` has revoked the token (every API request then gets 401).
+    pub fn token_revoked(&self) -> bool {
+        self.revoke_after.is_some_and(|n| self.changes >= n)
+    }
+
+    /// Counts one successful state-changing request (for `revoke-token-after`).
+    pub fn count_change(&mut self) {
+        self.changes += 1;
+    }
+
     /// Draw for `reset-after-apply`.
     pub fn roll_reset(&mut self) -> bool {
         self.reset > 0.0 && self.rng.random_bool(self.reset)
@@ -200,6 +222,11 @@ mod tests {
             FaultSpec::parse("no-ratelimit-headers"),
             Ok(FaultSpec::NoRateLimitHeaders)
         );
+        assert_eq!(
+            FaultSpec::parse("revoke-token-after=3"),
+            Ok(FaultSpec::RevokeTokenAfter(3))
+        );
+        assert!(FaultSpec::parse("revoke-token-after").is_err());
         assert!(FaultSpec::parse("5xx=2").is_err());
         assert!(FaultSpec::parse("bogus").is_err());
     }

@@ -188,6 +188,10 @@ async fn api_middleware(State(app): State<Shared>, req: Request, next: Next) -> 
         log(401, None);
         return e.into_response();
     }
+    if app.faults().token_revoked() {
+        log(401, Some("revoke-token-after"));
+        return ApiError::unauthorized().into_response();
+    }
     let t = now();
     let (storm, no_headers) = {
         let f = app.faults();
@@ -237,6 +241,9 @@ async fn api_middleware(State(app): State<Shared>, req: Request, next: Next) -> 
     }
     let mut resp = next.run(req).await;
     let status = resp.status();
+    if changing && status.is_success() {
+        app.faults().count_change();
+    }
     let reset = changing && status.is_success() && app.faults().roll_reset();
     log(status.as_u16(), reset.then_some("reset-after-apply"));
     if reset {

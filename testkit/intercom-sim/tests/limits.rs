@@ -89,6 +89,52 @@ async fn server_errors_happen_before_applying() {
 }
 
 #[tokio::test]
+async fn a_token_revoked_after_n_changes_is_refused_until_the_faults_are_replaced() {
+    let sim = Sim::start(&["--fault", "revoke-token-after=2"]);
+    // Reads and refused changes do not count; two successful changes do.
+    assert_eq!(sim.get("/me").await.status, 200);
+    assert_eq!(sim.post("/contacts", json!({})).await.status, 400);
+    assert_eq!(
+        sim.post("/contacts", json!({"email": "a@x.org"}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        sim.post("/contacts", json!({"email": "b@x.org"}))
+            .await
+            .status,
+        200
+    );
+    for r in [
+        sim.get("/me").await,
+        sim.post("/contacts", json!({"email": "c@x.org"})).await,
+    ] {
+        assert_eq!((r.status, r.code()), (401, "unauthorized"));
+        assert!(r.headers.get("x-ratelimit-limit").is_none());
+    }
+    let st = sim.state().await;
+    assert_eq!(st["contacts"].as_array().unwrap().len(), 2);
+    let last = st["requests"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["status"].as_i64(), last["fault"].as_str()),
+        (Some(401), Some("revoke-token-after"))
+    );
+    // Replacing the fault set gives the token back (and restarts the count).
+    sim.set_faults(json!(["revoke-token-after=1"])).await;
+    assert_eq!(sim.get("/me").await.status, 200);
+    assert_eq!(
+        sim.post("/contacts", json!({"email": "c@x.org"}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(sim.get("/me").await.status, 401);
+    sim.set_faults(json!([])).await;
+    assert_eq!(sim.get("/me").await.status, 200);
+}
+
+#[tokio::test]
 async fn reset_after_apply_drops_the_connection_after_the_change() {
     let sim = Sim::start(&["--fault", "reset-after-apply=1"]);
     let fresh = reqwest::Client::new();
