@@ -208,75 +208,84 @@ impl Ctx {
     }
 }
 
-/// An append-only temporary file of record lines (deleted on drop).
+/// An append-only temporary file of record lines (`<out>/staging/records.spill`, deleted on drop).
 pub struct Spill {
     path: std::path::PathBuf,
-    file: Mutex<(std::io::BufWriter<std::fs::File>, u64)>,
+    file: Mutex<SpillWriter>,
+}
+
+/// The writing end of a [`Spill`]: the file, its length, and the first write error (reported on read-back).
+struct SpillWriter {
+    out: std::io::BufWriter<std::fs::File>,
+    len: u64,
+    failed: Option<std::io::Error>,
+}
+
+impl SpillWriter {
+    fn push(&mut self, bytes: &[u8]) -> (u64, u32) {
+        use std::io::Write;
+        let offset = self.len;
+        if self.failed.is_none()
+            && let Err(e) = self.out.write_all(bytes)
+        {
+            self.failed = Some(e);
+        }
+        self.len += bytes.len() as u64;
+        (offset, bytes.len() as u32)
+    }
 }
 
 impl Spill {
-    /// Creates the spill file in the system temporary directory.
+    /// Creates the spill file in `dir` (the run's staging folder).
     ///
     /// # Errors
-    /// When it cannot be created.
-    pub fn new() -> std::io::Result<Self> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static N: AtomicU64 = AtomicU64::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "ti-transform-{}-{}.spill",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let file = std::fs::File::create(&path)?;
+    /// When it cannot be created (naming it).
+    pub fn new(dir: &std::path::Path) -> crate::error::Result<Self> {
+        let path = dir.join("records.spill");
+        let file = std::fs::File::create(&path).map_err(crate::error::io_at(&path))?;
         Ok(Self {
             path,
-            file: Mutex::new((std::io::BufWriter::new(file), 0)),
+            file: Mutex::new(SpillWriter {
+                out: std::io::BufWriter::new(file),
+                len: 0,
+                failed: None,
+            }),
         })
     }
 
-    /// Appends bytes, returns (offset, length). A write failure is reported when the lines are read back.
+    /// Appends bytes, returns (offset, length). A write failure is reported when the lines are read back
+    /// ([`reader`](Self::reader)).
     pub fn push(&self, bytes: &[u8]) -> (u64, u32) {
-        use std::io::Write;
-        let mut g = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        let offset = g.1;
-        if g.0.write_all(bytes).is_err() {
-            g.1 = u64::MAX / 2;
-        }
-        g.1 += bytes.len() as u64;
-        (offset, bytes.len() as u32)
+        self.file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(bytes)
     }
 
     /// Appends two byte strings under one lock, returns where each is.
     pub fn push_two(&self, a: &[u8], b: &[u8]) -> ((u64, u32), (u64, u32)) {
-        use std::io::Write;
         let mut g = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        let mut at = |bytes: &[u8]| {
-            let offset = g.1;
-            if g.0.write_all(bytes).is_err() {
-                g.1 = u64::MAX / 2;
-            }
-            g.1 += bytes.len() as u64;
-            (offset, bytes.len() as u32)
-        };
-        let first = at(a);
-        (first, at(b))
+        let first = g.push(a);
+        (first, g.push(b))
     }
 
     /// Flushes and opens the file for reading lines back.
     ///
     /// # Errors
-    /// I/O failures (including an earlier failed write).
-    pub fn reader(&self) -> std::io::Result<SpillReader> {
+    /// I/O failures, including the first failed write (a full disk), naming the file.
+    pub fn reader(&self) -> crate::error::Result<SpillReader> {
         use std::io::Write;
+        let at = crate::error::io_at(&self.path);
         let mut g = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        g.0.flush()?;
-        if g.1 >= u64::MAX / 2 {
-            return Err(std::io::Error::other(
-                "writing the record spill file failed (disk full?)",
-            ));
+        if let Some(e) = g.failed.take() {
+            let again = std::io::Error::new(e.kind(), e.to_string());
+            g.failed = Some(e);
+            return Err(at(again));
         }
+        g.out.flush().map_err(&at)?;
         Ok(SpillReader {
-            file: std::fs::File::open(&self.path)?,
+            file: std::fs::File::open(&self.path).map_err(&at)?,
+            path: self.path.clone(),
         })
     }
 }
@@ -290,14 +299,15 @@ impl Drop for Spill {
 /// Reads lines back from a [`Spill`].
 pub struct SpillReader {
     file: std::fs::File,
+    path: std::path::PathBuf,
 }
 
 impl SpillReader {
     /// The bytes at (offset, length).
     ///
     /// # Errors
-    /// I/O failures.
-    pub fn read(&mut self, at: (u64, u32)) -> std::io::Result<Vec<u8>> {
+    /// I/O failures, naming the file.
+    pub fn read(&mut self, at: (u64, u32)) -> crate::error::Result<Vec<u8>> {
         let mut buf = Vec::new();
         self.read_into(at, &mut buf)?;
         Ok(buf)
@@ -306,19 +316,21 @@ impl SpillReader {
     /// Reads the bytes at (offset, length) into `buf` (resized to fit), one positioned read.
     ///
     /// # Errors
-    /// I/O failures.
-    pub fn read_into(&mut self, at: (u64, u32), buf: &mut Vec<u8>) -> std::io::Result<()> {
+    /// I/O failures, naming the file.
+    pub fn read_into(&mut self, at: (u64, u32), buf: &mut Vec<u8>) -> crate::error::Result<()> {
         buf.resize(at.1 as usize, 0);
         #[cfg(unix)]
-        {
+        let read = {
             use std::os::unix::fs::FileExt;
             self.file.read_exact_at(buf, at.0)
-        }
+        };
         #[cfg(not(unix))]
-        {
+        let read = {
             use std::io::{Read, Seek, SeekFrom};
-            self.file.seek(SeekFrom::Start(at.0))?;
-            self.file.read_exact(buf)
-        }
+            self.file
+                .seek(SeekFrom::Start(at.0))
+                .and_then(|_| self.file.read_exact(buf))
+        };
+        read.map_err(crate::error::io_at(&self.path))
     }
 }

@@ -90,3 +90,12 @@ impl TransformError {
         }
     }
 }
+
+/// Maps an I/O error on `path` to [`TransformError::Io`] naming the path (every write error names the file it
+/// was writing, so a full disk says where).
+pub fn io_at(path: &std::path::Path) -> impl Fn(std::io::Error) -> TransformError + '_ {
+    move |source| TransformError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}

@@ -6,6 +6,7 @@
 pub mod articles;
 pub mod attachments;
 pub mod attributes;
+pub mod codec;
 pub mod companies;
 pub mod conversations;
 pub mod ctx;
@@ -17,14 +18,19 @@ pub mod ledger;
 pub mod line;
 pub mod mapping;
 pub mod model;
+pub mod output;
 pub mod people;
 pub mod profile;
 pub mod propose;
+pub mod read;
 pub mod report;
 pub mod run;
+pub mod sample;
+pub mod select;
 pub mod source;
 pub mod stream;
 pub mod text;
+pub mod ticket_text;
 pub mod time;
 pub mod windows;
 

@@ -50,8 +50,9 @@ enum Command {
         #[arg(long)]
         sample: Option<u64>,
         /// Tickets per window: bounds the memory held for notes and attachments (output does not change).
-        #[arg(long, default_value_t = ti_transform::windows::DEFAULT_WINDOW_TICKETS)]
-        window_tickets: usize,
+        /// Default: `[transform] window_tickets` of the configuration (10,000).
+        #[arg(long)]
+        window_tickets: Option<usize>,
     },
     /// Show the source rows and rules behind a record of a load bundle.
     Explain {
@@ -135,7 +136,7 @@ fn main() -> ExitCode {
                 sample.or((config.transform.sample > 0).then_some(config.transform.sample));
             let options = ti_transform::run::RunOptions {
                 sample,
-                window_tickets,
+                window_tickets: window_tickets.unwrap_or(config.transform.window_tickets),
             };
             ti_transform::run::run_with(&extract, &mapping, &out, &options).map(|s| {
                 let mut table = ti_shared::report::Report::new("object");

@@ -6,13 +6,14 @@
 use crate::attachments::ShareIndex;
 use crate::conversations::{TicketInputs, build};
 use crate::ctx::Ctx;
-use crate::error::{Result, TransformError};
+use crate::error::Result;
 use crate::model::{Attachment, Note, Row, Ticket, each_par};
 use crate::profile::Profile;
 use crate::source::SourceTables;
 use crate::windows::{WindowFiles, WindowRow, Windows};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 /// What the conversation of a selected ticket needs besides its rows: requestor contact key, (status name,
 /// closes it), valid parent id.
@@ -45,13 +46,6 @@ pub struct Routed {
     attachments: WindowFiles,
     /// Rows read.
     pub counts: Counts,
-}
-
-fn io(what: &'static str) -> impl Fn(std::io::Error) -> TransformError {
-    move |source| TransformError::Io {
-        path: what.to_string(),
-        source,
-    }
 }
 
 /// A note row.
@@ -136,7 +130,7 @@ impl Router<'_> {
 /// that are not selected (or do not exist) are dropped in the ledger with the reason.
 ///
 /// # Errors
-/// Parquet read failures; window file failures.
+/// Parquet read failures; window file failures (naming the file, which is in `staging`).
 #[allow(clippy::too_many_arguments)]
 pub fn route(
     source: &SourceTables,
@@ -144,9 +138,9 @@ pub fn route(
     ctx: &Ctx,
     tables: &Tables,
     windows: &Windows,
-    selected: &HashSet<i64>,
-    all: &HashSet<i64>,
+    (selected, all): (&HashSet<i64>, &HashSet<i64>),
     note_types: &HashMap<i64, String>,
+    staging: &Path,
 ) -> Result<Routed> {
     let router = Router {
         windows,
@@ -154,19 +148,17 @@ pub fn route(
         all,
     };
     let l = &ctx.ledger;
-    let mut notes =
-        WindowFiles::create(windows.len(), "notes").map_err(io("ticket window file"))?;
-    let mut attachments =
-        WindowFiles::create(windows.len(), "attachments").map_err(io("ticket window file"))?;
+    let mut notes = WindowFiles::create(staging, windows.len(), "notes")?;
+    let mut attachments = WindowFiles::create(staging, windows.len(), "attachments")?;
     let put = |files: &mut WindowFiles,
                object: &str,
                table: &str,
                ticket: Option<i64>,
                pk: &str,
-               row: &dyn Fn(&mut WindowFiles, usize) -> std::io::Result<()>|
+               row: &dyn Fn(&mut WindowFiles, usize) -> Result<()>|
      -> Result<()> {
         match router.route(ticket) {
-            Ok(w) => row(files, w).map_err(io("ticket window file")),
+            Ok(w) => row(files, w),
             Err(reason) => {
                 l.drop_row(object, table, pk, reason);
                 Ok(())
@@ -234,7 +226,7 @@ fn group<T: WindowRow>(rows: Vec<T>, ticket: impl Fn(&T) -> Option<i64>) -> Hash
 type WindowRows = (HashMap<i64, Vec<Note>>, HashMap<i64, Vec<Attachment>>);
 
 fn read_window(routed: &mut Routed, tables: &Tables, w: usize) -> Result<WindowRows> {
-    let mut notes: Vec<Note> = routed.notes.take(w).map_err(io("ticket window file"))?;
+    let mut notes: Vec<Note> = routed.notes.take(w)?;
     for n in &mut notes {
         n.table = if n.history {
             tables.history.clone()
@@ -242,10 +234,7 @@ fn read_window(routed: &mut Routed, tables: &Tables, w: usize) -> Result<WindowR
             tables.note.clone()
         };
     }
-    let atts: Vec<Attachment> = routed
-        .attachments
-        .take(w)
-        .map_err(io("ticket window file"))?;
+    let atts: Vec<Attachment> = routed.attachments.take(w)?;
     Ok((group(notes, |n| n.ticket), group(atts, |a| a.ticket)))
 }
 
@@ -294,7 +283,7 @@ pub fn build_windows(
         let build_all = || {
             work.into_par_iter()
                 .try_for_each(|(t, mut ns, atts, (contact, status, parent))| {
-                    let full = texts.restore(t).map_err(io("ticket text file"))?;
+                    let full = texts.restore(t)?;
                     let t = &full;
                     ns.sort_by_key(|n| (n.history, n.seq));
                     let input = TicketInputs {

@@ -22,7 +22,14 @@ pub struct ExtractConfig {
     pub include_views: bool,
     /// Retries of a table after a dropped connection or server error, from the last row group. Default 3.
     pub retries: u32,
+    /// Keyless tables and views: LOB cells over this many bytes are not read (there is no key to read them in
+    /// windows); they are reported. `ti-extract run --keyless-cell-max-bytes` overrides it. Default 32 MiB
+    /// ([`DEFAULT_KEYLESS_CELL_MAX_BYTES`], 33,554,432).
+    pub keyless_cell_max_bytes: u64,
 }
+
+/// Default of [`ExtractConfig::keyless_cell_max_bytes`]: 32 MiB.
+pub const DEFAULT_KEYLESS_CELL_MAX_BYTES: u64 = 32 << 20;
 
 impl Default for ExtractConfig {
     fn default() -> Self {
@@ -35,6 +42,7 @@ impl Default for ExtractConfig {
             isolation: "nolock".into(),
             include_views: true,
             retries: 3,
+            keyless_cell_max_bytes: DEFAULT_KEYLESS_CELL_MAX_BYTES,
         }
     }
 }

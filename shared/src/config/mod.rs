@@ -10,11 +10,11 @@ mod load;
 mod source;
 mod transform;
 
-pub use extract::ExtractConfig;
+pub use extract::{DEFAULT_KEYLESS_CELL_MAX_BYTES, ExtractConfig};
 pub use intercom::{IntercomConfig, Region};
 pub use load::LoadConfig;
 pub use source::SourceConfig;
-pub use transform::TransformConfig;
+pub use transform::{DEFAULT_WINDOW_TICKETS, TransformConfig};
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

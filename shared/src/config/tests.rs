@@ -74,3 +74,33 @@ fn digest_ignores_connection_details() {
     let c = parse("[extract]\npage_rows = 7\n").unwrap();
     assert_ne!(a.digest(), c.digest());
 }
+
+#[test]
+fn window_tickets_and_keyless_cell_max_bytes_are_keys_with_the_cli_defaults() {
+    let config = parse("").unwrap();
+    assert_eq!(config.transform.window_tickets, DEFAULT_WINDOW_TICKETS);
+    assert_eq!(DEFAULT_WINDOW_TICKETS, 10_000);
+    assert_eq!(
+        config.extract.keyless_cell_max_bytes,
+        DEFAULT_KEYLESS_CELL_MAX_BYTES
+    );
+    assert_eq!(DEFAULT_KEYLESS_CELL_MAX_BYTES, 32 << 20);
+    let config =
+        parse("[transform]\nwindow_tickets = 50\n[extract]\nkeyless_cell_max_bytes = 1024\n")
+            .unwrap();
+    assert_eq!(config.transform.window_tickets, 50);
+    assert_eq!(config.extract.keyless_cell_max_bytes, 1024);
+    // The shipped file states the defaults.
+    let shipped =
+        PipelineConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml"))
+            .unwrap();
+    assert_eq!(shipped.transform.window_tickets, DEFAULT_WINDOW_TICKETS);
+    assert_eq!(
+        shipped.extract.keyless_cell_max_bytes,
+        DEFAULT_KEYLESS_CELL_MAX_BYTES
+    );
+    let err = parse("[transform]\nwindow_ticket = 5\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("window_ticket"), "{err}");
+}

@@ -19,7 +19,15 @@ pub struct TransformConfig {
     pub max_attachment_bytes: u64,
     /// Conversations with more parts are split into linked conversations. Default 400 (Intercom shows 500).
     pub max_parts_per_conversation: u64,
+    /// Tickets per window: bounds the memory held for notes, history rows and attachments while conversations
+    /// are built (issue 7); the output does not change. `ti-transform run --window-tickets` overrides it; 0
+    /// counts as 1. Default [`DEFAULT_WINDOW_TICKETS`] (10,000).
+    pub window_tickets: usize,
 }
+
+/// Default of [`TransformConfig::window_tickets`]. At about 4 notes and a few KiB of text per ticket, 10,000
+/// tickets hold some tens of MiB of rows.
+pub const DEFAULT_WINDOW_TICKETS: usize = 10_000;
 
 impl Default for TransformConfig {
     fn default() -> Self {
@@ -33,6 +41,7 @@ impl Default for TransformConfig {
                 .collect(),
             max_attachment_bytes: 20 << 20,
             max_parts_per_conversation: 400,
+            window_tickets: DEFAULT_WINDOW_TICKETS,
         }
     }
 }
