@@ -469,11 +469,20 @@ pub async fn help_center(
                     .map(|v| Sent::new(id_str(v.get("id")), "created"))
             },
             async || {
+                // Same-named objects that existed when the journal started are the customer's (crate::traces).
+                let preexisting = ctx
+                    .journal
+                    .meta(crate::traces::PREEXISTING_META)
+                    .map_err(|e| journal_as_api(&e))?
+                    .unwrap_or_default();
                 let items = list_all(ctx, list_path).await?;
                 let found = items.iter().find(|i| {
                     i.get(name_field).and_then(Value::as_str) == Some(name.as_str())
                         && id_str(i.get("parent_id")) == parent
-                        && id_str(i.get("id")).is_some_and(|id| !ctx.claimed_by_other(key, &id))
+                        && id_str(i.get("id")).is_some_and(|id| {
+                            !ctx.claimed_by_other(key, &id)
+                                && !preexisting.split(' ').any(|p| p == id)
+                        })
                 });
                 Ok(found.map(|i| Sent::new(id_str(i.get("id")), "created")))
             },

@@ -202,12 +202,16 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         let traces = crate::traces::find(&client, &bundle, tag.as_deref())
             .await
             .map_err(PreflightError::from)?;
-        if !traces.is_empty() {
+        if traces.refuses() {
             return Err(LoadError::Usage(traces.message(
                 &cfg.load.migration_tag,
                 &args.journal.display().to_string(),
             )));
         }
+        if let Some(w) = traces.warning() {
+            eprintln!("{w}");
+        }
+        journal.set_meta(crate::traces::PREEXISTING_META, &traces.preexisting_ids())?;
     }
     let mut summary = RunSummary {
         phases: Vec::new(),

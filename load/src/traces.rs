@@ -1,12 +1,16 @@
 //! Traces of an earlier run of this migration in the workspace, looked for when a run starts with a fresh
 //! journal (newcomer finding 1): a new journal cannot tell which objects an earlier run created, so loading
-//! again would duplicate conversations, collections, articles and notes. When traces exist the run is refused
-//! and the operator is told to resume with that run's journal or to roll it back first.
+//! again would duplicate conversations, collections, articles and notes.
 //!
-//! Conversations carrying the migration tag are counted with `POST /conversations/search` (`tag_ids`), which
-//! sees everything older than the search lag, plus the newest page of `GET /conversations` (lists do not lag,
-//! DESIGN.md §7), which covers the conversations created within the lag. Collections and articles are matched
-//! by name/title against the bundle's through their list endpoints (no lag).
+//! Only what identifies our objects refuses the run (exit 2): conversations carrying the migration tag, counted
+//! with `POST /conversations/search` (`tag_ids`), which sees everything older than the search lag, plus the
+//! newest page of `GET /conversations` (lists do not lag, DESIGN.md §7), which covers those created within the
+//! lag. Collections and articles carry nothing of ours that a customer's could not carry too: the loader sends
+//! only the transform's `name`/`description`/`parent_id` (collections) and `title`/`body`/`author_id`/`state`/
+//! `parent_id` (articles), and Intercom can tag neither collections nor (through our calls) articles. So
+//! collections and articles named like the bundle's (list endpoints, no lag) are only listed in a warning, and
+//! their ids are kept in the journal ([`PREEXISTING_META`]) so that the collection/article probe never claims a
+//! customer's object for one of ours (docs/load.md, "A fresh journal").
 
 use crate::client::{ApiError, Client};
 use crate::context::id_str;
@@ -14,35 +18,81 @@ use crate::kinds::list_pages;
 use crate::phases::read_kind;
 use serde_json::{Value, json};
 use std::collections::HashSet;
+use std::fmt::Write as _;
 use ti_shared::bundle::Bundle;
 use ti_shared::records::RecordKind;
 
 /// Conversations of the newest `GET /conversations` page inspected for the tag (covers the search lag).
 pub const RECENT_PAGE: usize = 150;
 
-/// What an earlier run of the migration left in the workspace.
+/// Journal `meta` key: space-separated Intercom ids of the collections and articles that existed, named like
+/// one of the bundle's, when the journal started. The collection/article probe never claims them.
+pub const PREEXISTING_META: &str = "preexisting_help_center";
+
+/// A collection or article of the workspace named like one of the bundle's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    /// Its Intercom id.
+    pub id: String,
+    /// Its name (collection) or title (article).
+    pub name: String,
+}
+
+/// What the workspace holds that looks like an earlier run of the migration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Traces {
-    /// Conversations carrying the migration tag.
+    /// Conversations carrying the migration tag: proof of an earlier run (refused).
     pub conversations: u64,
-    /// Collections named like one of the bundle's.
-    pub collections: u64,
-    /// Articles titled like one of the bundle's.
-    pub articles: u64,
+    /// Collections named like one of the bundle's (ours or the customer's: only warned about).
+    pub collections: Vec<Named>,
+    /// Articles titled like one of the bundle's (ours or the customer's: only warned about).
+    pub articles: Vec<Named>,
 }
 
 impl Traces {
-    /// True when nothing was found.
-    pub fn is_empty(&self) -> bool {
-        self.conversations == 0 && self.collections == 0 && self.articles == 0
+    /// True when the run must be refused: some conversation carries the migration tag.
+    pub fn refuses(&self) -> bool {
+        self.conversations > 0
     }
 
     /// The refusal message (exit code 2), naming the tag and the journal flag.
     pub fn message(&self, tag: &str, journal: &str) -> String {
         format!(
-            "this workspace already holds {} conversation(s), {} collection(s) and {} article(s) from a Track-It! migration (tag {tag:?}); resume with the journal of that run (--journal …, not the new {journal}), or roll it back first (ti-load rollback --journal … --yes)",
-            self.conversations, self.collections, self.articles
+            "this workspace already holds {} conversation(s) from a Track-It! migration (tag {tag:?}); resume with the journal of that run (--journal …, not the new {journal}), or roll it back first (ti-load rollback --journal … --yes)",
+            self.conversations
         )
+    }
+
+    /// The warning listing same-named collections and articles (one line each, `kind id "name"`), `None` when
+    /// there are none.
+    pub fn warning(&self) -> Option<String> {
+        if self.collections.is_empty() && self.articles.is_empty() {
+            return None;
+        }
+        let mut w = format!(
+            "warning: the workspace already holds {} collection(s) and {} article(s) named like the bundle's; Intercom keeps nothing that tells a customer's from an earlier run's, so they are left alone and ours are created beside them (if an earlier run without its journal made them, roll that run back or delete them by hand):",
+            self.collections.len(),
+            self.articles.len()
+        );
+        for (kind, list) in [
+            ("collection", &self.collections),
+            ("article", &self.articles),
+        ] {
+            for n in list {
+                let _ = write!(w, "\n  {kind} {} {:?}", n.id, n.name);
+            }
+        }
+        Some(w)
+    }
+
+    /// The ids of every same-named collection and article, space-separated (for [`PREEXISTING_META`]).
+    pub fn preexisting_ids(&self) -> String {
+        self.collections
+            .iter()
+            .chain(&self.articles)
+            .map(|n| n.id.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -108,31 +158,38 @@ pub async fn find(
             .count() as u64;
         t.conversations = searched.max(recent_tagged);
     }
-    let collections = names(bundle, RecordKind::Collection, "name").unwrap_or_default();
-    if !collections.is_empty() {
-        t.collections = list_pages(client, "/help_center/collections")
-            .await?
-            .iter()
-            .filter(|c| {
-                c.get("name")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| collections.contains(n))
-            })
-            .count() as u64;
-    }
-    let articles = names(bundle, RecordKind::Article, "title").unwrap_or_default();
-    if !articles.is_empty() {
-        t.articles = list_pages(client, "/articles")
-            .await?
-            .iter()
-            .filter(|a| {
-                a.get("title")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| articles.contains(n))
-            })
-            .count() as u64;
-    }
+    t.collections = same_named(client, bundle, RecordKind::Collection).await?;
+    t.articles = same_named(client, bundle, RecordKind::Article).await?;
     Ok(t)
+}
+
+/// The collections (or articles) of the workspace named like one of the bundle's, in list order; no request when
+/// the bundle has none.
+async fn same_named(
+    client: &Client,
+    bundle: &Bundle,
+    kind: RecordKind,
+) -> Result<Vec<Named>, ApiError> {
+    let (path, field) = match kind {
+        RecordKind::Collection => ("/help_center/collections", "name"),
+        _ => ("/articles", "title"),
+    };
+    let wanted = names(bundle, kind, field).unwrap_or_default();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(list_pages(client, path)
+        .await?
+        .iter()
+        .filter_map(|o| {
+            let name = o.get(field).and_then(Value::as_str)?;
+            let id = id_str(o.get("id"))?;
+            wanted.contains(name).then(|| Named {
+                id,
+                name: name.to_string(),
+            })
+        })
+        .collect())
 }
 
 /// The id of the tag named `name`, when the workspace has it (`GET /tags`).
@@ -164,7 +221,27 @@ mod tests {
             conversations: 3,
             ..Traces::default()
         };
-        assert!(!t.is_empty());
+        assert!(t.refuses());
         assert!(t.message("Migrated", "j").contains("3 conversation(s)"));
+        assert_eq!(t.warning(), None);
+        let t = Traces {
+            collections: vec![Named {
+                id: "12".into(),
+                name: "Printers".into(),
+            }],
+            articles: vec![Named {
+                id: "40".into(),
+                name: "Jam".into(),
+            }],
+            ..Traces::default()
+        };
+        assert!(!t.refuses());
+        let w = t.warning().unwrap();
+        assert!(w.contains("1 collection(s) and 1 article(s)"), "{w}");
+        assert!(
+            w.ends_with("\n  collection 12 \"Printers\"\n  article 40 \"Jam\""),
+            "{w}"
+        );
+        assert_eq!(t.preexisting_ids(), "12 40");
     }
 }

@@ -1,63 +1,15 @@
-//! Bad-input checks a newcomer ran (issue 8 follow-up): a fresh journal against an already loaded workspace,
-//! crossref after a smaller delta, rollback against a bad token, audit of another migration's bundle, and
-//! load bundles whose record files disagree with the transform report.
+//! Bad-input checks a newcomer ran (issue 8 follow-up): crossref after a smaller delta, rollback against a bad
+//! token (before it starts and in its middle), audit of another migration's bundle, and load bundles whose
+//! record files disagree with the transform report or that lack it. (A fresh journal against an already loaded
+//! workspace: tests/fresh_journal.rs.)
 
 mod common;
 use common::*;
+use serde_json::json;
+use ti_load::journal::Journal;
 
 fn code(o: &std::process::Output) -> Option<i32> {
     o.status.code()
-}
-
-#[test]
-fn fresh_journal_against_loaded_workspace_is_refused() {
-    let tmp = testkit_harness::TempDir::new();
-    let sim = start_sim(tmp.path(), &[]);
-    let base = sim.addr.clone();
-    let b1 = build_bundle(&tmp.path().join("b1"), &Shape::default());
-    let cfg = write_config(tmp.path(), &base, "");
-    let j1 = tmp.path().join("out1/journal.sqlite");
-    let run = ti_load(
-        &cfg,
-        &run_args(b1.to_str().unwrap(), j1.to_str().unwrap()),
-        &[],
-    );
-    assert!(run.status.success(), "{}", show(&run));
-    let before = sim_state(&base);
-    // A second run with a new journal: refused before anything is created, even within the search lag.
-    let j2 = tmp.path().join("out2/journal.sqlite");
-    let again = ti_load(
-        &cfg,
-        &run_args(b1.to_str().unwrap(), j2.to_str().unwrap()),
-        &[],
-    );
-    assert_eq!(code(&again), Some(2), "{}", show(&again));
-    let err = String::from_utf8_lossy(&again.stderr);
-    assert!(
-        err.contains("already holds 6 conversation(s)") && err.contains(TAG),
-        "{}",
-        show(&again)
-    );
-    // Refused again on a retry with the same (bound but unused) journal.
-    let again = ti_load(
-        &cfg,
-        &run_args(b1.to_str().unwrap(), j2.to_str().unwrap()),
-        &[],
-    );
-    assert_eq!(code(&again), Some(2), "{}", show(&again));
-    let after = sim_state(&base);
-    assert_same(
-        &normalise(&after),
-        &normalise(&before),
-        "workspace after refusals",
-    );
-    // The original journal still resumes (nothing to do).
-    let resume = ti_load(
-        &cfg,
-        &run_args(b1.to_str().unwrap(), j1.to_str().unwrap()),
-        &[],
-    );
-    assert!(resume.status.success(), "{}", show(&resume));
 }
 
 #[test]
@@ -199,13 +151,7 @@ fn record_counts_must_match_the_transform_report_and_workers_at_least_one() {
     let tmp = testkit_harness::TempDir::new();
     let sim = start_sim(tmp.path(), &[]);
     let cfg = write_config(tmp.path(), &sim.addr, "");
-    let good = build_bundle(
-        &tmp.path().join("good"),
-        &Shape {
-            report_records: Some(0),
-            ..Shape::default()
-        },
-    );
+    let good = build_bundle(&tmp.path().join("good"), &Shape::default());
     let plan = ti_load(&cfg, &["plan", good.to_str().unwrap()], &[]);
     assert!(plan.status.success(), "{}", show(&plan));
     // One conversation fewer in the file than the report counts (a record file emptied or cut, re-sealed).
@@ -238,4 +184,226 @@ fn record_counts_must_match_the_transform_report_and_workers_at_least_one() {
     args.extend(["--workers", "0"]);
     let zero = ti_load(&cfg, &args, &[]);
     assert_eq!(code(&zero), Some(2), "{}", show(&zero));
+}
+
+#[test]
+fn a_bundle_without_the_transform_report_or_its_counts_is_refused() {
+    let tmp = testkit_harness::TempDir::new();
+    let sim = start_sim(tmp.path(), &[]);
+    let cfg = write_config(tmp.path(), &sim.addr, "");
+    let j = tmp.path().join("out/journal.sqlite");
+    let js = j.to_str().unwrap();
+    // ti-transform always writes report/report.json with `records` (DESIGN.md §4, §7; docs/transform.md): a
+    // load bundle without it is refused by plan, run and audit alike, before anything is sent.
+    let cases = [
+        (
+            "no-report",
+            Shape {
+                no_report: true,
+                ..Shape::default()
+            },
+            "report/report.json is missing from the bundle",
+        ),
+        (
+            "no-records",
+            Shape {
+                report_records: None,
+                ..Shape::default()
+            },
+            "report/report.json has no `records` map",
+        ),
+    ];
+    let bundles: Vec<_> = cases
+        .iter()
+        .map(|(name, shape, words)| {
+            let b = build_bundle(&tmp.path().join(name), shape);
+            (*name, b.to_str().unwrap().to_string(), *words)
+        })
+        .collect();
+    let refused = |args: &[&str], name: &str, words: &str| {
+        let out = ti_load(&cfg, args, &[]);
+        assert_eq!(code(&out), Some(3), "{name} {args:?}: {}", show(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(words),
+            "{name} {args:?}: {}",
+            show(&out)
+        );
+    };
+    for (name, b, words) in &bundles {
+        refused(&["plan", b], name, words);
+        refused(&run_args(b, js), name, words);
+    }
+    let state = sim_state(&sim.addr);
+    assert!(
+        state["requests"].as_array().unwrap().is_empty(),
+        "something was sent: {}",
+        state["requests"]
+    );
+    // Audit needs a journal that loaded a bundle: load the whole one, then audit the altered ones.
+    let good = build_bundle(&tmp.path().join("good"), &Shape::default());
+    let run = ti_load(&cfg, &run_args(good.to_str().unwrap(), js), &[]);
+    assert!(run.status.success(), "{}", show(&run));
+    for (name, b, words) in &bundles {
+        refused(&["audit", b, "--journal", js], name, words);
+    }
+    assert!(!tmp.path().join("out/audit").exists(), "audit wrote files");
+}
+
+#[test]
+fn a_token_revoked_in_the_middle_of_a_rollback_stops_it_and_the_rest_is_undone_later() {
+    let tmp = testkit_harness::TempDir::new();
+    let sim = start_sim(tmp.path(), &[]);
+    let base = sim.addr.clone();
+    let b1 = build_bundle(&tmp.path().join("b1"), &Shape::default());
+    let cfg = write_config(tmp.path(), &base, "");
+    let j = tmp.path().join("out/journal.sqlite");
+    let js = j.to_str().unwrap();
+    let run = ti_load(&cfg, &run_args(b1.to_str().unwrap(), js), &[]);
+    assert!(run.status.success(), "{}", show(&run));
+    let sent_before = sim_state(&base)["requests"].as_array().unwrap().len();
+    let rolled_back = || {
+        let journal = Journal::open(&j).unwrap();
+        let mut n = std::collections::BTreeMap::<String, u64>::new();
+        for r in journal.records().unwrap() {
+            if r.status == "rolled_back" {
+                *n.entry(r.kind).or_default() += 1;
+            }
+        }
+        n
+    };
+    assert!(rolled_back().is_empty());
+
+    // The token is revoked after 5 successful changes: GET /me passes, then the article, both collections and
+    // two conversations are deleted (reverse dependency order; notes are only listed), the 6th request gets 401.
+    http(
+        &base,
+        "POST",
+        "/_sim/faults",
+        Some(&json!(["revoke-token-after=5"])),
+    );
+    let first = ti_load(&cfg, &["rollback", "--journal", js, "--yes"], &[]);
+    assert_eq!(code(&first), Some(2), "{}", show(&first));
+    assert!(
+        String::from_utf8_lossy(&first.stderr)
+            .contains("error: rollback stopped: Intercom refused the token"),
+        "{}",
+        show(&first)
+    );
+    let state = sim_state(&base);
+    let sent: Vec<(String, String, i64, String)> = state["requests"].as_array().unwrap()
+        [sent_before..]
+        .iter()
+        .map(|r| {
+            (
+                r["method"].as_str().unwrap().to_string(),
+                r["path"]
+                    .as_str()
+                    .unwrap()
+                    .split('/')
+                    .nth(1)
+                    .unwrap()
+                    .to_string(),
+                r["status"].as_i64().unwrap(),
+                r["fault"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let d = |what: &str, status: i64, fault: &str| {
+        (
+            "DELETE".to_string(),
+            what.to_string(),
+            status,
+            fault.to_string(),
+        )
+    };
+    assert_eq!(
+        sent,
+        vec![
+            d("articles", 200, ""),
+            d("help_center", 200, ""),
+            d("help_center", 200, ""),
+            d("conversations", 200, ""),
+            d("conversations", 200, ""),
+            d("conversations", 401, "revoke-token-after"),
+        ]
+    );
+    let want = |pairs: &[(&str, u64)]| {
+        pairs
+            .iter()
+            .map(|(k, n)| (k.to_string(), *n))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert_eq!(
+        rolled_back(),
+        want(&[("article", 1), ("collection", 2), ("conversation", 2)])
+    );
+    let live = |kind: &str| {
+        state[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| !x["deleted"].as_bool().unwrap_or(false))
+            .count()
+    };
+    assert_eq!(
+        (live("articles"), live("collections"), live("conversations")),
+        (0, 0, 4)
+    );
+    let report =
+        std::fs::read_to_string(tmp.path().join("out/rollback/rollback-report.txt")).unwrap();
+    assert_eq!(report.matches("  FAILED: ").count(), 1, "{report}");
+
+    // The token is good again: a second rollback undoes only the rest.
+    http(&base, "POST", "/_sim/faults", Some(&json!([])));
+    let second = ti_load(&cfg, &["rollback", "--journal", js, "--yes"], &[]);
+    assert!(second.status.success(), "{}", show(&second));
+    let end = sim_state(&base);
+    let again: Vec<&serde_json::Value> = end["requests"].as_array().unwrap()
+        [sent_before + sent.len()..]
+        .iter()
+        .collect();
+    assert!(
+        again
+            .iter()
+            .all(|r| !r["path"].as_str().unwrap().starts_with("/articles")
+                && !r["path"].as_str().unwrap().starts_with("/help_center")),
+        "undone objects were sent again: {again:?}"
+    );
+    assert_eq!(
+        again
+            .iter()
+            .filter(|r| r["method"] == "DELETE"
+                && r["path"].as_str().unwrap().starts_with("/conversations/")
+                && !r["path"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("/conversations/attributes"))
+            .count(),
+        4
+    );
+    assert_eq!(
+        rolled_back(),
+        want(&[
+            ("article", 1),
+            ("collection", 2),
+            ("company", 1),
+            ("contact", 4),
+            ("contact_company", 1),
+            ("conversation", 6),
+            ("conversation_attribute", 2),
+            ("data_attribute", 2),
+        ])
+    );
+    let live = |kind: &str| {
+        end[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| !x["deleted"].as_bool().unwrap_or(false))
+            .count()
+    };
+    assert_eq!(
+        (live("conversations"), live("contacts"), live("companies")),
+        (0, 0, 0)
+    );
 }

@@ -32,9 +32,11 @@ pub struct Shape {
     pub reopened: Option<usize>,
     /// A ticket that gets one more reply, from its contact, after the extra parts.
     pub user_reply_on: Option<usize>,
-    /// Write the records per kind into report/report.json (as ti-transform does), the conversation count off by
-    /// this much (0: the true counts).
+    /// The records per kind written into report/report.json (as ti-transform does), the conversation count off
+    /// by this much (`Some(0)`, the default: the true counts; `None`: no `records` map).
     pub report_records: Option<i64>,
+    /// Leave report/report.json out of the bundle.
+    pub no_report: bool,
 }
 
 impl Default for Shape {
@@ -49,7 +51,8 @@ impl Default for Shape {
             no_article: false,
             reopened: None,
             user_reply_on: None,
-            report_records: None,
+            report_records: Some(0),
+            no_report: false,
         }
     }
 }
@@ -80,14 +83,8 @@ fn write_kind(
     .unwrap();
 }
 
-pub fn contact_key(i: usize) -> String {
-    format!("contact:person:{i}")
-}
-
-/// Builds a load bundle in `dir`. Ticket `t` belongs to contact `t % contacts`, opens at BASE_TIME + t*1000,
-/// has 3 + extra parts: an admin note by `jtech` (matched) with two attachments, an admin comment by `ghost`
-/// (unmatched → fallback, "Originally by"), a user comment; even tickets are closed.
-pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
+/// A writer of a load bundle in `dir` for `migration_id`, as the tests' producer "test" 0.
+pub fn load_writer(dir: &Path, migration_id: &str) -> BundleWriter {
     let w = BundleWriter::create(
         dir,
         BundleKind::Load,
@@ -97,7 +94,19 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
         },
     )
     .unwrap();
-    w.set_migration_id(&shape.migration_id);
+    w.set_migration_id(migration_id);
+    w
+}
+
+pub fn contact_key(i: usize) -> String {
+    format!("contact:person:{i}")
+}
+
+/// Builds a load bundle in `dir`. Ticket `t` belongs to contact `t % contacts`, opens at BASE_TIME + t*1000,
+/// has 3 + extra parts: an admin note by `jtech` (matched) with two attachments, an admin comment by `ghost`
+/// (unmatched → fallback, "Originally by"), a user comment; even tickets are closed.
+pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
+    let w = load_writer(dir, &shape.migration_id);
     let counts = std::cell::RefCell::new(BTreeMap::new());
     let blob_a = w.add_blob(b"PNG-bytes-of-a-screenshot").unwrap();
     let blob_b = w.add_blob(b"plain text log file\n").unwrap();
@@ -301,7 +310,9 @@ pub fn build_bundle(dir: &Path, shape: &Shape) -> PathBuf {
         *c.entry("conversation".into()).or_default() += off;
         report["records"] = json!(c);
     }
-    w.write_json("report/report.json", &report).unwrap();
+    if !shape.no_report {
+        w.write_json("report/report.json", &report).unwrap();
+    }
     w.finish().unwrap();
     dir.to_path_buf()
 }
