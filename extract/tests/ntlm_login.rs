@@ -143,8 +143,7 @@ fn a_wrong_windows_password_is_one_connect_line_without_the_password() {
         .expect("prepared");
     let err = rt()
         .block_on(source.connect())
-        .err()
-        .expect("a wrong password is refused");
+        .expect_err("a wrong password is refused");
     assert!(
         matches!(&err, ExtractError::Connect { user, .. } if user == "CORP\\svc_trackit"),
         "{err:?}"
