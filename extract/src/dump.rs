@@ -1,34 +1,34 @@
 //! Dumping one table or view: rows stream from tiberius into Arrow builders and out as Parquet parts
 //! (`part-NNNNN.parquet`, one zstd row group each), so memory holds one row group at most.
 //!
-//! - A table whose primary key is one integer column is read in keyset pages (Q8, Q9); a page never crosses a
-//!   row-group boundary, so part boundaries do not depend on where a run was interrupted, and the last key of
-//!   each committed part is the restart point for retries and `--resume`.
+//! - A table with a primary key of integer, character or binary columns (one or several) is read in keyset
+//!   pages on the whole key (Q8, Q9, module [`crate::keyset`]); a page never crosses a row-group boundary, so
+//!   part boundaries do not depend on where a run was interrupted, and the last key tuple of each committed part
+//!   is the restart point for retries and `--resume`.
 //! - Anything else is one ordered scan (Q10, module [`crate::scan`]); a retry or a resume restarts it. A table
-//!   with a composite or character primary key has its large cells read in windows by key before the scan; a
-//!   keyless table or a view reads them whole up to a cap (see [`crate::scan`]).
+//!   whose primary key has a column of another type (uniqueidentifier, date/time, decimal…) has its large cells
+//!   read in windows by key before the scan; a keyless table or a view reads them whole up to a cap (see
+//!   [`crate::scan`]).
 //! - A row group closes at `row_group_rows` rows or [`MAX_GROUP_BYTES`] of buffered data.
 
 use crate::connect::{Source, SqlClient};
 use crate::error::ExtractError;
 use crate::inventory::{ColumnInfo, ObjectInfo};
-use crate::lob::{self, LobCell};
+use crate::keyset::keyset_comparable;
+use crate::lob;
 use crate::progress::TableProgress;
-use crate::queries;
-use crate::resume::{MAX_RAW_LISTED, RawCell, ResumeState, TableState};
+use crate::resume::{KeyValue, MAX_RAW_LISTED, RawCell, ResumeState, TableState};
 use crate::types::buffer::{ColumnBuffer, Pushed};
-use crate::types::{ColKind, kind_of, schema};
+use crate::types::{ColKind, kind_of};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use futures_util::TryStreamExt;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use ti_shared::bundle::BundleWriter;
 use ti_shared::config::ExtractConfig;
-use tiberius::{ColumnData, ToSql};
+use tiberius::ColumnData;
 
 /// A row group closes once this many bytes of cell data are buffered (DESIGN.md §4: about 64 MiB).
 pub const MAX_GROUP_BYTES: usize = 64 << 20;
@@ -108,9 +108,10 @@ pub const DEFAULT_KEYLESS_CAP: u64 = 32 << 20;
 /// How a table is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
-    /// Keyset pages on this integer key column (index into the columns).
-    Keyset(usize),
-    /// One ordered scan by the primary key (composite, or one non-integer column): indices of the key columns.
+    /// Keyset pages on the primary key (module [`crate::keyset`]): indices of its columns, in key order.
+    Keyset(Vec<usize>),
+    /// One ordered scan by the primary key, which has a column keyset pages do not compare (see
+    /// [`crate::keyset::keyset_comparable`]): indices of the key columns.
     KeyedScan(Vec<usize>),
     /// One ordered scan by these columns (no primary key, or a view).
     Scan(Vec<String>),
@@ -118,29 +119,19 @@ pub enum Plan {
 
 /// The reading plan of `obj`.
 pub fn plan(obj: &ObjectInfo) -> Plan {
-    if !obj.is_view()
-        && obj.primary_key.len() == 1
-        && let Some(i) = obj
-            .columns
-            .iter()
-            .position(|c| c.name == obj.primary_key[0])
-        && matches!(
-            kind_of(&obj.columns[i]),
-            ColKind::U8 | ColKind::I16 | ColKind::I32 | ColKind::I64
-        )
-    {
-        return Plan::Keyset(i);
-    }
     if !obj.primary_key.is_empty() && !obj.is_view() {
         let keys: Option<Vec<usize>> = obj
             .primary_key
             .iter()
             .map(|k| obj.columns.iter().position(|c| &c.name == k))
             .collect();
-        if let Some(keys) = keys {
-            return Plan::KeyedScan(keys);
-        }
-        return Plan::Scan(obj.primary_key.clone());
+        return match keys {
+            Some(keys) if keys.iter().all(|&i| keyset_comparable(&obj.columns[i])) => {
+                Plan::Keyset(keys)
+            }
+            Some(keys) => Plan::KeyedScan(keys),
+            None => Plan::Scan(obj.primary_key.clone()),
+        };
     }
     let orderable = |c: &&ColumnInfo| {
         !matches!(
@@ -165,7 +156,7 @@ pub fn plan(obj: &ObjectInfo) -> Plan {
 }
 
 /// A large cell the page or scan left NULL, still to be fetched (or reported).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pending {
     /// Row within the group.
     pub row: usize,
@@ -173,8 +164,8 @@ pub(crate) struct Pending {
     pub col: usize,
     /// `DATALENGTH` of the cell.
     pub len: i64,
-    /// Integer key of the row (keyset tables).
-    pub key: Option<i64>,
+    /// Key tuple of the row (keyset tables).
+    pub key: Option<Vec<KeyValue>>,
 }
 
 /// Rows buffered for the current row group, with the large cells still to fetch.
@@ -244,7 +235,7 @@ impl<'a> Dumper<'a> {
             }
             self.drop_stale_parts(obj, &st)?;
             let result = match plan(obj) {
-                Plan::Keyset(k) => self.keyset(obj, k, st, progress),
+                Plan::Keyset(keys) => self.keyset(obj, &keys, st, progress),
                 Plan::KeyedScan(keys) => self.scan(obj, Some(&keys), &[], progress),
                 Plan::Scan(order) => self.scan(obj, None, &order, progress),
             };
@@ -303,141 +294,13 @@ impl<'a> Dumper<'a> {
         }
     }
 
-    fn keyset(
-        &mut self,
-        obj: &ObjectInfo,
-        key: usize,
-        mut st: TableState,
-        progress: &TableProgress,
-    ) -> Result<TableState, ExtractError> {
-        let table = queries::table_ref(&obj.schema, &obj.name, self.cfg.isolation == "nolock");
-        let key_name = &obj.columns[key].name;
-        let first =
-            queries::q8_first_page(&queries::select_list(&obj.columns, 2), &table, key_name);
-        let next = queries::q9_next_page(&queries::select_list(&obj.columns, 3), &table, key_name);
-        let schema = Arc::new(schema(&obj.columns, &self.default_collation));
-        let threshold = i64::try_from(self.cfg.lob_inline_max_bytes).unwrap_or(i64::MAX);
-        let page_rows = self.cfg.page_rows.max(1) as usize;
-        let group_rows = self.cfg.row_group_rows.max(1) as usize;
-        let mut group = self.new_group(obj);
-        let mut cursor = st.last_key;
-        progress.set_position(st.rows());
-        loop {
-            let want = page_rows.min(group_rows - group.rows) as i64;
-            let (sql, params): (&str, Vec<&dyn ToSql>) = match &cursor {
-                None => (&first, vec![&want, &threshold]),
-                Some(k) => (&next, vec![&want, k, &threshold]),
-            };
-            let what = obj.full_name();
-            let before = group.rows;
-            let mut last = cursor;
-            let mut cut = false;
-            {
-                let rt = self.rt;
-                let client = self.client()?;
-                rt.block_on(async {
-                    let stream = client
-                        .query(sql, &params)
-                        .await
-                        .map_err(ExtractError::query(&what))?;
-                    let mut rows = stream.into_row_stream();
-                    while let Some(row) =
-                        rows.try_next().await.map_err(ExtractError::query(&what))?
-                    {
-                        let cells: Vec<ColumnData<'static>> = row.into_iter().collect();
-                        let k = cells
-                            .get(result_index(&obj.columns, key))
-                            .and_then(crate::cells::int);
-                        last = k;
-                        push_row(
-                            obj,
-                            &mut group,
-                            &mut st,
-                            cells,
-                            &|| k.map_or_else(String::new, |k| format!("{key_name}={k}")),
-                            k,
-                            None,
-                        )?;
-                        // Byte budget reached: stop here (tiberius drains the rest of the page before the next
-                        // query), so memory stays bounded whatever the cell sizes; the next page starts after
-                        // this row. Depends only on the group's own rows, so a resume reproduces it.
-                        if group.bytes() >= MAX_GROUP_BYTES {
-                            cut = true;
-                            break;
-                        }
-                    }
-                    Ok::<(), ExtractError>(())
-                })?;
-            }
-            let got = group.rows - before;
-            self.rows_read += got as u64;
-            cursor = last;
-            self.fetch_lobs(obj, &table, key_name, &mut group, &mut st)?;
-            progress.inc(got as u64);
-            let end = !cut && (got as i64) < want;
-            if group.rows >= group_rows
-                || group.bytes() >= MAX_GROUP_BYTES
-                || (end && (group.rows > 0 || st.part_rows.is_empty()))
-            {
-                self.flush(obj, &schema, &mut group, &mut st, cursor, progress)?;
-            }
-            self.pace(got as u64);
-            if end {
-                break;
-            }
-        }
-        st.done = true;
-        self.save(obj, &st)?;
-        Ok(st)
-    }
-
-    fn fetch_lobs(
-        &mut self,
-        obj: &ObjectInfo,
-        table: &str,
-        key: &str,
-        group: &mut Group,
-        st: &mut TableState,
-    ) -> Result<(), ExtractError> {
-        let pending = std::mem::take(&mut group.pending);
-        let keys = [queries::KeyCol {
-            name: key.to_string(),
-            binary: false,
-        }];
-        for p in pending {
-            let key_value = p.key.ok_or_else(|| {
-                ExtractError::Data(format!("{}: a large cell without its key", obj.full_name()))
-            })?;
-            let key_values = [ColumnData::I64(Some(key_value))];
-            let cell = LobCell {
-                table,
-                column: &obj.columns[p.col].name,
-                keys: &keys,
-                key_values: &key_values,
-                length: p.len,
-                text: group.buffers[p.col].text_encoding(),
-            };
-            let (rt, writer, chunk) = (self.rt, self.writer, self.cfg.lob_chunk_bytes);
-            let stored = lob::store(rt, self.client()?, writer, &cell, chunk)?;
-            record_blob(
-                st,
-                group,
-                p,
-                &obj.columns[p.col].name,
-                &format!("{key}={key_value}"),
-                &stored,
-            );
-        }
-        Ok(())
-    }
-
     pub(crate) fn flush(
         &mut self,
         obj: &ObjectInfo,
         schema: &SchemaRef,
         group: &mut Group,
         st: &mut TableState,
-        last_key: Option<i64>,
+        last_keys: Option<Vec<KeyValue>>,
         progress: &TableProgress,
     ) -> Result<(), ExtractError> {
         let rows = group.rows as u64;
@@ -460,7 +323,8 @@ impl<'a> Dumper<'a> {
         let entry = self.writer.commit(sink, Some(rows))?;
         progress.add_bytes(entry.bytes);
         st.part_rows.push(rows);
-        st.last_key = last_key;
+        st.last_keys = last_keys;
+        st.last_key = None;
         self.save(obj, st)?;
         progress.part_done(&rel, rows);
         Ok(())
@@ -522,7 +386,8 @@ pub(crate) fn result_index(columns: &[ColumnInfo], col: usize) -> usize {
     col + columns[..col].iter().filter(|c| c.is_lob()).count()
 }
 
-/// Pushes one result row into the group; `row` names it in reports (called only when needed), `key` is its key (keyset tables). LOB cells
+/// Pushes one result row into the group; `row` names it in reports (called only when needed), `key` is its key
+/// tuple (keyset tables). LOB cells
 /// over the in-row threshold that came back NULL with their length go to `group.pending`. With `divert_over`
 /// (keyless scans), LOB cells that came back whole but longer than that many bytes are taken out of the row and
 /// returned as `(column, bytes)` for the caller to store in `blobs/` (the row keeps NULL, pending).
@@ -532,7 +397,7 @@ pub(crate) fn push_row(
     st: &mut TableState,
     cells: Vec<ColumnData<'static>>,
     row: &dyn Fn() -> String,
-    key: Option<i64>,
+    key: Option<&[KeyValue]>,
     divert_over: Option<usize>,
 ) -> Result<Vec<(usize, Vec<u8>)>, ExtractError> {
     let mut it = cells.into_iter();
@@ -593,7 +458,7 @@ pub(crate) fn push_row(
                 row: index,
                 col: i,
                 len,
-                key,
+                key: key.map(<[KeyValue]>::to_vec),
             });
         }
     }

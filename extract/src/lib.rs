@@ -3,8 +3,8 @@
 //! extract bundle (`run`: every table and view as Parquet, large cells and file-share attachments in `blobs/`).
 //!
 //! Modules: [`connect`] (connection string, password from the environment), [`queries`] (every SQL template),
-//! [`inventory`] (Q2–Q7), [`types`] (SQL Server → Arrow), [`dump`] (keyset pages → Parquet parts), [`lob`]
-//! (large cells in windows), [`scan`] (ordered scans of tables without an integer key), [`attachments`], [`resume`], [`progress`], [`report`], [`discover`].
+//! [`inventory`] (Q2–Q7), [`types`] (SQL Server → Arrow), [`dump`] (row groups → Parquet parts), [`keyset`] (keyset pages on the whole primary key), [`lob`]
+//! (large cells in windows), [`scan`] (ordered scans of keyless tables, views and keys keyset pages cannot compare), [`attachments`], [`resume`], [`progress`], [`report`], [`discover`].
 
 pub mod attachments;
 pub mod cells;
@@ -13,6 +13,7 @@ pub mod discover;
 pub mod dump;
 pub mod error;
 pub mod inventory;
+pub mod keyset;
 pub mod lob;
 pub mod progress;
 pub mod queries;

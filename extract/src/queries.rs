@@ -132,21 +132,66 @@ pub fn select_list(columns: &[ColumnInfo], threshold_param: usize) -> String {
     items.join(", ")
 }
 
+/// The expression a keyset page orders and compares key column `k` by: the column itself (integer and binary
+/// keys, compared with a parameter of the value's own type), or `CAST([k] AS varbinary(8000))` for a character
+/// key. Bytes, not the collation: the value travels back as exactly the `varbinary` the select list read (never
+/// a lossy round trip through text, and no code page or Unicode-versus-SQL sort-order question), and a primary
+/// key's values are distinct under its collation, so they are distinct as bytes too. The price: SQL Server
+/// cannot seek the key's index on the cast, so each page of a character-keyed table sorts the rows after the
+/// cursor (Track-It!'s character keys are on small lookup tables).
+pub fn key_expr(k: &KeyCol) -> String {
+    let c = ident(&k.name);
+    if k.binary {
+        format!("CAST({c} AS varbinary(8000))")
+    } else {
+        c
+    }
+}
+
+/// `ORDER BY` list of a keyset read: [`key_expr`] of every key column, in key order.
+pub fn key_order(keys: &[KeyCol]) -> String {
+    keys.iter().map(key_expr).collect::<Vec<_>>().join(", ")
+}
+
+/// The keyset predicate "the row comes after the cursor" on the whole key, parameters `@P<first>`… in key order.
+/// SQL Server 2008 R2 has no row-value comparison, so the tuple order is spelled out: one key column gives
+/// `e1 > @P2`; two give `(e1 > @P2) OR (e1 = @P2 AND e2 > @P3)`; n give n such terms.
+pub fn keyset_after(keys: &[KeyCol], first: usize) -> String {
+    if keys.len() == 1 {
+        return format!("{} > @P{first}", key_expr(&keys[0]));
+    }
+    (0..keys.len())
+        .map(|i| {
+            let mut terms: Vec<String> = (0..i)
+                .map(|j| format!("{} = @P{}", key_expr(&keys[j]), first + j))
+                .collect();
+            terms.push(format!("{} > @P{}", key_expr(&keys[i]), first + i));
+            format!("({})", terms.join(" AND "))
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
 /// Q8: the first keyset page (`@P1` = rows; the select list's threshold is `@P2`).
-pub fn q8_first_page(list: &str, table: &str, key: &str) -> String {
+pub fn q8_first_page(list: &str, table: &str, keys: &[KeyCol]) -> String {
     format!(
         "SELECT TOP (@P1) {list} FROM {table} ORDER BY {}",
-        ident(key)
+        key_order(keys)
     )
 }
 
-/// Q9: the next keyset page (`@P1` = rows, `@P2` = last key read; the select list's threshold is `@P3`).
-pub fn q9_next_page(list: &str, table: &str, key: &str) -> String {
-    let k = ident(key);
-    format!("SELECT TOP (@P1) {list} FROM {table} WHERE {k} > @P2 ORDER BY {k}")
+/// Q9: the next keyset page (`@P1` = rows, `@P2`…`@P<n+1>` = the last key tuple read, see [`keyset_after`]; the
+/// select list's threshold is `@P<n+2>`).
+pub fn q9_next_page(list: &str, table: &str, keys: &[KeyCol]) -> String {
+    format!(
+        "SELECT TOP (@P1) {list} FROM {table} WHERE {} ORDER BY {}",
+        keyset_after(keys, 2),
+        key_order(keys)
+    )
 }
 
-/// Q10: one ordered scan (no key, a composite key, or a view; the select list's threshold is `@P1`). With no
+/// Q10: one ordered scan (no key, a view, or a primary key with a column that is not keyset-paged, see
+/// `dump::plan`; the select list's threshold is `@P1`). With no
 /// orderable column the `ORDER BY` is left out.
 pub fn q10_scan(list: &str, table: &str, order: &[String]) -> String {
     if order.is_empty() {
@@ -179,8 +224,8 @@ pub fn q12_lob_window(table: &str, column: &str, keys: &[KeyCol]) -> String {
     )
 }
 
-/// Q13: the rows of a table read by an ordered scan on a primary key that is not one integer column (composite
-/// or character key) holding at least one LOB cell over the in-row threshold (`@P1`): their key values (as the
+/// Q13: the rows of a table read by an ordered scan on its primary key (a key with a column of a type keyset
+/// pages do not compare: uniqueidentifier, date/time, decimal…) holding at least one LOB cell over the in-row threshold (`@P1`): their key values (as the
 /// scan's select list reads them) and the `DATALENGTH` of every LOB column, in key order. Runs before the scan
 /// (Q10), so the large cells can be read in windows (Q11, Q12) while the connection is free.
 pub fn q13_large_cells(table: &str, keys: &[&ColumnInfo], lobs: &[&ColumnInfo]) -> String {
@@ -233,6 +278,30 @@ FROM [dbo].[N] WHERE DATALENGTH([Body]) > @P1 ORDER BY [WOID], [Code]"
         );
     }
 
+    #[test]
+    fn composite_keyset_pages_spell_out_the_tuple_order() {
+        let keys = [
+            KeyCol::of(&col("WOID", "int", None)),
+            KeyCol::of(&col("Code", "varchar", Some(20))),
+            KeyCol::of(&col("Seq", "smallint", None)),
+        ];
+        assert_eq!(
+            q8_first_page("x", "[dbo].[L]", &keys),
+            "SELECT TOP (@P1) x FROM [dbo].[L] ORDER BY [WOID], CAST([Code] AS varbinary(8000)), [Seq]"
+        );
+        assert_eq!(
+            q9_next_page("x", "[dbo].[L]", &keys),
+            "SELECT TOP (@P1) x FROM [dbo].[L] WHERE ([WOID] > @P2) \
+OR ([WOID] = @P2 AND CAST([Code] AS varbinary(8000)) > @P3) \
+OR ([WOID] = @P2 AND CAST([Code] AS varbinary(8000)) = @P3 AND [Seq] > @P4) \
+ORDER BY [WOID], CAST([Code] AS varbinary(8000)), [Seq]"
+        );
+        assert_eq!(
+            keyset_after(&keys[1..2], 2),
+            "CAST([Code] AS varbinary(8000)) > @P2"
+        );
+    }
+
     fn col(name: &str, ty: &str, len: Option<i64>) -> ColumnInfo {
         ColumnInfo {
             name: name.into(),
@@ -274,7 +343,7 @@ DATALENGTH([NOTE]) AS [NOTE__bytes]"
             q12_lob_window("[dbo].[T]", "NOTE", &single),
             "SELECT SUBSTRING(CAST([NOTE] AS varbinary(max)), @P2, @P3) AS [chunk] FROM [dbo].[T] WHERE [WOID] = @P1"
         );
-        let q = q9_next_page("x", "[dbo].[TASKS]", "WOID");
+        let q = q9_next_page("x", "[dbo].[TASKS]", &single);
         assert_eq!(
             q,
             "SELECT TOP (@P1) x FROM [dbo].[TASKS] WHERE [WOID] > @P2 ORDER BY [WOID]"

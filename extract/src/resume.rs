@@ -30,8 +30,14 @@ pub struct RawCell {
 pub struct TableState {
     /// Rows of each committed part, in part order.
     pub part_rows: Vec<u64>,
-    /// Last key value of the last committed part (keyset tables).
+    /// Last key value of the last committed part, as written by versions that paged only integer keys (read for
+    /// compatibility, never written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_key: Option<i64>,
+    /// The key tuple of the last row of the last committed part (keyset tables): the restart point of retries
+    /// and `--resume`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_keys: Option<Vec<KeyValue>>,
     /// Every row has been written.
     pub done: bool,
     /// Character cells kept raw.
@@ -59,6 +65,63 @@ impl TableState {
     /// Rows in committed parts.
     pub fn rows(&self) -> u64 {
         self.part_rows.iter().sum()
+    }
+
+    /// Where a keyset read continues: the last committed key tuple (`None` = from the first row).
+    pub fn cursor(&self) -> Option<Vec<KeyValue>> {
+        self.last_keys
+            .clone()
+            .or_else(|| self.last_key.map(|k| vec![KeyValue::Int(k)]))
+    }
+}
+
+/// One column of a key tuple, as the keyset query compares it (`queries::key_expr`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyValue {
+    /// An integer key column (tinyint, smallint, int, bigint), sent back as bigint.
+    Int(i64),
+    /// A character key column as the `varbinary` its select-list item read, or a binary key column; sent back
+    /// as varbinary. Hex in the state file.
+    Bytes(#[serde(with = "hex_bytes")] Vec<u8>),
+}
+
+impl std::fmt::Display for KeyValue {
+    /// `17`; printable ASCII bytes quoted (`'AB-1'`); anything else in hex (`0x00ff`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyValue::Int(i) => write!(f, "{i}"),
+            KeyValue::Bytes(b) if b.iter().all(|c| (0x20..0x7f).contains(c) && *c != b'\'') => {
+                write!(f, "'{}'", String::from_utf8_lossy(b))
+            }
+            KeyValue::Bytes(b) => {
+                f.write_str("0x")?;
+                b.iter().try_for_each(|c| write!(f, "{c:02x}"))
+            }
+        }
+    }
+}
+
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&b.iter().map(|c| format!("{c:02x}")).collect::<String>())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.len() % 2 != 0 {
+            return Err(D::Error::custom("odd number of hex digits"));
+        }
+        (0..text.len())
+            .step_by(2)
+            .map(|i| {
+                text.get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| D::Error::custom("not hex"))
+            })
+            .collect()
     }
 }
 
@@ -103,5 +166,36 @@ impl ResumeState {
         let text = serde_json::to_vec(self).map_err(|e| io(std::io::Error::other(e)))?;
         std::fs::write(&tmp, text).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_tuples_round_trip_and_old_integer_cursors_still_read() {
+        let st = TableState {
+            last_keys: Some(vec![
+                KeyValue::Int(-7),
+                KeyValue::Bytes(vec![0x41, 0x00, 0xff]),
+            ]),
+            ..TableState::default()
+        };
+        let text = serde_json::to_string(&st).unwrap();
+        assert!(
+            text.contains(r#""last_keys":[{"int":-7},{"bytes":"4100ff"}]"#),
+            "{text}"
+        );
+        assert!(!text.contains("last_key\""), "{text}");
+        let back: TableState = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, st);
+        let old: TableState = serde_json::from_str(
+            r#"{"part_rows":[5],"last_key":17,"done":false,"raw_cells":0,"rounded":0,"lob_cells":0,"as_text":0,"raw_samples":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(old.cursor(), Some(vec![KeyValue::Int(17)]));
+        assert_eq!(KeyValue::Bytes(b"AB-1".to_vec()).to_string(), "'AB-1'");
+        assert_eq!(KeyValue::Bytes(vec![0, 255]).to_string(), "0x00ff");
     }
 }

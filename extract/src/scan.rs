@@ -1,9 +1,10 @@
-//! Ordered scans (Q10): tables whose primary key is not one integer column, keyless tables and views. A scan
+//! Ordered scans (Q10): keyless tables, views, and tables whose primary key has a column keyset pages do not
+//! compare (uniqueidentifier, date/time, decimal…; see [`crate::keyset::keyset_comparable`]). A scan
 //! holds the connection until its last row, so nothing else can be asked of the server meanwhile (one query at a
 //! time, one connection); a retry or a resume restarts the object. Large cells (LOB cells over
 //! `lob_inline_max_bytes`) are handled by what addresses a row:
 //!
-//! - **Primary key (composite or character)**: before the scan, Q13 lists the key values and `DATALENGTH`s of the
+//! - **Primary key (with a column keyset pages do not compare)**: before the scan, Q13 lists the key values and `DATALENGTH`s of the
 //!   rows holding a large cell (a few bytes per such row); each of those cells is then probed (Q11) and read in
 //!   `SUBSTRING` windows (Q12) addressed by every key column, exactly like a keyset table's, into `blobs/`. The
 //!   scan itself gets those cells NULL with their length and fills `__blake3`/`__bytes` from the pre-pass by the
