@@ -34,6 +34,19 @@ impl Rng {
     }
 }
 
+/// False when the run finished; true when it stopped at the injected crash (anything else fails the test).
+fn crashed(out: &std::process::Output) -> bool {
+    if out.status.success() {
+        return false;
+    }
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("crash injected"),
+        "{}",
+        show(out)
+    );
+    true
+}
+
 #[test]
 fn killed_at_many_moments_and_resumed_ends_identical_with_no_duplicates() {
     let tmp = testkit_harness::TempDir::new();
@@ -63,14 +76,9 @@ fn killed_at_many_moments_and_resumed_ends_identical_with_no_duplicates() {
             &before_notes,
             &[("TI_LOAD_CRASH_AFTER_REQUESTS", &n.to_string())],
         );
-        if out.status.success() {
+        if !crashed(&out) {
             break;
         }
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("crash injected"),
-            "{}",
-            show(&out)
-        );
         crashes += 1;
         if crashes >= 24 {
             break;
@@ -88,14 +96,9 @@ fn killed_at_many_moments_and_resumed_ends_identical_with_no_duplicates() {
                 ("TI_LOAD_CRASH_IN_PHASE", "notes"),
             ],
         );
-        if out.status.success() {
+        if !crashed(&out) {
             break;
         }
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("crash injected"),
-            "{}",
-            show(&out)
-        );
         crashes += 1;
         note_crashes += 1;
     }

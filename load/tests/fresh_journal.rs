@@ -11,25 +11,17 @@ use ti_load::journal::Journal;
 #[test]
 fn fresh_journal_against_loaded_workspace_is_refused() {
     let tmp = testkit_harness::TempDir::new();
-    let sim = start_sim(tmp.path(), &[]);
-    let base = sim.addr.clone();
-    let b1 = build_bundle(&tmp.path().join("b1"), &Shape::default());
-    let cfg = write_config(tmp.path(), &base, "");
-    let j1 = tmp.path().join("out1/journal.sqlite");
-    let run = ti_load(
-        &cfg,
-        &run_args(b1.to_str().unwrap(), j1.to_str().unwrap()),
-        &[],
-    );
-    assert!(run.status.success(), "{}", show(&run));
+    let Loaded {
+        sim: _sim,
+        base,
+        cfg,
+        bundle,
+        journal,
+    } = loaded(tmp.path());
     let before = sim_state(&base);
     // A second run with a new journal: refused before anything is created, even within the search lag.
     let j2 = tmp.path().join("out2/journal.sqlite");
-    let again = ti_load(
-        &cfg,
-        &run_args(b1.to_str().unwrap(), j2.to_str().unwrap()),
-        &[],
-    );
+    let again = ti_load(&cfg, &run_args(&bundle, j2.to_str().unwrap()), &[]);
     assert_eq!(again.status.code(), Some(2), "{}", show(&again));
     let err = String::from_utf8_lossy(&again.stderr);
     assert!(
@@ -39,11 +31,7 @@ fn fresh_journal_against_loaded_workspace_is_refused() {
         show(&again)
     );
     // Refused again on a retry with the same (bound but unused) journal.
-    let again = ti_load(
-        &cfg,
-        &run_args(b1.to_str().unwrap(), j2.to_str().unwrap()),
-        &[],
-    );
+    let again = ti_load(&cfg, &run_args(&bundle, j2.to_str().unwrap()), &[]);
     assert_eq!(again.status.code(), Some(2), "{}", show(&again));
     let after = sim_state(&base);
     assert_same(
@@ -52,21 +40,14 @@ fn fresh_journal_against_loaded_workspace_is_refused() {
         "workspace after refusals",
     );
     // The original journal still resumes (nothing to do).
-    let resume = ti_load(
-        &cfg,
-        &run_args(b1.to_str().unwrap(), j1.to_str().unwrap()),
-        &[],
-    );
+    let resume = ti_load(&cfg, &run_args(&bundle, &journal), &[]);
     assert!(resume.status.success(), "{}", show(&resume));
 }
 
 /// Ids of the live (not deleted) objects of `kind` in the simulator state.
 fn live_ids(state: &Value, kind: &str) -> Vec<String> {
-    let mut ids: Vec<String> = state[kind]
-        .as_array()
-        .unwrap()
+    let mut ids: Vec<String> = live(state, kind)
         .iter()
-        .filter(|x| !x["deleted"].as_bool().unwrap_or(false))
         .map(|x| x["id"].as_str().unwrap().to_string())
         .collect();
     ids.sort();

@@ -40,17 +40,10 @@ fn full_load_matches_the_bundle_and_sends_no_notification() {
     let run = ti_load(&cfg, &run_args(b, j), &[]);
     assert!(run.status.success(), "{}", show(&run));
     let stdout = String::from_utf8_lossy(&run.stdout);
-    for phase in [
-        "preflight",
-        "attributes",
-        "companies",
-        "contacts",
-        "conversations",
-        "collections",
-        "articles",
-        "notes",
-        "verify",
-    ] {
+    for phase in std::iter::once("preflight")
+        .chain(RECORD_PHASES)
+        .chain(["verify"])
+    {
         assert!(
             stdout.contains(&format!("phase {phase}:")),
             "no reconciliation line for {phase}:\n{stdout}"

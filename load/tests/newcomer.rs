@@ -47,14 +47,14 @@ fn smaller_delta_keeps_every_conversation_in_crossref() {
 #[test]
 fn rollback_checks_the_api_first_and_keeps_the_journal() {
     let tmp = testkit_harness::TempDir::new();
-    let sim = start_sim(tmp.path(), &[]);
-    let base = sim.addr.clone();
-    let b1 = build_bundle(&tmp.path().join("b1"), &Shape::default());
-    let cfg = write_config(tmp.path(), &base, "");
-    let j = tmp.path().join("out/journal.sqlite");
-    let js = j.to_str().unwrap();
-    let run = ti_load(&cfg, &run_args(b1.to_str().unwrap(), js), &[]);
-    assert!(run.status.success(), "{}", show(&run));
+    let Loaded {
+        sim: _sim,
+        base,
+        cfg,
+        journal,
+        ..
+    } = loaded(tmp.path());
+    let js = journal.as_str();
     let before = sim_state(&base);
     let requests_before = before["requests"].as_array().unwrap().len();
 
@@ -115,9 +115,14 @@ fn rollback_checks_the_api_first_and_keeps_the_journal() {
 #[test]
 fn audit_refuses_a_bundle_of_another_migration() {
     let tmp = testkit_harness::TempDir::new();
-    let sim = start_sim(tmp.path(), &[]);
-    let base = sim.addr.clone();
-    let b1 = build_bundle(&tmp.path().join("b1"), &Shape::default());
+    let Loaded {
+        sim: _sim,
+        cfg,
+        bundle,
+        journal,
+        ..
+    } = loaded(tmp.path());
+    let js = journal.as_str();
     let other = build_bundle(
         &tmp.path().join("other"),
         &Shape {
@@ -125,11 +130,6 @@ fn audit_refuses_a_bundle_of_another_migration() {
             ..Shape::default()
         },
     );
-    let cfg = write_config(tmp.path(), &base, "");
-    let j = tmp.path().join("out/journal.sqlite");
-    let js = j.to_str().unwrap();
-    let run = ti_load(&cfg, &run_args(b1.to_str().unwrap(), js), &[]);
-    assert!(run.status.success(), "{}", show(&run));
     let audit = ti_load(
         &cfg,
         &["audit", other.to_str().unwrap(), "--journal", js],
@@ -142,7 +142,7 @@ fn audit_refuses_a_bundle_of_another_migration() {
         show(&audit)
     );
     assert!(!tmp.path().join("out/audit").exists(), "audit wrote files");
-    let good = ti_load(&cfg, &["audit", b1.to_str().unwrap(), "--journal", js], &[]);
+    let good = ti_load(&cfg, &["audit", &bundle, "--journal", js], &[]);
     assert!(good.status.success(), "{}", show(&good));
 }
 
@@ -252,17 +252,17 @@ fn a_bundle_without_the_transform_report_or_its_counts_is_refused() {
 #[test]
 fn a_token_revoked_in_the_middle_of_a_rollback_stops_it_and_the_rest_is_undone_later() {
     let tmp = testkit_harness::TempDir::new();
-    let sim = start_sim(tmp.path(), &[]);
-    let base = sim.addr.clone();
-    let b1 = build_bundle(&tmp.path().join("b1"), &Shape::default());
-    let cfg = write_config(tmp.path(), &base, "");
-    let j = tmp.path().join("out/journal.sqlite");
-    let js = j.to_str().unwrap();
-    let run = ti_load(&cfg, &run_args(b1.to_str().unwrap(), js), &[]);
-    assert!(run.status.success(), "{}", show(&run));
+    let Loaded {
+        sim: _sim,
+        base,
+        cfg,
+        journal,
+        ..
+    } = loaded(tmp.path());
+    let js = journal.as_str();
     let sent_before = sim_state(&base)["requests"].as_array().unwrap().len();
     let rolled_back = || {
-        let journal = Journal::open(&j).unwrap();
+        let journal = Journal::open(std::path::Path::new(js)).unwrap();
         let mut n = std::collections::BTreeMap::<String, u64>::new();
         for r in journal.records().unwrap() {
             if r.status == "rolled_back" {
@@ -337,16 +337,13 @@ fn a_token_revoked_in_the_middle_of_a_rollback_stops_it_and_the_rest_is_undone_l
         rolled_back(),
         want(&[("article", 1), ("collection", 2), ("conversation", 2)])
     );
-    let live = |kind: &str| {
-        state[kind]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|x| !x["deleted"].as_bool().unwrap_or(false))
-            .count()
-    };
+    let count = |kind: &str| live(&state, kind).len();
     assert_eq!(
-        (live("articles"), live("collections"), live("conversations")),
+        (
+            count("articles"),
+            count("collections"),
+            count("conversations")
+        ),
         (0, 0, 4)
     );
     let report =
@@ -394,16 +391,13 @@ fn a_token_revoked_in_the_middle_of_a_rollback_stops_it_and_the_rest_is_undone_l
             ("data_attribute", 2),
         ])
     );
-    let live = |kind: &str| {
-        end[kind]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|x| !x["deleted"].as_bool().unwrap_or(false))
-            .count()
-    };
+    let count = |kind: &str| live(&end, kind).len();
     assert_eq!(
-        (live("conversations"), live("contacts"), live("companies")),
+        (
+            count("conversations"),
+            count("contacts"),
+            count("companies")
+        ),
         (0, 0, 0)
     );
 }

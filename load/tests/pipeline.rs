@@ -22,15 +22,7 @@ use std::time::{Duration, Instant};
 use testkit_harness as h;
 
 /// Record phases in order (every one must see a crash).
-const PHASES: [&str; 7] = [
-    "attributes",
-    "companies",
-    "contacts",
-    "conversations",
-    "collections",
-    "articles",
-    "notes",
-];
+const PHASES: [&str; 7] = common::RECORD_PHASES;
 
 /// Hook crashes aimed at each phase (at least 20 in all).
 const HOOK_CRASHES: [usize; 7] = [3, 2, 3, 8, 2, 2, 4];

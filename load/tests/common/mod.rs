@@ -13,6 +13,17 @@ use ti_shared::records::{Record, RecordKind, RecordSource};
 pub const TOKEN: &str = "tok-SECRET-4f7e2a9c1b";
 pub const TAG: &str = "Migrated from Track-It!";
 pub const BASE_TIME: i64 = 1_262_340_000;
+/// The record phases in order (DESIGN.md §7), between preflight and verify; spelled out here rather than taken
+/// from `ti_load::ALL_PHASES`, so the tests notice when the product's list changes.
+pub const RECORD_PHASES: [&str; 7] = [
+    "attributes",
+    "companies",
+    "contacts",
+    "conversations",
+    "collections",
+    "articles",
+    "notes",
+];
 
 /// Shape of the generated bundle.
 #[derive(Debug, Clone)]
@@ -339,6 +350,39 @@ pub fn start_sim(dir: &Path, extra: &[&str]) -> testkit_harness::ChildServer {
     testkit_harness::start_simulator(TOKEN, &args)
 }
 
+/// A simulator the default bundle was loaded into (one successful `ti-load run`), with everything a test needs
+/// to go on: the simulator's address, the configuration, the bundle and the journal (`DIR/out/journal.sqlite`).
+pub struct Loaded {
+    pub sim: testkit_harness::ChildServer,
+    pub base: String,
+    pub cfg: PathBuf,
+    pub bundle: String,
+    pub journal: String,
+}
+
+/// Starts a simulator in `dir`, builds the default bundle (`DIR/b1`) and loads it (asserting success).
+pub fn loaded(dir: &Path) -> Loaded {
+    let sim = start_sim(dir, &[]);
+    let base = sim.addr.clone();
+    let bundle = build_bundle(&dir.join("b1"), &Shape::default())
+        .to_string_lossy()
+        .into_owned();
+    let cfg = write_config(dir, &base, "");
+    let journal = dir
+        .join("out/journal.sqlite")
+        .to_string_lossy()
+        .into_owned();
+    let run = ti_load(&cfg, &run_args(&bundle, &journal), &[]);
+    assert!(run.status.success(), "{}", show(&run));
+    Loaded {
+        sim,
+        base,
+        cfg,
+        bundle,
+        journal,
+    }
+}
+
 pub fn write_config(dir: &Path, base_url: &str, extra_load: &str) -> PathBuf {
     let p = dir.join("pipeline.toml");
     let text = format!(
@@ -466,14 +510,7 @@ pub fn normalise(state: &Value) -> Value {
                     "attachments": p["attachments"].as_array().unwrap().iter().map(|a| json!([a["name"], a["blake3"]])).collect::<Vec<_>>()})).collect::<Vec<_>>()})
     }).collect();
     convs.sort_by_key(|c| (c["created_at"].as_i64().unwrap(), c.to_string()));
-    let live = |k: &str| {
-        state[k]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|x| !x["deleted"].as_bool().unwrap_or(false))
-            .count()
-    };
+    let live = |k: &str| live(state, k).len();
     // Notes per target (contact external_id / company_id), in creation order: body and author.
     let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for n in state["notes"].as_array().unwrap() {
@@ -510,6 +547,16 @@ pub fn normalise(state: &Value) -> Value {
         "notes": notes,
         "notifications": state["notifications"].as_array().unwrap().len(),
     })
+}
+
+/// The live (not deleted) objects of `kind` (`"conversations"`, `"collections"`, …) in a simulator state.
+pub fn live<'a>(state: &'a Value, kind: &str) -> Vec<&'a Value> {
+    state[kind]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| !x["deleted"].as_bool().unwrap_or(false))
+        .collect()
 }
 
 /// Every file under `dir`, recursively.
