@@ -198,7 +198,8 @@ pub fn login_kind(user: &str, integrated: bool) -> LoginKind {
 }
 
 /// NTLM with the given `DOMAIN\user` and password: tiberius's `winauth` (Windows build) or `sspi-rs`
-/// (this crate's `ntlm` feature, Linux and macOS).
+/// (this crate's `ntlm` feature, Linux and macOS). The `sspi-rs` path is tested against the fixture server's NTLMv2
+/// check (tests/ntlm_login.rs, `--features ntlm`); the `winauth` path has not been run (no Windows machine).
 #[cfg(any(windows, all(unix, feature = "ntlm")))]
 fn windows_auth(user: &str, password: &str) -> Result<AuthMethod, ExtractError> {
     Ok(AuthMethod::windows(user, password))
