@@ -1,5 +1,5 @@
-//! `--sample N`: after every record is made, only the sampled conversations and what they reference are kept
-//! (docs/transform.md "Sample"); the rest is counted as `records_left_out_by_sample`.
+//! `--sample N` (DESIGN.md §6, the pilot migration): after every record is made, only the sampled conversations
+//! and what they reference are kept; the rest is counted as `records_left_out_by_sample`.
 
 use crate::ctx::Ctx;
 use std::collections::BTreeSet;

@@ -4,16 +4,10 @@
 mod common;
 
 use assert_cmd::Command;
+use common::cli::{code_and_stderr, confirmed_mapping, transform_run};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use ti_shared::bundle::{Bundle, BundleKind, BundleWriter, Producer, encode_object_name};
-
-/// A confirmed mapping proposed for `extract`.
-fn confirmed_mapping(extract: &Path) -> String {
-    ti_transform::propose_file(extract, "auto")
-        .unwrap()
-        .replace("confirmed = false", "confirmed = true")
-}
 
 fn folder(name: &str) -> String {
     format!("tables/{}", encode_object_name(name))
@@ -65,21 +59,7 @@ fn object<'a>(inv: &'a mut Value, name: &str) -> &'a mut Value {
 
 /// Runs `ti-transform run` and returns (exit code, stderr).
 fn run(extract: &Path, mapping: &Path, out: &Path, extra: &[&str]) -> (i32, String) {
-    let o = Command::cargo_bin("ti-transform")
-        .unwrap()
-        .arg("run")
-        .arg(extract)
-        .arg("--mapping")
-        .arg(mapping)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-    )
+    code_and_stderr(transform_run(extract, mapping, out).args(extra))
 }
 
 struct Setup {
@@ -336,17 +316,16 @@ fn explain_refuses_an_extract_that_is_not_the_load_bundles_parent() {
         .unwrap()
         .id()
         .to_string();
-    let o = Command::cargo_bin("ti-transform")
-        .unwrap()
-        .arg("explain")
-        .arg(&load)
-        .arg("conversation:ticket:1")
-        .arg("--extract")
-        .arg(&other)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let (code, err) = code_and_stderr(
+        Command::cargo_bin("ti-transform")
+            .unwrap()
+            .arg("explain")
+            .arg(&load)
+            .arg("conversation:ticket:1")
+            .arg("--extract")
+            .arg(&other),
+    );
+    assert_eq!(code, 2, "{err}");
     assert!(err.contains(&other_id), "{err}");
     assert!(err.contains(&load_id), "{err}");
     assert!(err.contains("is not the extract load bundle"), "{err}");

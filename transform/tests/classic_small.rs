@@ -4,22 +4,9 @@
 mod common;
 
 use assert_cmd::Command;
+use common::cli::{classic_setup, records, transform_run};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::Path;
-
-fn records(bundle: &Path) -> BTreeMap<String, ti_shared::records::Record> {
-    let mut out = BTreeMap::new();
-    for kind in ti_shared::records::RecordKind::ALL {
-        let f = std::fs::File::open(bundle.join(kind.file_path())).unwrap();
-        for r in ti_shared::records::read_records(f) {
-            let r = r.unwrap();
-            assert_eq!(r.digest, r.compute_digest());
-            out.insert(r.key.clone(), r);
-        }
-    }
-    out
-}
 
 #[test]
 fn classic_end_to_end() {
@@ -44,16 +31,7 @@ fn classic_end_to_end() {
     assert!(text.contains("ti_zz_site_costcenter__c"), "{text}");
     assert!(text.contains("\"high\" = \"High\""), "{text}");
     let out1 = dir.path().join("load1");
-    let refused = Command::cargo_bin("ti-transform")
-        .unwrap()
-        .arg("run")
-        .arg(&extract)
-        .arg("--mapping")
-        .arg(&mapping)
-        .arg("--out")
-        .arg(&out1)
-        .assert()
-        .code(2);
+    let refused = transform_run(&extract, &mapping, &out1).assert().code(2);
     let err = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
     assert!(err.contains("confirmed = true"), "{err}");
     std::fs::write(
@@ -61,16 +39,7 @@ fn classic_end_to_end() {
         text.replace("confirmed = false", "confirmed = true"),
     )
     .unwrap();
-    Command::cargo_bin("ti-transform")
-        .unwrap()
-        .arg("run")
-        .arg(&extract)
-        .arg("--mapping")
-        .arg(&mapping)
-        .arg("--out")
-        .arg(&out1)
-        .assert()
-        .success();
+    transform_run(&extract, &mapping, &out1).assert().success();
     Command::cargo_bin("ti-transform")
         .unwrap()
         .arg("verify")
@@ -78,16 +47,7 @@ fn classic_end_to_end() {
         .assert()
         .success();
     let out2 = dir.path().join("load2");
-    Command::cargo_bin("ti-transform")
-        .unwrap()
-        .arg("run")
-        .arg(&extract)
-        .arg("--mapping")
-        .arg(&mapping)
-        .arg("--out")
-        .arg(&out2)
-        .assert()
-        .success();
+    transform_run(&extract, &mapping, &out2).assert().success();
     let id = |p: &Path| -> String {
         let m: Value =
             serde_json::from_slice(&std::fs::read(p.join("manifest.json")).unwrap()).unwrap();
@@ -248,13 +208,7 @@ fn classic_end_to_end() {
 #[test]
 fn sample_keeps_tickets_with_what_they_reference() {
     let dir = tempfile::tempdir().unwrap();
-    let extract = dir.path().join("extract");
-    common::write_bundle(&extract, &common::classic_tables());
-    let mapping = dir.path().join("mapping.toml");
-    let text = ti_transform::propose_file(&extract, "auto")
-        .unwrap()
-        .replace("confirmed = false", "confirmed = true");
-    std::fs::write(&mapping, text).unwrap();
+    let (extract, mapping) = classic_setup(dir.path());
     let out = dir.path().join("load");
     let summary = ti_transform::run::run(&extract, &mapping, &out, Some(1)).unwrap();
     assert_eq!(summary.records["conversation"], 1);
@@ -285,12 +239,9 @@ fn sample_keeps_tickets_with_what_they_reference() {
 #[test]
 fn long_conversations_split_into_linked_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let extract = dir.path().join("extract");
-    common::write_bundle(&extract, &common::classic_tables());
-    let mapping = dir.path().join("mapping.toml");
-    let text = ti_transform::propose_file(&extract, "auto")
+    let (extract, mapping) = classic_setup(dir.path());
+    let text = std::fs::read_to_string(&mapping)
         .unwrap()
-        .replace("confirmed = false", "confirmed = true")
         .replace("max_parts = 400", "max_parts = 2");
     std::fs::write(&mapping, text).unwrap();
     let out = dir.path().join("load");
@@ -317,29 +268,16 @@ fn long_conversations_split_into_linked_ones() {
 #[test]
 fn more_than_250_attributes_fail_clearly_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let extract = dir.path().join("extract");
-    common::write_bundle(&extract, &common::classic_tables());
-    let mut text = ti_transform::propose_file(&extract, "auto")
-        .unwrap()
-        .replace("confirmed = false", "confirmed = true");
+    let (extract, mapping) = classic_setup(dir.path());
+    let mut text = std::fs::read_to_string(&mapping).unwrap();
     for i in 0..251 {
         text.push_str(&format!(
             "\n[[attribute]]\ncolumn = \"WO_TEXT1\"\nname = \"ti_extra_{i}__c\"\ndata_type = \"string\"\n"
         ));
     }
-    let mapping = dir.path().join("mapping.toml");
     std::fs::write(&mapping, text).unwrap();
     let out = dir.path().join("load");
-    let assert = Command::cargo_bin("ti-transform")
-        .unwrap()
-        .arg("run")
-        .arg(&extract)
-        .arg("--mapping")
-        .arg(&mapping)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(2);
+    let assert = transform_run(&extract, &mapping, &out).assert().code(2);
     let err = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(err.contains("limit of 250"), "{err}");
 }

@@ -6,6 +6,10 @@
 //!   so that `classic` and `seed` keep the characters `web` keeps) gives records with identical keys and bodies
 //!   for the fields all three carry. What is excluded, and why, is in [`Exclusions`] and docs/transform.md.
 
+mod common;
+
+use common::cli::records_json as records;
+use common::fixture::{extract, run, transform_and_verify as transform};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -14,45 +18,6 @@ use testkit_harness as h;
 use ti_transform::mapping::Mapping;
 
 const PROFILES: [&str; 3] = ["classic", "web", "seed"];
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("runs");
-    assert!(
-        out.status.success(),
-        "{:?} failed:\n{}\n{}",
-        cmd,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Generates a fixture of `profile`, serves it and extracts it; returns the extract bundle and truth.json.
-fn extract(dir: &Path, profile: &str, extra: &[&str]) -> (PathBuf, Value) {
-    let fixture = h::generate_fixture(&dir.join("fixture"), profile, 200, 1, extra);
-    let truth: Value =
-        serde_json::from_slice(&std::fs::read(fixture.join("truth.json")).unwrap()).unwrap();
-    let server = h::start_fixture_server(&fixture.join("trackit.sqlite"), &[]);
-    // The web profile's database has the 20xx default name (testkit/trackit-fixture/README.md).
-    let database = if profile == "web" {
-        "TRACKIT2020DB"
-    } else {
-        h::FIXTURE_DATABASE
-    };
-    let conn = format!(
-        "server=tcp:127.0.0.1,{};database={database};user=sa;encrypt=DANGER_PLAINTEXT",
-        server.port()
-    );
-    let bundle = dir.join("extract");
-    run(Command::new(h::binary("ti-extract"))
-        .env("TRACKIT_SQL_PASSWORD", h::FIXTURE_PASSWORD)
-        .args(["run", "-q", "--connection-string", &conn])
-        .arg("--attachments-dir")
-        .arg(fixture.join("attachments"))
-        .arg("--out")
-        .arg(&bundle));
-    (bundle, truth)
-}
 
 fn propose(extract: &Path, profile: &str, out: &Path) -> Mapping {
     run(Command::new(h::binary("ti-transform"))
@@ -68,18 +33,6 @@ fn testdata(profile: &str) -> (PathBuf, Mapping) {
     let path = h::workspace_root().join(format!("testdata/mapping-{profile}.toml"));
     let m = Mapping::parse(&std::fs::read_to_string(&path).unwrap(), "testdata").unwrap();
     (path, m)
-}
-
-fn transform(extract: &Path, mapping: &Path, out: &Path) {
-    let tt = h::binary("ti-transform");
-    run(Command::new(&tt)
-        .arg("run")
-        .arg(extract)
-        .arg("--mapping")
-        .arg(mapping)
-        .arg("--out")
-        .arg(out));
-    run(Command::new(&tt).arg("verify").arg(out));
 }
 
 /// The differences between a fresh proposal and a reviewed demo mapping: panics on what makes the demo mapping
@@ -138,7 +91,7 @@ fn testdata_mappings_match_propose_and_run_for_every_profile() {
     let tmp = h::TempDir::new();
     for profile in PROFILES {
         let dir = tmp.path().join(profile);
-        let (extract, _) = extract(&dir, profile, &[]);
+        let (extract, _) = extract(&dir, profile, 200, &[]);
         let proposed = propose(&extract, profile, &dir.join("proposed.toml"));
         let (demo_path, demo) = testdata(profile);
         for d in review_differences(profile, &proposed, &demo) {
@@ -320,18 +273,6 @@ fn reconcile_requestor(a: &mut Value, web: &mut Value) {
     }
 }
 
-fn records(bundle: &Path) -> BTreeMap<String, Value> {
-    let mut out = BTreeMap::new();
-    for kind in ti_shared::records::RecordKind::ALL {
-        let f = std::fs::File::open(bundle.join(kind.file_path())).unwrap();
-        for r in ti_shared::records::read_records(f) {
-            let r = r.unwrap();
-            out.insert(r.key.clone(), serde_json::to_value(&r).unwrap());
-        }
-    }
-    out
-}
-
 /// Differences between two bundles' projected records, as readable lines (empty = identical).
 fn compare(
     ex: &Exclusions,
@@ -447,7 +388,7 @@ fn the_same_data_in_every_profile_gives_the_same_records() {
     let mut truth = Value::Null;
     for profile in PROFILES {
         let dir = tmp.path().join(profile);
-        let (extract, t) = extract(&dir, profile, &["--text", "nvarchar"]);
+        let (extract, t) = extract(&dir, profile, 200, &["--text", "nvarchar"]);
         truth = t;
         // The reviewed decisions of testdata/, bound to this extract's schema (nvarchar changes the column types,
         // hence the fingerprint, of classic and seed).

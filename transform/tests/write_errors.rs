@@ -4,20 +4,8 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::cli::{classic_setup, transform_run};
 use std::path::Path;
-
-/// An extract bundle of the hand-made classic tables, its confirmed mapping, in `dir`.
-fn setup(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let extract = dir.join("extract");
-    common::write_bundle(&extract, &common::classic_tables());
-    let mapping = dir.join("mapping.toml");
-    let text = ti_transform::propose_file(&extract, "auto")
-        .unwrap()
-        .replace("confirmed = false", "confirmed = true");
-    std::fs::write(&mapping, text).unwrap();
-    (extract, mapping)
-}
 
 /// Files under `dir`, recursively.
 fn files(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -36,20 +24,13 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn a_successful_run_leaves_no_staging_folder_and_nothing_in_tmpdir() {
     let dir = tempfile::tempdir().unwrap();
-    let (extract, mapping) = setup(dir.path());
+    let (extract, mapping) = classic_setup(dir.path());
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let out = dir.path().join("load");
-    Command::cargo_bin("ti-transform")
-        .unwrap()
+    transform_run(&extract, &mapping, &out)
         .env("TMPDIR", &tmp)
-        .args(["run", "-q"])
-        .arg(&extract)
-        .arg("--mapping")
-        .arg(&mapping)
-        .arg("--out")
-        .arg(&out)
-        .args(["--window-tickets", "1"])
+        .args(["-q", "--window-tickets", "1"])
         .assert()
         .success();
     assert!(out.join("manifest.json").exists());
@@ -64,7 +45,7 @@ fn a_successful_run_leaves_no_staging_folder_and_nothing_in_tmpdir() {
 #[test]
 fn a_write_error_names_the_file_exits_non_zero_and_leaves_no_complete_bundle() {
     let dir = tempfile::tempdir().unwrap();
-    let (extract, mapping) = setup(dir.path());
+    let (extract, mapping) = classic_setup(dir.path());
     let bin = assert_cmd::cargo::cargo_bin("ti-transform");
     // A folder the run created is removed; a folder that existed (empty) is emptied but kept.
     for existed in [false, true] {

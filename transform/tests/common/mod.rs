@@ -2,6 +2,9 @@
 //! docs/bundle-format.md and trackit-fixture.md §2.
 #![allow(dead_code, missing_docs)]
 
+pub mod cli;
+pub mod fixture;
+
 use arrow::array::{
     ArrayRef, BinaryArray, BooleanArray, Float32Array, Int32Array, Int64Array, RecordBatch,
     StringArray, TimestampMicrosecondArray,
