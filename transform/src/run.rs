@@ -188,6 +188,11 @@ pub fn run_source(
         &selected.iter().map(|t| t.id).collect::<Vec<_>>(),
         options.window_tickets,
     );
+    tracing::debug!(
+        windows = windows.len(),
+        window_tickets = options.window_tickets,
+        "transform: ticket windows"
+    );
     let routed = crate::stream::route(
         source,
         &profile,

@@ -81,3 +81,43 @@ fn a_write_error_names_the_file_exits_non_zero_and_leaves_no_complete_bundle() {
         }
     }
 }
+
+/// `[transform] window_tickets` of pipeline.toml sets the window size, `--window-tickets` overrides it (`-v`
+/// logs the size used), and a misspelt key is refused with exit 2 before anything is written.
+#[test]
+fn window_tickets_comes_from_the_config_unless_given_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (extract, mapping) = classic_setup(dir.path());
+    let config = dir.path().join("pipeline.toml");
+    std::fs::write(&config, "[transform]\nwindow_tickets = 1\n").unwrap();
+    let used = |out: &str, extra: &[&str]| -> String {
+        let o = transform_run(&extract, &mapping, &dir.path().join(out))
+            .arg("--config")
+            .arg(&config)
+            .arg("-v")
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(o.status.success(), "{err}");
+        err.lines()
+            .find(|l| l.contains("ticket windows"))
+            .unwrap_or_else(|| panic!("no window line in {err}"))
+            .to_string()
+    };
+    let from_config = used("load1", &[]);
+    assert!(from_config.contains("window_tickets=1"), "{from_config}");
+    let from_cli = used("load2", &["--window-tickets", "7"]);
+    assert!(from_cli.contains("window_tickets=7"), "{from_cli}");
+    std::fs::write(&config, "[transform]\nwindow_ticket = 1\n").unwrap();
+    let out = dir.path().join("load3");
+    let o = transform_run(&extract, &mapping, &out)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("window_ticket"), "{err}");
+    assert!(!out.exists());
+}
