@@ -16,15 +16,13 @@ use crate::error::ExtractError;
 use crate::inventory::{ColumnInfo, ObjectInfo};
 use crate::keyset::keyset_comparable;
 use crate::lob;
+use crate::parts::InFlight;
 use crate::progress::TableProgress;
 use crate::resume::{KeyValue, MAX_RAW_LISTED, RawCell, ResumeState, TableState};
 use crate::types::buffer::{ColumnBuffer, Pushed};
 use crate::types::{ColKind, kind_of};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 use std::time::{Duration, Instant};
 use ti_shared::bundle::BundleWriter;
 use ti_shared::config::ExtractConfig;
@@ -57,6 +55,8 @@ pub struct Dumper<'a> {
     /// Throttle decisions so far (for `max_rows_per_second`).
     pub throttle: Throttle,
     started: Instant,
+    /// The part being encoded while the next rows are read.
+    in_flight: Option<InFlight>,
 }
 
 /// The `[extract] max_rows_per_second` ceiling: how long to pause after each batch of rows so that rows read
@@ -173,6 +173,8 @@ pub(crate) struct Group {
     pub buffers: Vec<ColumnBuffer>,
     /// The kind of each source column (computed once per table, not per cell).
     pub kinds: Vec<ColKind>,
+    /// Whether each source column is a LOB (followed by its `__bytes` item in a result row).
+    pub lobs: Vec<bool>,
     pub rows: usize,
     pub pending: Vec<Pending>,
 }
@@ -205,6 +207,7 @@ impl<'a> Dumper<'a> {
             keyless_cap: DEFAULT_KEYLESS_CAP,
             throttle: Throttle::new(cfg.max_rows_per_second),
             started: Instant::now(),
+            in_flight: None,
         }
     }
 
@@ -239,6 +242,10 @@ impl<'a> Dumper<'a> {
                 Plan::KeyedScan(keys) => self.scan(obj, Some(&keys), &[], progress),
                 Plan::Scan(order) => self.scan(obj, None, &order, progress),
             };
+            if result.is_err() {
+                // The part encoded before the failure is complete: commit it, so the retry continues after it.
+                self.commit_part(progress)?;
+            }
             match result {
                 Ok(st) => return Ok(st),
                 Err(e) if e.is_transient() && attempts < self.cfg.retries => {
@@ -289,11 +296,18 @@ impl<'a> Dumper<'a> {
                 .map(|c| ColumnBuffer::new(c, &self.default_collation))
                 .collect(),
             kinds: obj.columns.iter().map(kind_of).collect(),
+            lobs: obj.columns.iter().map(ColumnInfo::is_lob).collect(),
             rows: 0,
             pending: Vec::new(),
         }
     }
 
+    /// Closes the group as the table's next part: its arrays are built here and encoded on a thread of its own
+    /// ([`crate::parts`]) while the caller reads on; the part before it is committed first. `last_keys` is the
+    /// key tuple of the group's last row (keyset tables).
+    ///
+    /// # Errors
+    /// Arrow errors, or the previous part's encoding, write or state errors.
     pub(crate) fn flush(
         &mut self,
         obj: &ObjectInfo,
@@ -303,6 +317,7 @@ impl<'a> Dumper<'a> {
         last_keys: Option<Vec<KeyValue>>,
         progress: &TableProgress,
     ) -> Result<(), ExtractError> {
+        self.commit_part(progress)?;
         let rows = group.rows as u64;
         let arrays: Vec<_> = group
             .buffers
@@ -312,22 +327,28 @@ impl<'a> Dumper<'a> {
         group.rows = 0;
         let batch = RecordBatch::try_new(schema.clone(), arrays)?;
         let rel = part_path(obj, st.part_rows.len());
-        let sink = self.writer.create_file(&rel)?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .set_max_row_group_row_count(Some(group_rows_limit(rows)))
-            .build();
-        let mut w = ArrowWriter::try_new(sink, schema.clone(), Some(props))?;
-        w.write(&batch)?;
-        let sink = w.into_inner()?;
-        let entry = self.writer.commit(sink, Some(rows))?;
-        progress.add_bytes(entry.bytes);
         st.part_rows.push(rows);
         st.last_keys = last_keys;
         st.last_key = None;
-        self.save(obj, st)?;
-        progress.part_done(&rel, rows);
+        self.in_flight = Some(InFlight::start(
+            obj.full_name(),
+            rel,
+            schema.clone(),
+            batch,
+            st.clone(),
+        )?);
         Ok(())
+    }
+
+    /// Commits the part being encoded, if any (see [`crate::parts`]).
+    ///
+    /// # Errors
+    /// Its encoding, write or state errors.
+    pub(crate) fn commit_part(&mut self, progress: &TableProgress) -> Result<(), ExtractError> {
+        match self.in_flight.take() {
+            Some(part) => part.commit(self.writer, &mut self.state, progress),
+            None => Ok(()),
+        }
     }
 
     pub(crate) fn save(&mut self, obj: &ObjectInfo, st: &TableState) -> Result<(), ExtractError> {
@@ -372,10 +393,6 @@ pub(crate) fn record_blob(
     group.buffers[p.col].set_blob(p.row, stored.blob.blake3.clone(), stored.blob.bytes as i64);
 }
 
-fn group_rows_limit(rows: u64) -> usize {
-    usize::try_from(rows.max(1)).unwrap_or(usize::MAX)
-}
-
 /// Bundle path of part `index` of `obj`.
 pub fn part_path(obj: &ObjectInfo, index: usize) -> String {
     format!("{}/part-{index:05}.parquet", obj.folder)
@@ -407,14 +424,15 @@ pub(crate) fn push_row(
         let mut data = it.next().ok_or_else(|| {
             ExtractError::Data(format!("{}: the row has too few columns", obj.full_name()))
         })?;
-        let lob_len = if col.is_lob() {
+        let is_lob = group.lobs[i];
+        let lob_len = if is_lob {
             it.next().as_ref().and_then(crate::cells::int)
         } else {
             None
         };
         let divert = matches!((divert_over, &data), (Some(max), ColumnData::Binary(Some(b))) if b.len() > max);
         if divert
-            && col.is_lob()
+            && is_lob
             && let ColumnData::Binary(Some(b)) =
                 std::mem::replace(&mut data, ColumnData::Binary(None))
         {

@@ -220,6 +220,7 @@ impl Dumper<'_> {
                 break;
             }
         }
+        self.commit_part(progress)?;
         st.done = true;
         self.save(obj, &st)?;
         Ok(st)

@@ -15,6 +15,7 @@ pub mod error;
 pub mod inventory;
 pub mod keyset;
 pub mod lob;
+pub mod parts;
 pub mod progress;
 pub mod queries;
 pub mod report;

@@ -77,13 +77,12 @@ impl TableProgress {
         }
     }
 
-    /// A part was committed.
-    pub fn part_done(&self, path: &str, rows: u64) {
+    /// A part of `rows` rows was committed; `written` rows of the table are in committed parts now.
+    pub fn part_done(&self, path: &str, rows: u64, written: u64) {
         if self.bar.is_none() {
             tracing::debug!("{}: wrote {path} ({rows} rows)", self.name);
-            let done = self.rows.load(Ordering::Relaxed);
             tracing::info!(
-                "{}: {done}/{} rows, {:.0} rows/s",
+                "{}: {written}/{} rows, {:.0} rows/s",
                 self.name,
                 self.total,
                 self.rate()

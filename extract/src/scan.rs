@@ -167,6 +167,7 @@ the large-cell pre-pass",
         if group.rows > 0 || st.part_rows.is_empty() {
             self.flush(obj, &schema, &mut group, &mut st, None, progress)?;
         }
+        self.commit_part(progress)?;
         st.done = true;
         self.save(obj, &st)?;
         Ok(st)
