@@ -20,7 +20,6 @@ use crate::parts::InFlight;
 use crate::progress::TableProgress;
 use crate::resume::{KeyValue, MAX_RAW_LISTED, RawCell, ResumeState, TableState};
 use crate::types::buffer::{ColumnBuffer, Pushed};
-use crate::types::{ColKind, kind_of};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use std::time::{Duration, Instant};
@@ -171,8 +170,6 @@ pub(crate) struct Pending {
 /// Rows buffered for the current row group, with the large cells still to fetch.
 pub(crate) struct Group {
     pub buffers: Vec<ColumnBuffer>,
-    /// The kind of each source column (computed once per table, not per cell).
-    pub kinds: Vec<ColKind>,
     /// Whether each source column is a LOB (followed by its `__bytes` item in a result row).
     pub lobs: Vec<bool>,
     pub rows: usize,
@@ -295,7 +292,6 @@ impl<'a> Dumper<'a> {
                 .iter()
                 .map(|c| ColumnBuffer::new(c, &self.default_collation))
                 .collect(),
-            kinds: obj.columns.iter().map(kind_of).collect(),
             lobs: obj.columns.iter().map(ColumnInfo::is_lob).collect(),
             rows: 0,
             pending: Vec::new(),
@@ -438,32 +434,21 @@ pub(crate) fn push_row(
         {
             diverted.push((i, b.into_owned()));
         }
-        // The head of a character value, kept (on the stack) only while samples are still listed: formatted
-        // as hex only for a value that turns out undecodable.
-        let raw_bytes = match (&data, group.kinds[i]) {
-            (ColumnData::Binary(Some(b)), ColKind::Text { .. })
-                if st.raw_samples.len() < MAX_RAW_LISTED =>
-            {
-                let mut head = [0u8; 32];
-                let n = b.len().min(head.len());
-                head[..n].copy_from_slice(&b[..n]);
-                Some((b.len() as u64, head, n))
-            }
-            _ => None,
-        };
         let pushed: Pushed = group.buffers[i]
             .push(data, lob_len)
             .map_err(|e| ExtractError::Data(format!("{}: {e}", obj.full_name())))?;
         if pushed.raw {
             st.raw_cells += 1;
+            // The original bytes were just kept in `__raw`: the sample is read back from there (nothing is
+            // copied for the cells that decode, which are nearly all).
             if st.raw_samples.len() < MAX_RAW_LISTED
-                && let Some((bytes, head, n)) = raw_bytes
+                && let Some(raw) = group.buffers[i].last_raw()
             {
                 st.raw_samples.push(RawCell {
                     column: col.name.clone(),
                     row: row(),
-                    bytes,
-                    head_hex: hex_head(&head[..n]),
+                    bytes: raw.len() as u64,
+                    head_hex: hex_head(raw),
                 });
             }
         }

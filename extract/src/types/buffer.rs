@@ -278,6 +278,17 @@ impl ColumnBuffer {
         Ok(out)
     }
 
+    /// The original bytes of the last cell pushed into `__raw` (the last undecodable character value), if any.
+    pub fn last_raw(&self) -> Option<&[u8]> {
+        let raw = self.raw.as_ref()?;
+        let offsets = raw.offsets_slice();
+        let (start, end) = match offsets {
+            [.., a, b] if b > a => (*a as usize, *b as usize),
+            _ => return None,
+        };
+        raw.values_slice().get(start..end)
+    }
+
     /// Records that row `row` (0-based within the buffered rows) of this LOB column lives in `blobs/`.
     pub fn set_blob(&mut self, row: usize, blake3: String, bytes: i64) {
         if let Some((hashes, lens)) = &mut self.lob
