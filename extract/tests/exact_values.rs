@@ -331,4 +331,8 @@ fn one_invalid_utf8_value_in_a_thousand_rows() {
     assert_eq!(t["raw_cells"], 1);
     assert_eq!(t["raw_samples"].as_array().unwrap().len(), 1);
     assert_eq!(t["raw_samples"][0]["row"], "Id=500");
+    // The sample holds the original bytes' length and head in hex.
+    let hex: String = bad.iter().take(32).map(|b| format!("{b:02x}")).collect();
+    assert_eq!(t["raw_samples"][0]["bytes"], bad.len());
+    assert_eq!(t["raw_samples"][0]["head_hex"], hex);
 }
