@@ -10,6 +10,9 @@ use crate::resume::{ResumeState, TableState};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, compute_leaves,
+};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use std::io::Write;
@@ -30,7 +33,10 @@ pub(crate) struct InFlight {
     encoder: JoinHandle<Result<Vec<u8>, ExtractError>>,
 }
 
-/// The Parquet file of one row group: zstd (default level), the whole batch as one row group.
+/// The Parquet file of one row group: zstd (default level), the whole batch as one row group. The column chunks
+/// are encoded by two threads (even and odd leaf columns) and appended in column order, which gives the same
+/// bytes as `ArrowWriter::write` (the same column writers, the same order), in about half the time when a core
+/// is free: the last part of a table is encoded while nothing else is left to do.
 ///
 /// # Errors
 /// Arrow or Parquet errors.
@@ -39,9 +45,42 @@ pub fn encode(schema: &SchemaRef, batch: &RecordBatch) -> Result<Vec<u8>, Extrac
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(batch.num_rows().max(1)))
         .build();
-    let mut w = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))?;
-    w.write(batch)?;
-    Ok(w.into_inner()?)
+    let (mut file, factory) =
+        ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))?.into_serialized_writer()?;
+    let writers = factory.create_column_writers(0)?;
+    let mut leaves = Vec::with_capacity(writers.len());
+    for (field, array) in schema.fields().iter().zip(batch.columns()) {
+        leaves.extend(compute_leaves(field, array)?);
+    }
+    let mut jobs: [Vec<(usize, ArrowColumnWriter, ArrowLeafColumn)>; 2] = [Vec::new(), Vec::new()];
+    for (i, (w, leaf)) in writers.into_iter().zip(leaves).enumerate() {
+        jobs[i % 2].push((i, w, leaf));
+    }
+    let [even, odd] = jobs;
+    let run = |jobs: Vec<(usize, ArrowColumnWriter, ArrowLeafColumn)>| {
+        jobs.into_iter()
+            .map(|(i, mut w, leaf)| {
+                w.write(&leaf)?;
+                Ok((i, w.close()?))
+            })
+            .collect::<Result<Vec<(usize, ArrowColumnChunk)>, parquet::errors::ParquetError>>()
+    };
+    let (even_chunks, odd_chunks) = std::thread::scope(|s| {
+        let helper = s.spawn(|| run(odd));
+        let mine = run(even);
+        (mine, helper.join())
+    });
+    let odd_chunks = odd_chunks
+        .map_err(|_| ExtractError::Data("the Parquet encoder helper thread failed".into()))?;
+    let mut chunks = even_chunks?;
+    chunks.extend(odd_chunks?);
+    chunks.sort_by_key(|(i, _)| *i);
+    let mut row_group = file.next_row_group()?;
+    for (_, chunk) in chunks {
+        chunk.append_to_row_group(&mut row_group)?;
+    }
+    row_group.close()?;
+    Ok(file.into_inner()?)
 }
 
 impl InFlight {
@@ -99,5 +138,53 @@ impl InFlight {
         resume.save(writer.root())?;
         progress.part_done(&self.rel, self.rows, written);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode;
+    use arrow::array::{ArrayRef, BinaryArray, Int32Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::{Compression, ZstdLevel};
+    use parquet::file::properties::WriterProperties;
+    use std::sync::Arc;
+
+    #[test]
+    fn two_thread_encoding_gives_the_bytes_of_arrow_writer() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("Id", DataType::Int32, false),
+            Field::new("Text", DataType::Utf8, true),
+            Field::new("Text__raw", DataType::Binary, true),
+            Field::new("Note", DataType::Utf8, true),
+            Field::new("Count", DataType::Int32, true),
+        ]));
+        let n = 5000;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int32Array::from_iter_values(0..n)),
+            Arc::new(StringArray::from_iter(
+                (0..n).map(|i| (i % 7 != 0).then(|| format!("ticket {i} café"))),
+            )),
+            Arc::new(BinaryArray::from_iter(
+                (0..n).map(|i| (i == 4000).then_some(b"caf\xe9".as_slice())),
+            )),
+            Arc::new(StringArray::from_iter(
+                (0..n).map(|i| Some("x".repeat((i % 50) as usize))),
+            )),
+            Arc::new(Int32Array::from_iter(
+                (0..n).map(|i| (i % 3 == 0).then_some(i * 7)),
+            )),
+        ];
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_max_row_group_row_count(Some(batch.num_rows()))
+            .build();
+        let mut w = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        let inline = w.into_inner().unwrap();
+        assert_eq!(encode(&schema, &batch).unwrap(), inline);
     }
 }
