@@ -4,11 +4,13 @@
 use super::text::{TextEncoding, decode};
 use super::{ColKind, kind_of, temporal, text_encoding};
 use crate::inventory::ColumnInfo;
+use arrow::array::new_null_array;
 use arrow::array::{
     ArrayRef, BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float32Builder,
     Float64Builder, Int16Builder, Int32Builder, Int64Array, Int64Builder, StringArray,
     StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder, UInt8Builder,
 };
+use arrow::datatypes::DataType;
 use std::sync::Arc;
 use tiberius::ColumnData;
 
@@ -45,6 +47,42 @@ pub struct Pushed {
 /// `__blake3` and `__bytes` of a LOB column, patched once the large cells of a page are stored.
 type LobSiblings = (Vec<Option<String>>, Vec<Option<i64>>);
 
+/// `__raw` of a character column. It is NULL for nearly every cell, so NULLs are only counted until the first
+/// undecodable value creates the builder (two fewer builder calls per character cell); an all-NULL column
+/// finishes as a NULL array, which Parquet writes exactly like a builder's all-NULL array.
+#[derive(Default)]
+struct RawColumn {
+    leading_nulls: usize,
+    builder: Option<BinaryBuilder>,
+}
+
+impl RawColumn {
+    fn push_null(&mut self) {
+        match &mut self.builder {
+            Some(b) => b.append_null(),
+            None => self.leading_nulls += 1,
+        }
+    }
+
+    fn push(&mut self, value: &[u8]) {
+        let nulls = std::mem::take(&mut self.leading_nulls);
+        self.builder
+            .get_or_insert_with(|| {
+                let mut b = BinaryBuilder::new();
+                b.append_nulls(nulls);
+                b
+            })
+            .append_value(value);
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self.builder.take() {
+            Some(mut b) => Arc::new(b.finish()),
+            None => new_null_array(&DataType::Binary, std::mem::take(&mut self.leading_nulls)),
+        }
+    }
+}
+
 /// Builders of one source column and its siblings.
 pub struct ColumnBuffer {
     name: String,
@@ -52,7 +90,7 @@ pub struct ColumnBuffer {
     scale: i8,
     enc: Option<TextEncoding>,
     main: Main,
-    raw: Option<BinaryBuilder>,
+    raw: Option<RawColumn>,
     offset: Option<Int16Builder>,
     lob: Option<LobSiblings>,
     bytes: usize,
@@ -99,7 +137,7 @@ impl ColumnBuffer {
             scale,
             enc: is_text.then(|| text_encoding(col, default_collation)),
             main,
-            raw: is_text.then(BinaryBuilder::new),
+            raw: is_text.then(RawColumn::default),
             offset: (kind == ColKind::DateTimeOffset).then(Int16Builder::new),
             lob: col.is_lob().then(|| (Vec::new(), Vec::new())),
             bytes: 0,
@@ -240,7 +278,7 @@ impl ColumnBuffer {
                 match bytes {
                     None => {
                         b.append_null();
-                        raw.append_null();
+                        raw.push_null();
                     }
                     Some(bytes) => {
                         let (text, lossy) = decode(&bytes, self.enc.expect("text has an encoding"));
@@ -248,10 +286,10 @@ impl ColumnBuffer {
                         b.append_value(&text);
                         if lossy {
                             self.bytes += bytes.len();
-                            raw.append_value(&bytes);
+                            raw.push(&bytes);
                             out.raw = true;
                         } else {
-                            raw.append_null();
+                            raw.push_null();
                         }
                     }
                 }
@@ -280,7 +318,7 @@ impl ColumnBuffer {
 
     /// The original bytes of the last cell pushed into `__raw` (the last undecodable character value), if any.
     pub fn last_raw(&self) -> Option<&[u8]> {
-        let raw = self.raw.as_ref()?;
+        let raw = self.raw.as_ref()?.builder.as_ref()?;
         let offsets = raw.offsets_slice();
         let (start, end) = match offsets {
             [.., a, b] if b > a => (*a as usize, *b as usize),
@@ -328,7 +366,7 @@ impl ColumnBuffer {
             Main::Bin(b) => Arc::new(b.finish()),
         }];
         if let Some(raw) = &mut self.raw {
-            out.push(Arc::new(raw.finish()));
+            out.push(raw.finish());
         }
         if let Some(off) = &mut self.offset {
             out.push(Arc::new(off.finish()));
