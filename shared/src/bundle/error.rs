@@ -135,7 +135,7 @@ pub enum BundleError {
         bundle: PathBuf,
     },
     /// An I/O error (permissions, full disk, …) on a file of the bundle.
-    #[error("bundle {bundle}: {path}: {source}")]
+    #[error("bundle {bundle}{}: {source}", inside(.path))]
     Io {
         /// Bundle directory.
         bundle: PathBuf,
@@ -158,5 +158,39 @@ impl BundleError {
                 | BundleError::WrongKind { .. }
                 | BundleError::NotInBundle { .. }
         )
+    }
+}
+
+/// `": PATH"` for a file inside the bundle, nothing for the bundle directory itself (empty `path`), so an error on
+/// the directory reads "bundle /x/lb: Permission denied", not "bundle /x/lb: : Permission denied".
+fn inside(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!(": {path}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_error_on_the_bundle_directory_has_no_empty_path_part() {
+        let on_dir = BundleError::Io {
+            bundle: PathBuf::from("/x/lb"),
+            path: String::new(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(on_dir.to_string(), "bundle /x/lb: permission denied");
+        let on_file = BundleError::Io {
+            bundle: PathBuf::from("/x/lb"),
+            path: "records/06-conversation.ndjson".into(),
+            source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+        };
+        assert_eq!(
+            on_file.to_string(),
+            "bundle /x/lb: records/06-conversation.ndjson: no storage space"
+        );
     }
 }

@@ -56,6 +56,9 @@ impl ExtractConfig {
         if self.row_group_rows == 0 {
             problems.push("extract.row_group_rows must be at least 1".into());
         }
+        if self.keyless_cell_max_bytes == 0 {
+            problems.push("extract.keyless_cell_max_bytes must be at least 1".into());
+        }
         if self.lob_chunk_bytes == 0 {
             problems.push("extract.lob_chunk_bytes must be at least 1".into());
         }

@@ -74,13 +74,47 @@ impl IntercomConfig {
         if self.token_env.is_empty() {
             problems.push("intercom.token_env must name an environment variable".into());
         }
+        if self.timeout_seconds == 0 {
+            problems.push("intercom.timeout_seconds must be at least 1".into());
+        }
         if let Some(url) = &self.base_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
+            && let Err(why) = check_base_url(url)
         {
-            problems.push(format!(
-                "intercom.base_url must start with http:// or https://, not {url:?}"
-            ));
+            problems.push(format!("intercom.base_url {url:?}: {why}"));
         }
         problems
     }
+}
+
+/// Checks a `base_url` override: `http://` or `https://`, a host (with an optional port), and at most a path
+/// after it; no second scheme (`http://http://…`, a paste mistake), no spaces, query or fragment.
+///
+/// # Errors
+/// A short reason, shown after the key and value.
+fn check_base_url(url: &str) -> Result<(), &'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("must start with http:// or https://")?;
+    let host = rest.split('/').next().unwrap_or_default();
+    // "[::1]:8080" (IPv6 literal) or "name:8080"; the port is optional.
+    let (host_name, port) = match host.find(']') {
+        Some(end) => (&host[..=end], host[end + 1..].strip_prefix(':')),
+        None => match host.rsplit_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host, None),
+        },
+    };
+    if host_name.is_empty() || rest.contains("://") {
+        return Err(
+            "needs one scheme and a host, like https://api.intercom.io or http://127.0.0.1:8080",
+        );
+    }
+    if port.is_some_and(|p| p.parse::<u16>().is_err()) {
+        return Err("the port after the host must be a number from 0 to 65535");
+    }
+    if url.contains(char::is_whitespace) || url.contains(['?', '#']) {
+        return Err("must not hold spaces, a query (?…) or a fragment (#…)");
+    }
+    Ok(())
 }

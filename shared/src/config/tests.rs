@@ -104,3 +104,67 @@ fn window_tickets_and_keyless_cell_max_bytes_are_keys_with_the_cli_defaults() {
         .to_string();
     assert!(err.contains("window_ticket"), "{err}");
 }
+
+/// The problems `parse` rejects `text` with (empty when it parses).
+fn rejected(text: &str) -> Vec<String> {
+    match parse(text) {
+        Ok(_) => Vec::new(),
+        Err(ConfigError::Rejected { problems, .. }) => problems,
+        Err(e) => panic!("not a rejection: {e}"),
+    }
+}
+
+#[test]
+fn zero_sizes_and_timeouts_are_refused() {
+    let problems = rejected(
+        "[transform]\nwindow_tickets = 0\n[extract]\nkeyless_cell_max_bytes = 0\n[intercom]\ntimeout_seconds = 0\n",
+    );
+    assert_eq!(
+        problems,
+        [
+            "extract.keyless_cell_max_bytes must be at least 1",
+            "transform.window_tickets must be at least 1",
+            "intercom.timeout_seconds must be at least 1",
+        ]
+    );
+}
+
+#[test]
+fn base_url_must_be_one_scheme_and_a_host() {
+    let problems = |url: &str| rejected(&format!("[intercom]\nbase_url = {url:?}\n"));
+    for good in [
+        "https://api.intercom.io",
+        "http://127.0.0.1:8080",
+        "http://[::1]:8080",
+        "http://[::1]",
+        "https://proxy.example.com/intercom",
+    ] {
+        assert_eq!(problems(good), Vec::<String>::new(), "{good}");
+    }
+    for (bad, why) in [
+        (
+            "http://http://127.0.0.1:8080",
+            "needs one scheme and a host",
+        ),
+        (
+            "ftp://api.intercom.io",
+            "must start with http:// or https://",
+        ),
+        ("https://", "needs one scheme and a host"),
+        (
+            "http://127.0.0.1:80x",
+            "the port after the host must be a number",
+        ),
+        (
+            "https://api.intercom.io/?x=1",
+            "must not hold spaces, a query",
+        ),
+    ] {
+        let found = problems(bad);
+        assert_eq!(found.len(), 1, "{bad}: {found:?}");
+        assert!(
+            found[0].starts_with(&format!("intercom.base_url {bad:?}: {why}")),
+            "{bad}: {found:?}"
+        );
+    }
+}

@@ -55,6 +55,9 @@ impl TransformConfig {
                 self.profile
             ));
         }
+        if self.window_tickets == 0 {
+            problems.push("transform.window_tickets must be at least 1".into());
+        }
         if !(2..=500).contains(&self.max_parts_per_conversation) {
             problems.push("transform.max_parts_per_conversation must be between 2 and 500".into());
         }
