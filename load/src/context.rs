@@ -42,6 +42,9 @@ pub struct Ctx {
     pub tag_id: String,
     /// Options.
     pub opts: RunOptions,
+    /// Set at the first 401 (the token was refused): no later request can succeed, so workers take no new
+    /// record and the run ends with exit code 2. Holds the refused request's error.
+    pub stop: std::sync::Mutex<Option<String>>,
 }
 
 /// Why a step or record failed.
@@ -80,7 +83,25 @@ impl Sent {
     }
 }
 
+/// True when Intercom refused the token (HTTP 401): no later request of the run can succeed.
+pub fn token_refused(e: &ApiError) -> bool {
+    e.status() == Some(401)
+}
+
 impl Ctx {
+    /// Stops the run: the first refusal is kept (see [`Ctx::stop`]).
+    pub fn stop_run(&self, why: &str) {
+        let mut s = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+        if s.is_none() {
+            *s = Some(why.to_string());
+        }
+    }
+
+    /// Why the run stopped, when it did.
+    pub fn stopped(&self) -> Option<String> {
+        self.stop.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Resolves `$ref`/`$admin` in `body` with the ids known now.
     ///
     /// # Errors
@@ -149,7 +170,8 @@ impl Ctx {
     /// 1. already `done` in the journal → its id, nothing sent;
     /// 2. found in flight (`intent` or `failed`) → `probe` first; found → done without sending;
     /// 3. otherwise commit the intent, `send`, commit the outcome. A send whose outcome is unknown is probed before
-    ///    it is tried again (at most `max_attempts` sends); a definite refusal fails the step.
+    ///    it is tried again (at most `max_attempts` sends); a definite refusal fails the step, except a 401 (the
+    ///    token refused: nothing was applied), which forgets the intent and records no failure.
     ///
     /// `probe` returns `None` when the effect is certainly absent (idempotent steps can always return `None`).
     ///
@@ -174,6 +196,7 @@ impl Ctx {
                     return Ok(found.id);
                 }
                 Ok(None) => {}
+                Err(e) if token_refused(&e) => return Err(e.into()),
                 Err(e) => {
                     self.journal
                         .step_failed(key, step, &format!("reconciling: {e}"))?;
@@ -205,12 +228,18 @@ impl Ctx {
                             return Ok(found.id);
                         }
                         Ok(None) => continue,
+                        Err(pe) if token_refused(&pe) => return Err(pe.into()),
                         Err(pe) => {
                             self.journal
                                 .step_failed(key, step, &format!("reconciling: {pe}"))?;
                             return Err(pe.into());
                         }
                     }
+                }
+                Err(e) if token_refused(&e) => {
+                    // Not applied: the step is as if never started (no failure recorded).
+                    self.journal.forget_intent(key, step)?;
+                    return Err(e.into());
                 }
                 Err(e) => {
                     self.journal.step_failed(key, step, &e.to_string())?;

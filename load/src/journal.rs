@@ -29,6 +29,15 @@ pub enum JournalError {
         /// The SQLite error.
         source: rusqlite::Error,
     },
+    /// `--journal` names something that is not a journal: a directory, a file that is not SQLite, or an SQLite
+    /// database of something else. The operator's to fix (exit code 2).
+    #[error("--journal {path}: {reason}")]
+    NotAJournal {
+        /// The path given.
+        path: String,
+        /// What was found and what was expected.
+        reason: String,
+    },
     /// The journal belongs to another migration.
     #[error(
         "journal {path} belongs to bundle {journal_bundle} of migration {}; bundle {bundle} is of migration {}: refusing (a delta must have the same migration_id; use a new journal for another migration)",
@@ -178,11 +187,49 @@ CREATE TABLE IF NOT EXISTS reconciliation(id INTEGER PRIMARY KEY AUTOINCREMENT, 
 ";
 
 impl Journal {
+    /// Checks that `path` can be a journal without changing anything: absent (a new journal is created there),
+    /// an empty file, or an SQLite file holding a journal (or nothing yet). Newcomer finding: a directory or a
+    /// garbage file used to fail deep inside SQLite with exit 1.
+    ///
+    /// # Errors
+    /// [`JournalError::NotAJournal`] naming what was found and what is expected.
+    pub fn check_path(path: &Path) -> Result<(), JournalError> {
+        let not = |reason: String| JournalError::NotAJournal {
+            path: path.display().to_string(),
+            reason,
+        };
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(not(format!("cannot be read ({e})"))),
+        };
+        if meta.is_dir() {
+            return Err(not(format!(
+                "is a directory; expected the journal's SQLite file, e.g. {}",
+                path.join("journal.sqlite").display()
+            )));
+        }
+        if meta.len() == 0 {
+            return Ok(());
+        }
+        let mut head = [0u8; 16];
+        let read = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head));
+        if read.is_err() || &head != b"SQLite format 3\0" {
+            return Err(not(
+                "is not a ti-load journal (not an SQLite file); expected an existing journal, or a path where a new one is created".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Opens (creating when absent) the journal at `path`, in WAL mode.
     ///
     /// # Errors
-    /// [`JournalError::Sqlite`].
+    /// [`JournalError::NotAJournal`] ([`check_path`](Self::check_path), or an SQLite database holding tables
+    /// but no journal), [`JournalError::Sqlite`].
     pub fn open(path: &Path) -> Result<Self, JournalError> {
+        Self::check_path(path)?;
         let p = path.display().to_string();
         let err = |source| JournalError::Sqlite {
             path: p.clone(),
@@ -192,6 +239,32 @@ impl Journal {
             let _ = std::fs::create_dir_all(dir);
         }
         let conn = Connection::open(path).map_err(err)?;
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .and_then(|mut st| {
+                st.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::NotADatabase =>
+                {
+                    JournalError::NotAJournal {
+                        path: p.clone(),
+                        reason: "is not a ti-load journal (not an SQLite file); expected an existing journal, or a path where a new one is created".into(),
+                    }
+                }
+                e => err(e),
+            })?;
+        if !tables.is_empty() && !tables.iter().any(|t| t == "meta") {
+            return Err(JournalError::NotAJournal {
+                path: p,
+                reason: format!(
+                    "is an SQLite database of something else (tables {}); expected a ti-load journal, or a path where a new one is created",
+                    tables.join(", ")
+                ),
+            });
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
@@ -373,6 +446,21 @@ impl Journal {
                  ON CONFLICT(key, step) DO UPDATE SET state = 'done', intercom_id = excluded.intercom_id, outcome = excluded.outcome,
                  detail = NULL, done_at = excluded.done_at",
                 params![key, step, intercom_id, outcome, now()],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Forgets the intent of a step whose request Intercom certainly did not apply (401: the token was refused), so
+    /// the next run sends it without a probe. A step in any other state is left alone.
+    ///
+    /// # Errors
+    /// [`JournalError::Sqlite`].
+    pub fn forget_intent(&self, key: &str, step: &str) -> Result<(), JournalError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM steps WHERE key = ?1 AND step = ?2 AND state = 'intent'",
+                params![key, step],
             )
             .map(|_| ())
         })

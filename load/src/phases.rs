@@ -66,12 +66,18 @@ pub enum Outcome {
     Skipped,
     /// Failed, with the reason.
     Failed(String),
+    /// Not finished because the run stopped (the token was refused); nothing recorded as failed.
+    Stopped,
 }
 
 /// Loads one record (unless already done with the same digest), recording the outcome in the journal.
 pub async fn process(ctx: &Ctx, rec: &Record) -> Outcome {
     match process_inner(ctx, rec).await {
         Ok(o) => o,
+        Err(StepError::Api(e)) if crate::context::token_refused(&e) => {
+            ctx.stop_run(&e.to_string());
+            Outcome::Stopped
+        }
         Err(e) => {
             let msg = e.to_string();
             let _ = ctx.journal.set_record(
@@ -197,7 +203,8 @@ fn split_index(key: &str) -> u64 {
     }
 }
 
-/// Runs groups on `workers` tasks (records within a group in order) and returns every outcome.
+/// Runs groups on `workers` tasks (records within a group in order) and returns every outcome. Once the run is
+/// stopped ([`Ctx::stopped`]), no worker starts another record.
 pub async fn run_groups(
     ctx: Arc<Ctx>,
     groups: Vec<Vec<Record>>,
@@ -218,10 +225,16 @@ pub async fn run_groups(
         // closures need not be `Send`.
         handles.push(Box::pin(async move {
             loop {
+                if ctx.stopped().is_some() {
+                    break;
+                }
                 let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                 let Some(group) = next else { break };
                 let mut failed_before: Option<String> = None;
                 for rec in group {
+                    if ctx.stopped().is_some() {
+                        break;
+                    }
                     let outcome = match &failed_before {
                         Some(k) => {
                             let msg = format!("previous part {k} failed");
@@ -239,6 +252,9 @@ pub async fn run_groups(
                         }
                         None => process(&ctx, &rec).await,
                     };
+                    if outcome == Outcome::Stopped {
+                        break;
+                    }
                     if matches!(outcome, Outcome::Failed(_)) {
                         failed_before = Some(rec.key.clone());
                     }
@@ -312,7 +328,11 @@ pub async fn run_phase(
                     line.failed += 1;
                     failures.push((key, reason));
                 }
+                Outcome::Stopped => {}
             }
+        }
+        if ctx.stopped().is_some() {
+            break;
         }
     }
     line.secs = started.elapsed().as_secs_f64();

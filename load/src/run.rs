@@ -66,7 +66,9 @@ impl LoadError {
         use ti_shared::cli::exit;
         match self {
             LoadError::Usage(_) => exit::USAGE,
-            LoadError::Journal(JournalError::DifferentMigration { .. }) => exit::USAGE,
+            LoadError::Journal(
+                JournalError::DifferentMigration { .. } | JournalError::NotAJournal { .. },
+            ) => exit::USAGE,
             LoadError::Bundle(e) => ti_shared::cli::exit_code_for_bundle_error(e),
             LoadError::InvalidBundle(_) => exit::BUNDLE_INVALID,
             LoadError::Preflight(e) if e.is_usage() => exit::USAGE,
@@ -123,11 +125,31 @@ pub fn out_dir(journal: &Path) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// `path` made absolute without creating anything: its nearest existing ancestor canonicalised, the rest appended.
+fn resolved(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut cur = path.to_path_buf();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(&cur) {
+            return rest.iter().rev().fold(c, |acc: PathBuf, part| acc.join(part));
+        }
+        match (cur.file_name().map(|n| n.to_os_string()), cur.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                cur = if parent.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    parent.to_path_buf()
+                };
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
 fn check_outside_bundle(bundle: &Path, journal: &Path) -> Result<(), LoadError> {
     let b = std::fs::canonicalize(bundle).unwrap_or_else(|_| bundle.to_path_buf());
-    let dir = out_dir(journal);
-    let _ = std::fs::create_dir_all(&dir);
-    let d = std::fs::canonicalize(&dir).unwrap_or(dir);
+    let d = resolved(&out_dir(journal));
     if d.starts_with(&b) {
         return Err(LoadError::Usage(format!(
             "the journal {} must be outside the bundle {}",
@@ -136,6 +158,18 @@ fn check_outside_bundle(bundle: &Path, journal: &Path) -> Result<(), LoadError> 
         )));
     }
     Ok(())
+}
+
+/// Opens the journal at `path` and binds it to `bundle` (logging whether this is a new run, a resume or a delta).
+fn open_and_bind(path: &Path, bundle: &Bundle) -> Result<Arc<Journal>, LoadError> {
+    let journal = Arc::new(Journal::open(path)?);
+    let binding = journal.bind(bundle.id(), bundle.manifest().migration_id.as_deref())?;
+    match &binding {
+        Binding::New => tracing::info!(bundle = bundle.id(), "new journal"),
+        Binding::Same => tracing::info!(bundle = bundle.id(), "resuming"),
+        Binding::Delta(prev) => tracing::info!(bundle = bundle.id(), previous = %prev, "delta run"),
+    }
+    Ok(journal)
 }
 
 /// Runs the migration.
@@ -161,17 +195,19 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         return Err(LoadError::Usage("--workers must be at least 1".to_string()));
     }
     check_outside_bundle(&args.bundle, &args.journal)?;
+    Journal::check_path(&args.journal)?;
     let bundle = Bundle::open_kind(&args.bundle, ti_shared::bundle::BundleKind::Load)?;
     crate::consistency::check(&bundle).map_err(LoadError::InvalidBundle)?;
     let client = client_from(cfg, args.crash.clone())?;
     let dir = out_dir(&args.journal);
-    let journal = Arc::new(Journal::open(&args.journal)?);
-    let binding = journal.bind(bundle.id(), bundle.manifest().migration_id.as_deref())?;
-    match &binding {
-        Binding::New => tracing::info!(bundle = bundle.id(), "new journal"),
-        Binding::Same => tracing::info!(bundle = bundle.id(), "resuming"),
-        Binding::Delta(prev) => tracing::info!(bundle = bundle.id(), previous = %prev, "delta run"),
-    }
+    // An existing journal is bound first (a bundle of another migration is refused before any request); a new
+    // one is created only once preflight has reached the API (newcomer finding: a wrong base_url left an empty
+    // journal behind).
+    let mut opened = if args.journal.exists() {
+        Some(open_and_bind(&args.journal, &bundle)?)
+    } else {
+        None
+    };
     let queue_path = dir.join("reconciliation-queue.csv");
     client.set_phase("preflight");
     let ws = preflight::run(
@@ -182,11 +218,16 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         &cfg.load.migration_tag,
         args.dry_run,
         |csv| {
+            let _ = std::fs::create_dir_all(&dir);
             let _ = std::fs::write(&queue_path, csv);
             queue_path.display().to_string()
         },
     )
     .await?;
+    let journal = match opened.take() {
+        Some(j) => j,
+        None => open_and_bind(&args.journal, &bundle)?,
+    };
     // A journal that has not started a single step is fresh even when a refused run bound it already.
     let fresh = journal.done_ids()?.is_empty()
         && journal.steps_in_state("intent")?.is_empty()
@@ -261,6 +302,7 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
             search_lag: args.search_lag,
             migration_tag: cfg.load.migration_tag.clone(),
         },
+        stop: std::sync::Mutex::new(None),
     });
     let continue_on_failure = args.continue_on_failure || cfg.load.continue_on_failure;
     let mut stopped = None;
@@ -274,6 +316,12 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
             .map_err(LoadError::Failed)?;
         println!("{line}");
         journal.add_reconciliation(&ctx.bundle_id, &line)?;
+        if let Some(why) = ctx.stopped() {
+            return Err(LoadError::Usage(format!(
+                "run stopped: Intercom refused the token ({why}); fix [intercom] token_env ({}) and run again: the journal is intact (done steps are not repeated, nothing was marked failed)",
+                cfg.intercom.token_env
+            )));
+        }
         let failed = line.failed;
         summary.phases.push(line);
         for (k, r) in &failures {
