@@ -45,7 +45,7 @@ pub struct ServeArgs {
     pub password_env: String,
     /// Windows login accepted through NTLM (integrated security), as `DOMAIN\user`. Without it every Windows login
     /// fails with error 18452 (untrusted domain).
-    #[arg(long, value_name = "DOMAIN\\USER")]
+    #[arg(long, value_name = "DOMAIN\\USER", value_parser = windows_login_arg)]
     pub windows_login: Option<String>,
     /// Environment variable holding the Windows login's password; when it is unset the password is `fixture`.
     #[arg(long, default_value = "TRACKIT_FIXTURE_WINDOWS_PASSWORD")]
@@ -82,6 +82,11 @@ pub fn open_db(path: &Path) -> rusqlite::Result<Connection> {
 /// Runs the server until killed. Prints `listening on 127.0.0.1:PORT` as its first stdout line.
 ///
 /// # Errors
+/// Checks `--windows-login` when the arguments are parsed, so a malformed one is a usage error (exit 2).
+fn windows_login_arg(login: &str) -> Result<String, String> {
+    ntlm::WindowsAccount::parse(login, String::new()).map(|_| login.to_string())
+}
+
 /// Unreadable database or catalog, bad `--fault`, non-loopback or busy listen address.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let conn = open_db(&args.db).with_context(|| format!("opening {}", args.db.display()))?;

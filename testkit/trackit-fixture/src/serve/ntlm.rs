@@ -84,16 +84,21 @@ impl WindowsAccount {
     /// Parses `DOMAIN\user` (as given to `--windows-login`).
     ///
     /// # Errors
-    /// No backslash, or an empty domain or user.
+    /// Not exactly one backslash, an empty domain or user, or spaces / control characters in either.
     pub fn parse(login: &str, password: String) -> Result<WindowsAccount, String> {
+        let plain = |part: &str| {
+            !part.is_empty()
+                && !part.contains('\\')
+                && !part.chars().any(|c| c.is_whitespace() || c.is_control())
+        };
         match login.split_once('\\') {
-            Some((d, u)) if !d.is_empty() && !u.is_empty() => Ok(WindowsAccount {
+            Some((d, u)) if plain(d) && plain(u) => Ok(WindowsAccount {
                 domain: d.to_string(),
                 user: u.to_string(),
                 password,
             }),
             _ => Err(format!(
-                "--windows-login {login:?}: expected DOMAIN\\user (e.g. CORP\\svc_trackit)"
+                "'{login}': expected DOMAIN\\user with one backslash and no spaces (e.g. CORP\\svc_trackit)"
             )),
         }
     }
@@ -442,6 +447,15 @@ mod tests {
         assert_eq!(a.login_name(), "CORP\\svc_trackit");
         assert!(WindowsAccount::parse("svc_trackit", String::new()).is_err());
         assert!(WindowsAccount::parse("\\x", String::new()).is_err());
+        for bad in ["CORP\\svc\\x", "CORP\\s v c", "CORP\\svc\n", "CORP\\"] {
+            assert_eq!(
+                WindowsAccount::parse(bad, String::new()).unwrap_err(),
+                format!(
+                    "'{bad}': expected DOMAIN\\user with one backslash and no spaces (e.g. CORP\\svc_trackit)"
+                ),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
