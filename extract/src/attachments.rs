@@ -7,9 +7,9 @@
 //! file names may themselves contain backslashes.
 
 use crate::error::ExtractError;
-use arrow::array::{ArrayRef, BooleanArray, Int64Array, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
-use arrow::record_batch::RecordBatch;
+use arrow_array::RecordBatch;
+use arrow_array::{ArrayRef, BooleanArray, Int64Array, StringArray};
+use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -145,7 +145,7 @@ pub fn copy(
 /// # Errors
 /// A part that cannot be read back.
 pub fn db_paths(bundle: &Path, folders: &[String]) -> Result<BTreeSet<String>, ExtractError> {
-    use arrow::array::Array;
+    use arrow_array::Array;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let mut out = BTreeSet::new();
     for folder in folders {

@@ -46,7 +46,7 @@ pub enum ExtractError {
     Parquet(#[from] parquet::errors::ParquetError),
     /// Building Arrow arrays failed.
     #[error("arrow: {0}")]
-    Arrow(#[from] arrow::error::ArrowError),
+    Arrow(#[from] arrow_schema::ArrowError),
     /// A local file could not be read or written.
     #[error("{path}: {source}")]
     Io {

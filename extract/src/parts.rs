@@ -7,8 +7,8 @@
 use crate::error::ExtractError;
 use crate::progress::TableProgress;
 use crate::resume::{ResumeState, TableState};
-use arrow::datatypes::SchemaRef;
-use arrow::record_batch::RecordBatch;
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{
     ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, compute_leaves,
@@ -144,9 +144,9 @@ impl InFlight {
 #[cfg(test)]
 mod tests {
     use super::encode;
-    use arrow::array::{ArrayRef, BinaryArray, Int32Array, StringArray};
-    use arrow::datatypes::{DataType, Field, Schema};
-    use arrow::record_batch::RecordBatch;
+    use arrow_array::RecordBatch;
+    use arrow_array::{ArrayRef, BinaryArray, Int32Array, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
     use parquet::arrow::ArrowWriter;
     use parquet::basic::{Compression, ZstdLevel};
     use parquet::file::properties::WriterProperties;

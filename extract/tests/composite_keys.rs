@@ -5,7 +5,7 @@
 
 mod common;
 
-use arrow::array::{Array, Int32Array, StringArray};
+use arrow_array::{Array, Int32Array, StringArray};
 use common::*;
 use rusqlite::params;
 use std::collections::BTreeSet;

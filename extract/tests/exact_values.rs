@@ -3,15 +3,15 @@
 
 mod common;
 
-use arrow::array::{
+use arrow_array::{
     Array, BinaryArray, Decimal128Array, Int16Array, Int64Array, StringArray,
     TimestampMicrosecondArray,
 };
-use arrow::datatypes::DataType;
+use arrow_schema::DataType;
 use common::*;
 use rusqlite::params;
 
-fn column<'a, T: 'static>(batch: &'a arrow::record_batch::RecordBatch, name: &str) -> &'a T {
+fn column<'a, T: 'static>(batch: &'a arrow_array::RecordBatch, name: &str) -> &'a T {
     batch
         .column_by_name(name)
         .unwrap_or_else(|| panic!("column {name} missing"))
@@ -137,14 +137,14 @@ fn type_extremes_survive_exactly() {
     assert_eq!(code, 0, "{stderr}");
 
     let batches = read_parts(&out, "tables/dbo.zz_type_probe");
-    let b = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let b = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
     assert_eq!(b.num_rows(), 4);
 
     // datetimeoffset → UTC instant + offset minutes; the 7th digit is rounded and counted.
     let dto = column::<TimestampMicrosecondArray>(&b, "DtoValue");
     assert_eq!(
         b.schema().field_with_name("DtoValue").unwrap().data_type(),
-        &DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, Some("UTC".into()))
+        &DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, Some("UTC".into()))
     );
     let utc = |s: &str| {
         chrono::DateTime::parse_from_rfc3339(s)
@@ -316,7 +316,7 @@ fn one_invalid_utf8_value_in_a_thousand_rows() {
     ]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let batches = read_parts(&out, "tables/dbo.^Notes");
-    let b = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let b = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
     assert_eq!(b.num_rows(), 1000);
     let body = column::<StringArray>(&b, "Body");
     let raw = column::<BinaryArray>(&b, "Body__raw");

@@ -5,12 +5,12 @@
 
 mod common;
 
-use arrow::array::{Array, BinaryArray, Int64Array, StringArray};
+use arrow_array::{Array, BinaryArray, Int64Array, StringArray};
 use common::*;
 use rusqlite::params;
 use std::path::{Path, PathBuf};
 
-fn column<'a, T: 'static>(batch: &'a arrow::record_batch::RecordBatch, name: &str) -> &'a T {
+fn column<'a, T: 'static>(batch: &'a arrow_array::RecordBatch, name: &str) -> &'a T {
     batch
         .column_by_name(name)
         .unwrap_or_else(|| panic!("column {name} missing"))
@@ -152,7 +152,7 @@ fn large_cells_without_an_integer_key_are_windowed_or_capped() {
 
     // Composite key: the 3 MB image and the 2.5 MB text went to blobs/ through windows.
     let batches = read_parts(&out, "tables/dbo.^Note^Files");
-    let b = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let b = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
     assert_eq!(b.num_rows(), 12);
     let row = 4; // (2, 2) in key order
     let img_hash = column::<StringArray>(&b, "Img__blake3").value(row);
@@ -173,7 +173,7 @@ fn large_cells_without_an_integer_key_are_windowed_or_capped() {
 
     // Character key: addressed by its bytes ('café' in CP1252, next to 'CAFE' and 'abc').
     let batches = read_parts(&out, "tables/dbo.^Docs");
-    let b = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let b = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
     assert_eq!(b.num_rows(), 3);
     let codes = column::<StringArray>(&b, "Code");
     let i = (0..3).find(|&i| codes.value(i) == "café").unwrap();
@@ -182,7 +182,7 @@ fn large_cells_without_an_integer_key_are_windowed_or_capped() {
 
     // Keyless: 1.5 MB read whole then stored in blobs/; 3 MB over the 2,000,000-byte cap not read, reported.
     let batches = read_parts(&out, "tables/dbo.^Dump");
-    let b = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let b = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
     assert_eq!(b.num_rows(), 4);
     let blobs = column::<BinaryArray>(&b, "Blob");
     let hashes = column::<StringArray>(&b, "Blob__blake3");

@@ -4,13 +4,14 @@
 use super::text::{TextEncoding, decode};
 use super::{ColKind, kind_of, temporal, text_encoding};
 use crate::inventory::ColumnInfo;
-use arrow::array::new_null_array;
-use arrow::array::{
-    ArrayRef, BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float32Builder,
-    Float64Builder, Int16Builder, Int32Builder, Int64Array, Int64Builder, StringArray,
-    StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder, UInt8Builder,
+use arrow_array::builder::{
+    BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float32Builder,
+    Float64Builder, Int16Builder, Int32Builder, Int64Builder, StringBuilder,
+    Time64MicrosecondBuilder, TimestampMicrosecondBuilder, UInt8Builder,
 };
-use arrow::datatypes::DataType;
+use arrow_array::new_null_array;
+use arrow_array::{ArrayRef, Int64Array, StringArray};
+use arrow_schema::DataType;
 use std::sync::Arc;
 use tiberius::ColumnData;
 
@@ -430,7 +431,7 @@ fn variant_name(data: &ColumnData<'_>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Array, BinaryArray, Decimal128Array, StringArray};
+    use arrow_array::{Array, BinaryArray, Decimal128Array, StringArray};
     use tiberius::numeric::Numeric;
 
     fn col(name: &str, ty: &str, precision: Option<i64>, scale: Option<i64>) -> ColumnInfo {

@@ -11,7 +11,7 @@ pub mod temporal;
 pub mod text;
 
 use crate::inventory::ColumnInfo;
-use arrow::datatypes::{DataType, Field, TimeUnit};
+use arrow_schema::{DataType, Field, TimeUnit};
 use std::collections::HashMap;
 use text::TextEncoding;
 
@@ -179,8 +179,8 @@ pub fn fields(col: &ColumnInfo, default_collation: &str) -> Vec<Field> {
 }
 
 /// The Arrow schema of a table's parts.
-pub fn schema(columns: &[ColumnInfo], default_collation: &str) -> arrow::datatypes::Schema {
-    arrow::datatypes::Schema::new(
+pub fn schema(columns: &[ColumnInfo], default_collation: &str) -> arrow_schema::Schema {
+    arrow_schema::Schema::new(
         columns
             .iter()
             .flat_map(|c| fields(c, default_collation))

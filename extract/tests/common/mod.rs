@@ -2,7 +2,7 @@
 //! child process on 127.0.0.1 port 0, running `ti-extract`, reading Parquet back.
 #![allow(dead_code, missing_docs)]
 
-use arrow::record_batch::RecordBatch;
+use arrow_array::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rusqlite::Connection;
 use std::io::{BufRead, BufReader};
