@@ -151,7 +151,10 @@ of {} there",
             tcp.set_nodelay(true).map_err(|e| fail(e.to_string()))?;
             let mut client = Client::connect(self.config.clone(), tcp.compat_write())
                 .await
-                .map_err(|e| fail(e.to_string()))?;
+                .map_err(|e| {
+                    let hint = login_hint(&self.info.user, e.code());
+                    fail(format!("{e}{}", hint.unwrap_or_default()))
+                })?;
             client
                 .simple_query(crate::queries::Q1_SESSION)
                 .await
@@ -184,6 +187,21 @@ pub enum LoginKind {
     /// The current Windows session (`integrated security=true|sspi|yes` or `trusted_connection=yes`): no user,
     /// no password.
     Integrated,
+}
+
+/// SQL Server's error number for a refused login (`Login failed for user '…'`).
+pub const LOGIN_FAILED: u32 = 18456;
+
+/// What is added to a refused login's message (error [`LOGIN_FAILED`]) when the user was written `user@domain`
+/// (a UPN) without a backslash: it was sent as a SQL login, which is most likely not what was meant. The login is
+/// not refused up front: SQL login names may contain `@`.
+pub fn login_hint(user: &str, code: Option<u32>) -> Option<String> {
+    (code == Some(LOGIN_FAILED) && user.contains('@') && !user.contains('\\')).then(|| {
+        format!(
+            " (hint: user {user} was sent as a SQL Server login; a Windows login is written DOMAIN\\user, e.g. \
+user=CORP\\svc_trackit, not user@domain)"
+        )
+    })
 }
 
 /// The login a connection string asks for: `integrated` wins, then `DOMAIN\user` is Windows, else SQL.
@@ -267,6 +285,23 @@ mod tests {
             "{err}"
         );
         assert!(Source::prepare(" ", None, "X").is_err());
+    }
+
+    #[test]
+    fn a_refused_upn_login_gets_the_windows_login_hint() {
+        assert_eq!(
+            login_hint("svc@corp.local", Some(18456)).as_deref(),
+            Some(
+                " (hint: user svc@corp.local was sent as a SQL Server login; a Windows login is written \
+DOMAIN\\user, e.g. user=CORP\\svc_trackit, not user@domain)"
+            )
+        );
+        assert_eq!(login_hint("svc@corp.local", Some(4060)), None);
+        assert_eq!(login_hint("svc@corp.local", None), None);
+        assert_eq!(login_hint("sa", Some(18456)), None);
+        assert_eq!(login_hint("CORP\\svc@x", Some(18456)), None);
+        // Still a SQL login: not refused.
+        assert_eq!(login_kind("svc@corp.local", false), LoginKind::Sql);
     }
 
     #[test]

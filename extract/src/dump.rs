@@ -49,7 +49,8 @@ pub struct Dumper<'a> {
     /// Rows read from the server in this process (retries included), for the printed report.
     pub rows_read: u64,
     /// Keyless tables and views: LOB cells up to this many bytes are read whole in the scan (and stored in
-    /// `blobs/` when over the in-row threshold); larger ones are not read (see [`crate::scan`]).
+    /// `blobs/` when over the in-row threshold); larger ones are not read (see [`crate::scan`]). Starts as
+    /// `[extract] keyless_cell_max_bytes`; `run` replaces it with `--keyless-cell-max-bytes` when given.
     pub keyless_cap: u64,
     /// Throttle decisions so far (for `max_rows_per_second`).
     pub throttle: Throttle,
@@ -101,8 +102,9 @@ impl Throttle {
     }
 }
 
-/// Default of [`Dumper::keyless_cap`]: 32 MiB.
-pub const DEFAULT_KEYLESS_CAP: u64 = 32 << 20;
+/// Default of [`Dumper::keyless_cap`] (`[extract] keyless_cell_max_bytes` when the config does not set it):
+/// 32 MiB.
+pub const DEFAULT_KEYLESS_CAP: u64 = ti_shared::config::DEFAULT_KEYLESS_CELL_MAX_BYTES;
 
 /// How a table is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,7 +203,7 @@ impl<'a> Dumper<'a> {
             default_collation,
             state,
             rows_read: 0,
-            keyless_cap: DEFAULT_KEYLESS_CAP,
+            keyless_cap: cfg.keyless_cell_max_bytes,
             throttle: Throttle::new(cfg.max_rows_per_second),
             started: Instant::now(),
             in_flight: None,

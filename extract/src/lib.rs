@@ -50,7 +50,8 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// No progress bars.
     pub quiet: bool,
-    /// Keyless tables and views: LOB cells over this many bytes are not read (None = 32 MiB, see [`scan`]).
+    /// Keyless tables and views: LOB cells over this many bytes are not read (see [`scan`]). Overrides
+    /// `[extract] keyless_cell_max_bytes` (default 32 MiB); `None` = the config's value.
     pub keyless_cell_max_bytes: Option<u64>,
 }
 
@@ -65,6 +66,16 @@ pub struct RunSummary {
     pub extract_report: report::ExtractReport,
     /// What `[extract] max_rows_per_second` decided (rows counted, pauses).
     pub throttle: dump::Throttle,
+    /// Tables whose large cells were not read (over the keyless cap), in dump order.
+    pub omitted: Vec<report::OmittedCells>,
+}
+
+impl RunSummary {
+    /// What the console shows at the end (unless `-q`): the summary table and its footnote on large cells not
+    /// read ([`report::console_summary`]).
+    pub fn console(&self) -> String {
+        report::console_summary(&self.report, &self.omitted)
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ExtractError> {
@@ -251,9 +262,12 @@ pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, Extrac
         state,
     );
     dumper.client = Some(client);
+    // The flag wins over `[extract] keyless_cell_max_bytes`, which Dumper::new started from.
     if let Some(cap) = opts.keyless_cell_max_bytes {
         dumper.keyless_cap = cap;
     }
+    let keyless_cap = dumper.keyless_cap;
+    let mut omitted = Vec::new();
     let progress = progress::Progress::new(opts.quiet);
     let mut printed = Report::new("table");
     let mut tables = Vec::new();
@@ -271,6 +285,10 @@ pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, Extrac
             .map(|m| m.len())
             .sum();
         inv.objects[i].extracted_rows = Some(st.rows());
+        if let Some(o) = report::OmittedCells::of(&obj.full_name(), &st, keyless_cap) {
+            tracing::warn!("{}", o.warning());
+            omitted.push(o);
+        }
         printed.add(ReportRow {
             name: obj.full_name(),
             read: dumper.rows_read - read_before,
@@ -340,6 +358,7 @@ pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, Extrac
         report: printed,
         extract_report,
         throttle,
+        omitted,
     })
 }
 

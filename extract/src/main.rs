@@ -46,7 +46,7 @@ enum Command {
         #[arg(long)]
         no_views: bool,
         /// Keyless tables and views: LOB cells over this many bytes are not read (no key to read them in
-        /// windows); they are reported. Default 32 MiB.
+        /// windows); they are reported. Overrides [extract] keyless_cell_max_bytes (default 32 MiB).
         #[arg(long, value_name = "BYTES")]
         keyless_cell_max_bytes: Option<u64>,
         /// Continue an interrupted run in the same --out directory.
@@ -122,6 +122,9 @@ fn main() -> ExitCode {
             connection_string,
             out,
         } => ti_extract::discover(&cfg, connection_string.as_deref(), &out).map(|d| {
+            if cli.common.quiet {
+                return;
+            }
             println!(
                 "discovery written to {}: generation {}, {} objects, grade {}",
                 out.display(),
@@ -150,7 +153,11 @@ fn main() -> ExitCode {
                 keyless_cell_max_bytes,
             };
             ti_extract::run(&cfg, &opts).map(|s| {
-                print!("{}", s.report);
+                // -q: errors and warnings only (on stderr); the exit code says the rest.
+                if cli.common.quiet {
+                    return;
+                }
+                print!("{}", s.console());
                 println!(
                     "OK {}  {} files ({})",
                     s.manifest.bundle_id,

@@ -4,6 +4,7 @@
 use crate::attachments::AttachmentSummary;
 use crate::resume::{RawCell, TableState};
 use serde::Serialize;
+use ti_shared::report::Report;
 
 /// Bundle path of the report.
 pub const REPORT_JSON: &str = "report/extract.json";
@@ -109,4 +110,114 @@ pub struct ExtractReport {
     pub tables: Vec<TableReport>,
     /// File-share attachments, when `--attachments-dir` was given.
     pub attachments: Option<AttachmentSummary>,
+}
+
+/// Large cells of one keyless table or view that were not read (over the keyless cap): what the console says
+/// about them (a warning when the table finishes, a footnote under the summary table). The bundle's record of them
+/// is [`TableReport::omitted_cells`] and its note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OmittedCells {
+    /// `schema.object`.
+    pub table: String,
+    /// Cells not read.
+    pub cells: u64,
+    /// Their `DATALENGTH`s added up, bytes.
+    pub bytes: u64,
+    /// The largest one, bytes: the smallest cap that reads them all.
+    pub largest: u64,
+    /// The keyless cap in force, bytes (`--keyless-cell-max-bytes`, else `[extract] keyless_cell_max_bytes`).
+    pub cap: u64,
+}
+
+impl OmittedCells {
+    /// The omitted cells of a finished table, `None` when there are none.
+    pub fn of(table: &str, st: &TableState, cap: u64) -> Option<Self> {
+        (st.omitted_cells > 0).then(|| OmittedCells {
+            table: table.to_string(),
+            cells: st.omitted_cells,
+            bytes: st.omitted_bytes,
+            largest: st.omitted_max_bytes,
+            cap,
+        })
+    }
+
+    /// The warning line logged when the table finishes.
+    pub fn warning(&self) -> String {
+        format!(
+            "{}: {} large cell(s) not read ({} bytes in all, the largest {} bytes): over the keyless cap of {} \
+bytes, they are NULL with <column>__bytes set (omitted_cells in {REPORT_JSON}); to read them, raise \
+--keyless-cell-max-bytes or [extract] keyless_cell_max_bytes to at least {}",
+            self.table, self.cells, self.bytes, self.largest, self.cap, self.largest
+        )
+    }
+
+    /// The footnote line under the summary table.
+    pub fn footnote(&self) -> String {
+        format!(
+            "  {}: {} cell(s), {} bytes, the largest {} bytes (cap {}); raise --keyless-cell-max-bytes or \
+[extract] keyless_cell_max_bytes to at least {}",
+            self.table, self.cells, self.bytes, self.largest, self.cap, self.largest
+        )
+    }
+}
+
+/// The summary printed at the end of `run`: the table of counters, then a footnote listing the tables whose large
+/// cells were not read (they are in no column of the table: `rejected` counts undecodable character values).
+pub fn console_summary(printed: &Report, omitted: &[OmittedCells]) -> String {
+    let mut out = printed.to_string();
+    if !omitted.is_empty() {
+        out.push_str(&format!(
+            "large cells not read (keyless tables and views, over the keyless cap; NULL with <column>__bytes set, \
+listed in {REPORT_JSON}):\n"
+        ));
+        for o in omitted {
+            out.push_str(&o.footnote());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ti_shared::report::ReportRow;
+
+    #[test]
+    fn omitted_cells_are_a_warning_and_a_footnote() {
+        let st = TableState {
+            part_rows: vec![4],
+            omitted_cells: 2,
+            omitted_bytes: 5_000_000,
+            omitted_max_bytes: 3_000_000,
+            ..TableState::default()
+        };
+        assert_eq!(
+            OmittedCells::of("dbo.Keyed", &TableState::default(), 10),
+            None
+        );
+        let o = OmittedCells::of("dbo.Dump", &st, 2_000_000).unwrap();
+        assert_eq!(
+            o.warning(),
+            "dbo.Dump: 2 large cell(s) not read (5000000 bytes in all, the largest 3000000 bytes): over the \
+keyless cap of 2000000 bytes, they are NULL with <column>__bytes set (omitted_cells in report/extract.json); to \
+read them, raise --keyless-cell-max-bytes or [extract] keyless_cell_max_bytes to at least 3000000"
+        );
+        let mut printed = Report::new("table");
+        printed.add(ReportRow {
+            name: "dbo.Dump".into(),
+            read: 4,
+            written: 4,
+            ..ReportRow::default()
+        });
+        let text = console_summary(&printed, std::slice::from_ref(&o));
+        assert!(text.starts_with(&printed.to_string()), "{text}");
+        assert_eq!(
+            &text[printed.to_string().len()..],
+            "large cells not read (keyless tables and views, over the keyless cap; NULL with <column>__bytes \
+set, listed in report/extract.json):\n  dbo.Dump: 2 cell(s), 5000000 bytes, the largest 3000000 bytes (cap \
+2000000); raise --keyless-cell-max-bytes or [extract] keyless_cell_max_bytes to at least 3000000\n"
+        );
+        assert_eq!(console_summary(&printed, &[]), printed.to_string());
+    }
 }

@@ -56,6 +56,12 @@ pub struct TableState {
     /// The first omitted cells, `<column> of row <n>: <bytes> bytes` (at most [`MAX_RAW_LISTED`]).
     #[serde(default)]
     pub omitted_samples: Vec<String>,
+    /// Bytes of the omitted cells, in all (their `DATALENGTH`s added up).
+    #[serde(default)]
+    pub omitted_bytes: u64,
+    /// `DATALENGTH` of the largest omitted cell: the keyless cap that would have read them all.
+    #[serde(default)]
+    pub omitted_max_bytes: u64,
 }
 
 /// At most this many raw cells are listed per table (all are counted).

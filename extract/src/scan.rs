@@ -140,6 +140,9 @@ the large-cell pre-pass",
                         None => {
                             group.buffers[p.col].set_length(p.row, p.len);
                             st.omitted_cells += 1;
+                            let len = p.len.max(0) as u64;
+                            st.omitted_bytes += len;
+                            st.omitted_max_bytes = st.omitted_max_bytes.max(len);
                             if st.omitted_samples.len() < MAX_RAW_LISTED {
                                 st.omitted_samples.push(format!(
                                     "{column} of {}: {} bytes",
