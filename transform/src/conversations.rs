@@ -142,11 +142,13 @@ pub fn build(
             if n.type_name.is_none() {
                 ctx.ledger.count("notes_with_unknown_type", 1);
             }
-            ctx.mapping
-                .note_types
-                .get(ty)
-                .cloned()
-                .unwrap_or_else(|| "note".into())
+            ctx.mapping.note_types.get(ty).cloned().unwrap_or_else(|| {
+                if n.type_name.is_some() {
+                    ctx.ledger.count("unmapped_note_type_values", 1);
+                    ctx.ledger.list("unmapped_note_type", vec![ty.to_string()]);
+                }
+                "note".into()
+            })
         };
         if plain.trim().is_empty() {
             ctx.ledger

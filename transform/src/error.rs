@@ -1,6 +1,7 @@
 //! Errors of the transform stage. Each variant says whose problem it is, so `main` can pick the exit code
 //! (ti_shared::cli::exit): `Usage`, `Incomplete`, `Unconfirmed`, `Fingerprint` and `AttributeLimit` → 2, `Bundle`
-//! verification failures and `Inconsistent` → 3, everything else → 1.
+//! verification failures, `Inconsistent` and
+//! `Content` → 3, everything else → 1.
 
 use ti_shared::bundle::BundleError;
 
@@ -30,6 +31,21 @@ pub enum TransformError {
     /// that differ from the manifest): the bundle cannot be trusted (exit 3).
     #[error("extract bundle is inconsistent: {0}")]
     Inconsistent(String),
+    /// A file of the extract bundle is listed in its manifest (so the bundle verifies) but its content cannot be
+    /// read: a corrupt or truncated Parquet part, a missing or unreadable `inventory.json`. The bundle cannot be
+    /// trusted (exit 3); re-extract or restore it from a copy.
+    #[error(
+        "extract bundle {bundle}: {file} cannot be read ({detail}); the bundle's content is damaged: re-extract or \
+         restore the bundle from a copy"
+    )]
+    Content {
+        /// The extract bundle folder.
+        bundle: String,
+        /// The bundle-relative file.
+        file: String,
+        /// What the reader said.
+        detail: String,
+    },
     /// The mapping has not been confirmed.
     #[error(
         "mapping {path} is not confirmed: review every `proposed` decision in it, then set `confirmed = true` at \
@@ -85,9 +101,24 @@ impl TransformError {
             | TransformError::Fingerprint { .. }
             | TransformError::AttributeLimit { .. } => exit::USAGE,
             TransformError::Bundle(e) => ti_shared::cli::exit_code_for_bundle_error(e),
-            TransformError::Inconsistent(_) => exit::BUNDLE_INVALID,
+            TransformError::Inconsistent(_) | TransformError::Content { .. } => {
+                exit::BUNDLE_INVALID
+            }
             _ => exit::FAILURE,
         }
+    }
+}
+
+/// A source file of the extract bundle at `root` that cannot be read ([`TransformError::Content`], exit 3).
+pub fn content(
+    root: &std::path::Path,
+    rel: &str,
+    detail: impl std::fmt::Display,
+) -> TransformError {
+    TransformError::Content {
+        bundle: root.display().to_string(),
+        file: rel.to_string(),
+        detail: detail.to_string(),
     }
 }
 

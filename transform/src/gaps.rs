@@ -31,6 +31,60 @@ pub struct GapInputs {
     pub note_types: Vec<(String, String)>,
     /// Tables no profile object reads.
     pub unmapped: Vec<String>,
+    /// The ticket columns `propose` offers as attributes ([`crate::propose::attribute_columns`]).
+    pub attribute_columns: Vec<String>,
+    /// Cells the extractor did not read (`omitted_cells` of report/extract.json): table, column, row position,
+    /// key, bytes, reason ([`crate::omitted`]).
+    pub omitted_cells: Vec<Vec<String>>,
+}
+
+/// Rows of `gaps/unmapped_values.csv`: the status values and note types on migrated tickets that the mapping
+/// does not map (with the number of tickets or notes and what they became), and the ticket columns the
+/// `[[attribute]]` list does not mention (not migrated; a disabled entry is a decision and is not listed).
+/// Empty for a mapping that maps every value (e.g. a proposal confirmed as it is), so no file is written then.
+fn unmapped_values(ctx: &Ctx, attribute_columns: &[String]) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut tally = |list: &str, section: &str, became: &str| {
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for r in ctx.ledger.list_rows(list) {
+            *counts
+                .entry(r.into_iter().next().unwrap_or_default())
+                .or_default() += 1;
+        }
+        for (value, n) in counts {
+            rows.push(vec![section.into(), value, n.to_string(), became.into()]);
+        }
+    };
+    tally(
+        "unmapped_status",
+        "status",
+        "open (statuses missing from [status] stay open)",
+    );
+    tally(
+        "unmapped_note_type",
+        "note_types",
+        "internal note (types missing from [note_types])",
+    );
+    let mentioned: std::collections::BTreeSet<String> = ctx
+        .mapping
+        .attributes
+        .iter()
+        .map(|a| a.column.to_lowercase())
+        .collect();
+    let mut missing = 0;
+    for c in attribute_columns {
+        if !mentioned.contains(&c.to_lowercase()) {
+            missing += 1;
+            rows.push(vec![
+                "attribute".into(),
+                c.clone(),
+                String::new(),
+                "not migrated (column missing from the [[attribute]] list)".into(),
+            ]);
+        }
+    }
+    ctx.ledger.count("unmapped_attribute_columns", missing);
+    rows
 }
 
 fn ts(t: Option<&i64>) -> String {
@@ -261,6 +315,25 @@ pub fn files(ctx: &Ctx, g: &GapInputs) -> BTreeMap<String, Vec<u8>> {
         out.insert(
             path.into(),
             csv(header, &ctx.ledger.list_rows(name)).into_bytes(),
+        );
+    }
+    let unmapped = unmapped_values(ctx, &g.attribute_columns);
+    if !unmapped.is_empty() {
+        out.insert(
+            "gaps/unmapped_values.csv".into(),
+            csv(&["section", "value", "rows", "migrated_as"], &unmapped).into_bytes(),
+        );
+    }
+    let omitted = &g.omitted_cells;
+    if !omitted.is_empty() {
+        ctx.ledger.count("omitted_cells", omitted.len() as u64);
+        out.insert(
+            "gaps/omitted_cells.csv".into(),
+            csv(
+                &["table", "column", "row", "key", "bytes", "reason"],
+                omitted,
+            )
+            .into_bytes(),
         );
     }
     let dropped: Vec<Vec<String>> = ctx

@@ -49,7 +49,8 @@ enum Command {
         /// Take only N tickets with what they reference (pilot migration).
         #[arg(long)]
         sample: Option<u64>,
-        /// Tickets per window: bounds the memory held for notes and attachments (output does not change).
+        /// Tickets per window (1 or more): bounds the memory held for notes and attachments (output does not
+        /// change). Raised when needed to keep at most 256 windows (the effective size is logged).
         /// Default: `[transform] window_tickets` of the configuration (10,000).
         #[arg(long)]
         window_tickets: Option<usize>,
@@ -126,12 +127,27 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
         Command::Run {
+            window_tickets: Some(0),
+            ..
+        } => {
+            eprintln!(
+                "error: --window-tickets 0 is not a window size: give the number of tickets per window (1 or more), \
+                 or leave --window-tickets out to use the configuration's (default 10,000)"
+            );
+            return ExitCode::from(exit::USAGE);
+        }
+        Command::Run {
             extract,
             mapping,
             out,
             sample,
             window_tickets,
         } => {
+            // Ctrl-C and SIGTERM remove what the run wrote, as a failed run does (exit 130 / 143).
+            if let Err(e) = ti_transform::interrupt::install() {
+                eprintln!("error: cannot handle SIGINT/SIGTERM: {e}");
+                return ExitCode::from(exit::FAILURE);
+            }
             let sample =
                 sample.or((config.transform.sample > 0).then_some(config.transform.sample));
             let options = ti_transform::run::RunOptions {

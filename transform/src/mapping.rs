@@ -4,7 +4,7 @@
 
 use crate::error::{Result, TransformError};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// `[people]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,7 +139,23 @@ pub struct Mapping {
     /// Ticket columns carried as conversation attributes.
     #[serde(default, rename = "attribute")]
     pub attributes: Vec<AttributeMap>,
+    /// Top-level keys and sections present in the file, recorded by [`Mapping::parse`]: tells a deleted section
+    /// from an explicitly empty one ([`Mapping::check_sections`]). Not serialised, so not part of the digest.
+    #[serde(skip)]
+    pub present: BTreeSet<String>,
 }
+
+/// Sections `propose` always writes; a confirmed mapping without one of them is refused
+/// ([`Mapping::check_sections`]). `[[attribute]]` is required as well when the ticket table has columns to carry.
+pub const REQUIRED_SECTIONS: [&str; 7] = [
+    "people",
+    "companies",
+    "attachments",
+    "conversations",
+    "status",
+    "priority",
+    "note_types",
+];
 
 impl Mapping {
     /// Parses a mapping file's text.
@@ -147,8 +163,11 @@ impl Mapping {
     /// # Errors
     /// [`TransformError::Usage`] naming the TOML problem.
     pub fn parse(text: &str, path: &str) -> Result<Self> {
-        let m: Mapping = toml::from_str(text)
+        let mut m: Mapping = toml::from_str(text)
             .map_err(|e| TransformError::Usage(format!("mapping {path}: {e}")))?;
+        m.present = toml::from_str::<toml::Table>(text)
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default();
         m.validate(path)?;
         Ok(m)
     }
@@ -224,6 +243,36 @@ impl Mapping {
         Ok(())
     }
 
+    /// Refuses a mapping from which a section `propose` always writes was deleted ([`REQUIRED_SECTIONS`], and
+    /// `[[attribute]]` when `attributes_expected`, i.e. the ticket table has columns to carry): without `[status]`
+    /// every ticket would stay open, without `[note_types]` every public reply would become an internal note,
+    /// without `[[attribute]]` the custom fields would vanish, all silently. An explicitly empty section
+    /// (`[status]` with no entries, `attribute = []` before the first section) is a decision and is allowed; the
+    /// values it leaves unmapped are listed in `gaps/unmapped_values.csv` (docs/mapping.md).
+    ///
+    /// # Errors
+    /// [`TransformError::Usage`] (exit 2) naming the mapping file and every missing section.
+    pub fn check_sections(&self, path: &str, attributes_expected: bool) -> Result<()> {
+        let mut missing: Vec<String> = REQUIRED_SECTIONS
+            .iter()
+            .filter(|s| !self.present.contains(**s))
+            .map(|s| format!("[{s}]"))
+            .collect();
+        if attributes_expected && !self.present.contains("attribute") {
+            missing.push("[[attribute]]".into());
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(TransformError::Usage(format!(
+            "mapping {path}: section(s) {} missing; `ti-transform propose` writes every one of them and a run \
+             without them would lose data silently (tickets left open, replies made internal notes, custom fields \
+             dropped): restore them from a new proposal, or keep an empty section (e.g. `[status]` with no entries, \
+             `attribute = []` before the first section) to decide that deliberately",
+            missing.join(", ")
+        )))
+    }
+
     /// Status of a ticket's status text: the mapped value (exact, then case-insensitive), `None` when unmapped.
     pub fn status_of(&self, text: &str) -> Option<&str> {
         let t = text.trim();
@@ -258,7 +307,8 @@ impl Mapping {
 
     /// Checks the mapping against the extract it is run on, before anything is written (issue 7): the profile
     /// exists and its ticket table is in the inventory (else the extract is of another Track-It! version), the
-    /// time zone is valid, every enabled attribute column is a column of the ticket table (or of its join), and
+    /// sections `propose` writes are there ([`Mapping::check_sections`]), the time zone is valid, every enabled
+    /// attribute column is a column of the ticket table (or of its join), and
     /// every table the profile reads is in the bundle whole ([`SourceTables::check_complete`]).
     ///
     /// # Errors
@@ -276,6 +326,10 @@ impl Mapping {
                 "{m}, or run `ti-transform propose` with that profile and carry your decisions over"
             ))
         })?;
+        self.check_sections(
+            path,
+            !crate::propose::attribute_columns(&profile, inventory).is_empty(),
+        )?;
         crate::time::Clock::new(&self.source_time_zone, false).map_err(usage)?;
         let ticket = profile.object("ticket").cloned().unwrap_or_default();
         let table = inventory.object(&ticket.table);

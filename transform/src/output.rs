@@ -17,6 +17,83 @@ use ti_shared::records::RecordKind;
 /// Name of the folder, inside the output bundle, that holds a run's temporary files until it ends.
 pub const STAGING: &str = "staging";
 
+/// The message for an `--out` that holds a `staging/` folder and no `manifest.json`: what an interrupted run
+/// leaves (SIGKILL, a crash, SIGXFSZ when a file-size limit is hit: signals no process can clean up after).
+pub fn leftover_message(out: &Path) -> String {
+    format!(
+        "--out {0} holds a {STAGING}/ folder and no manifest.json: it is left over from an interrupted ti-transform \
+         run (killed, crashed, or stopped by a file-size limit) and holds no finished load bundle; deleting the \
+         folder {0} is safe, then run again",
+        out.display()
+    )
+}
+
+/// Refuses an `--out` inside the extract bundle, or an extract bundle inside `--out` (both compared after
+/// resolving symbolic links and `..`; an `--out` that does not exist yet is resolved through its nearest existing
+/// ancestor). Writing the load bundle there would add files the extract's manifest does not list, so the extract
+/// would no longer verify. Called before anything is written.
+///
+/// # Errors
+/// [`TransformError::Usage`] (exit 2) naming both paths.
+pub fn check_not_nested(extract: &Path, out: &Path) -> Result<()> {
+    let Ok(input) = extract.canonicalize() else {
+        // A missing extract bundle is reported by the bundle reader.
+        return Ok(());
+    };
+    let output = resolve(out);
+    let problem = if output.starts_with(&input) {
+        "is inside the extract bundle"
+    } else if input.starts_with(&output) {
+        "contains the extract bundle"
+    } else {
+        return Ok(());
+    };
+    Err(TransformError::Usage(format!(
+        "--out {} {problem} {} (resolved: {} and {}); writing there would damage the extract bundle: choose an \
+         --out outside it",
+        out.display(),
+        extract.display(),
+        output.display(),
+        input.display()
+    )))
+}
+
+/// `path` made absolute with symbolic links and `..` resolved, through its nearest existing ancestor when it does
+/// not exist (the missing components are appended as given, `.` dropped).
+fn resolve(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut rest = Vec::new();
+    let mut cur = absolute.as_path();
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            let mut out = c;
+            for part in rest.iter().rev() {
+                match part {
+                    std::path::Component::ParentDir => {
+                        out.pop();
+                    }
+                    std::path::Component::CurDir => {}
+                    other => out.push(other.as_os_str()),
+                }
+            }
+            return out;
+        }
+        match (cur.parent(), cur.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                cur = parent;
+            }
+            _ => return absolute,
+        }
+    }
+}
+
 /// The output bundle of a run and its staging folder; dropped without [`finish`](Self::finish), it removes
 /// what the run wrote.
 pub struct Output {
@@ -32,9 +109,13 @@ impl Output {
     /// Starts the load bundle at `out` (which must not exist or be empty) and creates its staging folder.
     ///
     /// # Errors
-    /// [`ti_shared::bundle::BundleError::NotEmpty`] for a directory that holds anything; I/O failures naming
-    /// the path.
+    /// [`TransformError::Usage`] (exit 2) when `out` holds a `staging/` folder and no `manifest.json` (left over
+    /// from an interrupted run: [`leftover_message`]); [`ti_shared::bundle::BundleError::NotEmpty`] for a
+    /// directory that holds anything else; I/O failures naming the path.
     pub fn create(out: &Path) -> Result<Self> {
+        if out.join(STAGING).is_dir() && !out.join(ti_shared::bundle::MANIFEST_FILE).exists() {
+            return Err(TransformError::Usage(leftover_message(out)));
+        }
         let created = !out.exists();
         let producer = Producer {
             name: "ti-transform".into(),
@@ -48,7 +129,12 @@ impl Output {
             created,
             finished: false,
         };
+        *crate::interrupt::active() = Some(crate::interrupt::Active {
+            root: out.to_path_buf(),
+            created,
+        });
         std::fs::create_dir(&output.staging).map_err(io_at(&output.staging))?;
+        crate::interrupt::test_hold();
         Ok(output)
     }
 
@@ -73,6 +159,8 @@ impl Output {
     /// # Errors
     /// When the staging folder cannot be removed or the manifest cannot be written (naming the path).
     pub fn finish(mut self) -> Result<Manifest> {
+        // A signal waits while the manifest is written (crate::interrupt): the bundle is then whole or removed.
+        let mut active = crate::interrupt::active();
         std::fs::remove_dir_all(&self.staging).map_err(io_at(&self.staging))?;
         let writer = self
             .writer
@@ -80,6 +168,7 @@ impl Output {
             .ok_or_else(|| TransformError::Input("the load bundle is already finished".into()))?;
         let manifest = writer.finish()?;
         self.finished = true;
+        *active = None;
         Ok(manifest)
     }
 }
@@ -90,18 +179,8 @@ impl Drop for Output {
             return;
         }
         self.writer = None;
-        if self.created {
-            let _ = std::fs::remove_dir_all(&self.root);
-        } else if let Ok(items) = std::fs::read_dir(&self.root) {
-            for item in items.flatten() {
-                let path = item.path();
-                let _ = if path.is_dir() {
-                    std::fs::remove_dir_all(&path)
-                } else {
-                    std::fs::remove_file(&path)
-                };
-            }
-        }
+        crate::interrupt::remove_output(&self.root, self.created);
+        *crate::interrupt::active() = None;
     }
 }
 

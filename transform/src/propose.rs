@@ -89,43 +89,7 @@ pub fn propose(source: &SourceTables, profile: &Profile, profile_ref: &str) -> R
         statuses.entry(s.trim().to_string()).or_insert(0);
     }
     let mut priorities: BTreeMap<String, u64> = BTreeMap::new();
-    let ticket_map = profile.object("ticket").cloned().unwrap_or_default();
-    let ticket_obj = inv.object(&ticket_map.table).cloned().unwrap_or_default();
-    let mapped: BTreeSet<String> = ticket_map
-        .columns
-        .values()
-        .chain(ticket_map.known.iter())
-        .chain(std::iter::once(&ticket_map.key))
-        .map(|c| c.to_lowercase())
-        .collect();
-    // The ticket table's columns, then those a `join` brings in (20xx: the custom fields of `_TELMASTE_`).
-    let joined: Vec<crate::source::InvColumn> = ticket_map
-        .join
-        .as_ref()
-        .and_then(|j| {
-            let obj = inv.object(&j.table)?;
-            Some(
-                j.columns
-                    .iter()
-                    .filter_map(|c| obj.column(c).cloned())
-                    .filter(|c| ticket_obj.column(&c.name).is_none())
-                    .collect(),
-            )
-        })
-        .unwrap_or_default();
-    let udf_cols: Vec<(String, String, bool)> = ticket_obj
-        .columns
-        .iter()
-        .chain(joined.iter())
-        .filter(|c| !mapped.contains(&c.name.to_lowercase()))
-        .map(|c| {
-            let is_udf = ticket_map
-                .udf
-                .iter()
-                .any(|u| u.eq_ignore_ascii_case(&c.name));
-            (c.name.clone(), c.data_type.clone(), is_udf)
-        })
-        .collect();
+    let udf_cols = attribute_columns(profile, inv);
     let mut samples: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut filled: BTreeMap<String, u64> = BTreeMap::new();
     let (_, _) = load(source, profile, "ticket", |r| {
@@ -406,6 +370,52 @@ pub fn unmapped_tables(source: &SourceTables, profile: &Profile) -> Vec<String> 
         .iter()
         .map(|o| o.full_name())
         .filter(|n| !used.contains(&n.to_lowercase()))
+        .collect()
+}
+
+/// The ticket columns `propose` writes an `[[attribute]]` for: (column, SQL type, is a UDF column of the profile).
+/// The ticket table's columns the profile does not map, then those its `join` brings in (20xx: the custom fields
+/// of `_TELMASTE_`). Empty when the ticket table is not in the inventory.
+pub fn attribute_columns(
+    profile: &Profile,
+    inv: &crate::source::Inventory,
+) -> Vec<(String, String, bool)> {
+    let ticket_map = profile.object("ticket").cloned().unwrap_or_default();
+    let ticket_obj = inv.object(&ticket_map.table).cloned().unwrap_or_default();
+    let mapped: BTreeSet<String> = ticket_map
+        .columns
+        .values()
+        .chain(ticket_map.known.iter())
+        .chain(std::iter::once(&ticket_map.key))
+        .map(|c| c.to_lowercase())
+        .collect();
+    // The ticket table's columns, then those a `join` brings in (20xx: the custom fields of `_TELMASTE_`).
+    let joined: Vec<crate::source::InvColumn> = ticket_map
+        .join
+        .as_ref()
+        .and_then(|j| {
+            let obj = inv.object(&j.table)?;
+            Some(
+                j.columns
+                    .iter()
+                    .filter_map(|c| obj.column(c).cloned())
+                    .filter(|c| ticket_obj.column(&c.name).is_none())
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
+    ticket_obj
+        .columns
+        .iter()
+        .chain(joined.iter())
+        .filter(|c| !mapped.contains(&c.name.to_lowercase()))
+        .map(|c| {
+            let is_udf = ticket_map
+                .udf
+                .iter()
+                .any(|u| u.eq_ignore_ascii_case(&c.name));
+            (c.name.clone(), c.data_type.clone(), is_udf)
+        })
         .collect()
 }
 

@@ -88,6 +88,7 @@ pub fn run_with(
     options: &RunOptions,
 ) -> Result<RunSummary> {
     let start = std::time::Instant::now();
+    crate::output::check_not_nested(extract, out)?;
     let bundle =
         ti_shared::bundle::Bundle::open_kind(extract, ti_shared::bundle::BundleKind::Extract)?;
     let source = SourceTables::from_bundle(&bundle)?;
@@ -188,6 +189,17 @@ pub fn run_source(
         &selected.iter().map(|t| t.id).collect::<Vec<_>>(),
         options.window_tickets,
     );
+    let effective = crate::windows::effective_size(selected.len(), options.window_tickets);
+    if effective > options.window_tickets {
+        tracing::info!(
+            requested = options.window_tickets,
+            effective,
+            tickets = selected.len(),
+            "transform: window size raised from {} to {effective} tickets to keep at most {} windows",
+            options.window_tickets,
+            crate::windows::MAX_WINDOWS
+        );
+    }
     tracing::debug!(
         windows = windows.len(),
         window_tickets = options.window_tickets,
@@ -238,6 +250,11 @@ pub fn run_source(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     gap_inputs.unmapped = crate::propose::unmapped_tables(source, &profile);
+    gap_inputs.attribute_columns = crate::propose::attribute_columns(&profile, source.inventory())
+        .into_iter()
+        .map(|(c, _, _)| c)
+        .collect();
+    gap_inputs.omitted_cells = crate::omitted::omitted_cells(source)?;
     let gap_files = crate::gaps::files(&ctx, &gap_inputs);
     if sample.is_some() {
         crate::sample::trim_sample(&ctx);

@@ -100,6 +100,7 @@ pub fn resolve(
             Some(s) => s == "closed",
             None => {
                 l.count("unmapped_status_values", 1);
+                l.list("unmapped_status", vec![name.clone()]);
                 false
             }
         };

@@ -7,7 +7,7 @@ mod join;
 
 pub use batch::{Batch, decode_text_bytes, format_float};
 
-use crate::error::{Result, TransformError};
+use crate::error::{Result, TransformError, content};
 use crate::profile::ObjectMap;
 use arrow::array::RecordBatch;
 use chrono::NaiveDateTime;
@@ -187,11 +187,19 @@ impl SourceTables {
     /// Reads `inventory.json` and the part list of every table of a verified extract bundle.
     ///
     /// # Errors
-    /// [`TransformError::Input`] when `inventory.json` is missing or unreadable.
+    /// [`TransformError::Content`] (exit 3) when `inventory.json` is missing or unreadable.
     pub fn from_bundle(bundle: &Bundle) -> Result<Self> {
-        let file = bundle.open_file(ti_shared::bundle::layout::INVENTORY)?;
+        let inv = ti_shared::bundle::layout::INVENTORY;
+        let file = bundle.open_file(inv).map_err(|e| match e {
+            ti_shared::bundle::BundleError::NotInBundle { .. } => content(
+                bundle.root(),
+                inv,
+                "it is missing: the manifest does not list it; every extract bundle has one",
+            ),
+            other => other.into(),
+        })?;
         let inventory: Inventory = serde_json::from_reader(std::io::BufReader::new(file))
-            .map_err(|e| TransformError::Input(format!("inventory.json: {e}")))?;
+            .map_err(|e| content(bundle.root(), inv, e))?;
         let mut parts: HashMap<String, Vec<String>> = HashMap::new();
         let mut blobs = HashMap::new();
         for entry in &bundle.manifest().files {
@@ -259,7 +267,8 @@ impl SourceTables {
     /// row group). A table the inventory lacks yields nothing. Returns the number of rows seen.
     ///
     /// # Errors
-    /// [`TransformError::Parquet`] when a part cannot be read; whatever `f` returns.
+    /// [`TransformError::Content`] (exit 3, naming the bundle and the part) when a part cannot be decoded;
+    /// [`TransformError::Parquet`] when it cannot be opened; whatever `f` returns.
     pub fn scan(
         &self,
         full_name: &str,
@@ -286,9 +295,9 @@ impl SourceTables {
                             file,
                         )
                         .and_then(|b| b.with_batch_size(8192).build())
-                        .map_err(|e| TransformError::Parquet(format!("{rel}: {e}")))?;
+                        .map_err(|e| content(root, rel, e))?;
                     for rb in reader {
-                        let rb = rb.map_err(|e| TransformError::Parquet(format!("{rel}: {e}")))?;
+                        let rb = rb.map_err(|e| content(root, rel, e))?;
                         rows += rb.num_rows() as u64;
                         f(&Batch::new(&rb, object, self))?;
                     }
@@ -341,6 +350,14 @@ impl SourceTables {
         }
     }
 
+    /// The extract bundle's folder (`None` for in-memory test inputs).
+    pub fn root(&self) -> Option<&std::path::Path> {
+        match &self.backend {
+            Backend::Bundle { root, .. } => Some(root),
+            Backend::Memory { .. } => None,
+        }
+    }
+
     /// The file of a blob in the extract bundle (for hard-linking), if it is on disk.
     pub fn blob_file(&self, hash: &str) -> Option<PathBuf> {
         match &self.backend {
@@ -382,9 +399,9 @@ impl SourceTables {
                 let reader =
                     parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
                         .and_then(|b| b.with_batch_size(8192).build())
-                        .map_err(|e| TransformError::Parquet(format!("{rel}: {e}")))?;
+                        .map_err(|e| content(root, rel, e))?;
                 for rb in reader {
-                    let rb = rb.map_err(|e| TransformError::Parquet(format!("{rel}: {e}")))?;
+                    let rb = rb.map_err(|e| content(root, rel, e))?;
                     rows += rb.num_rows() as u64;
                     f(&Batch::new(&rb, &object, self))?;
                 }

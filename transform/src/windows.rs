@@ -24,6 +24,12 @@ pub const DEFAULT_WINDOW_TICKETS: usize = ti_shared::config::DEFAULT_WINDOW_TICK
 /// Most windows a run makes (open files: two per window while rows are routed).
 pub const MAX_WINDOWS: usize = 256;
 
+/// The window size used for `tickets` tickets when `requested` is asked: at least 1, and raised so that there
+/// are at most [`MAX_WINDOWS`] windows.
+pub fn effective_size(tickets: usize, requested: usize) -> usize {
+    requested.max(1).max(tickets.div_ceil(MAX_WINDOWS))
+}
+
 /// A row that can be written to and read back from a window file.
 pub trait WindowRow: Sized {
     /// Appends the row's bytes.
@@ -45,7 +51,7 @@ impl Windows {
     /// ids. `size` 0 counts as 1; a size that would make more than [`MAX_WINDOWS`] windows is raised (each window
     /// holds two open files while rows are routed).
     pub fn new(ids: &[i64], size: usize) -> Self {
-        let size = size.max(1).max(ids.len().div_ceil(MAX_WINDOWS));
+        let size = effective_size(ids.len(), size);
         let mut starts = Vec::new();
         let mut ranges = Vec::new();
         let mut begin = 0;

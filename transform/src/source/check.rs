@@ -13,11 +13,11 @@ struct PartFacts {
     columns: BTreeSet<String>,
 }
 
-fn part_facts(path: &std::path::Path, rel: &str) -> Result<PartFacts> {
+fn part_facts(root: &std::path::Path, path: &std::path::Path, rel: &str) -> Result<PartFacts> {
     let file =
         std::fs::File::open(path).map_err(|e| TransformError::Parquet(format!("{rel}: {e}")))?;
     let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| TransformError::Parquet(format!("{rel}: {e}")))?;
+        .map_err(|e| crate::error::content(root, rel, e))?;
     let rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
     let columns = builder
         .schema()
@@ -41,7 +41,7 @@ impl SourceTables {
     /// are not checked. In-memory sources (tests) are not checked.
     ///
     /// # Errors
-    /// As above; [`TransformError::Parquet`] when a part's footer cannot be read.
+    /// As above; [`TransformError::Content`] (exit 3) when a part's footer cannot be read.
     pub fn check_complete(&self, tables: &[String]) -> Result<()> {
         let Backend::Bundle {
             root, parts, rows, ..
@@ -71,7 +71,7 @@ impl SourceTables {
             };
             let mut held = 0u64;
             for rel in parts.get(&full.to_lowercase()).into_iter().flatten() {
-                let facts = part_facts(&root.join(rel), rel)?;
+                let facts = part_facts(root, &root.join(rel), rel)?;
                 let manifest_rows = rows.get(rel).copied().flatten();
                 if let Some(m) = manifest_rows
                     && m != facts.rows
