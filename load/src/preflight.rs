@@ -165,7 +165,8 @@ pub struct Workspace {
     pub unmatched: Vec<Technician>,
 }
 
-/// Runs every check. `write_queue(csv)` receives the reconciliation queue (unmatched technicians) when non-empty.
+/// Runs every check. With `dry_run` the migration tag is not created (`tag_id` is `<tag>`; `ti-load run` creates
+/// it with [`create_tag`] once the traces check passed). `write_queue(csv)` receives the reconciliation queue (unmatched technicians) when non-empty.
 ///
 /// # Errors
 /// [`PreflightError`].
@@ -245,8 +246,7 @@ pub async fn run(
     let tag_id = if dry_run {
         String::from("<tag>")
     } else {
-        let tag = client.post("/tags", &json!({"name": tag_name})).await?;
-        id_str(tag.get("id")).unwrap_or_default()
+        create_tag(client, tag_name).await?
     };
     Ok(Workspace {
         admins: Admins {
@@ -258,6 +258,15 @@ pub async fn run(
         tag_id,
         unmatched,
     })
+}
+
+/// Creates (or finds: `POST /tags` is an upsert by name) the migration tag and returns its id.
+///
+/// # Errors
+/// [`PreflightError::Api`].
+pub async fn create_tag(client: &Client, tag_name: &str) -> Result<String, PreflightError> {
+    let tag = client.post("/tags", &json!({"name": tag_name})).await?;
+    Ok(id_str(tag.get("id")).unwrap_or_default())
 }
 
 async fn check_quota(client: &Client, bundle: &Bundle) -> Result<(), PreflightError> {

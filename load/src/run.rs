@@ -131,7 +131,10 @@ fn resolved(path: &Path) -> PathBuf {
     let mut cur = path.to_path_buf();
     loop {
         if let Ok(c) = std::fs::canonicalize(&cur) {
-            return rest.iter().rev().fold(c, |acc: PathBuf, part| acc.join(part));
+            return rest
+                .iter()
+                .rev()
+                .fold(c, |acc: PathBuf, part| acc.join(part));
         }
         match (cur.file_name().map(|n| n.to_os_string()), cur.parent()) {
             (Some(name), Some(parent)) => {
@@ -210,13 +213,14 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
     };
     let queue_path = dir.join("reconciliation-queue.csv");
     client.set_phase("preflight");
-    let ws = preflight::run(
+    // The tag is created only after the traces check: a refused run leaves nothing behind.
+    let mut ws = preflight::run(
         &client,
         &bundle,
         args.workspace_ready || cfg.load.workspace_ready,
         &cfg.load.fallback_admin_email,
         &cfg.load.migration_tag,
-        args.dry_run,
+        true,
         |csv| {
             let _ = std::fs::create_dir_all(&dir);
             let _ = std::fs::write(&queue_path, csv);
@@ -233,13 +237,9 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
         && journal.steps_in_state("intent")?.is_empty()
         && journal.steps_in_state("failed")?.is_empty();
     if fresh {
-        let tag = if args.dry_run {
-            crate::traces::tag_id(&client, &cfg.load.migration_tag)
-                .await
-                .map_err(PreflightError::from)?
-        } else {
-            Some(ws.tag_id.clone())
-        };
+        let tag = crate::traces::tag_id(&client, &cfg.load.migration_tag)
+            .await
+            .map_err(PreflightError::from)?;
         let traces = crate::traces::find(&client, &bundle, tag.as_deref())
             .await
             .map_err(PreflightError::from)?;
@@ -253,6 +253,9 @@ pub async fn run(cfg: &PipelineConfig, args: &RunArgs) -> Result<RunSummary, Loa
             eprintln!("{w}");
         }
         journal.set_meta(crate::traces::PREEXISTING_META, &traces.preexisting_ids())?;
+    }
+    if !args.dry_run {
+        ws.tag_id = preflight::create_tag(&client, &cfg.load.migration_tag).await?;
     }
     let mut summary = RunSummary {
         phases: Vec::new(),

@@ -1,6 +1,7 @@
 //! A fresh journal against a workspace that already holds something like ours (newcomer finding 1, issue-8
-//! follow-up): conversations carrying the migration tag are a trace of this migration and refuse the run (exit
-//! 2); a customer's collection or article that only shares a name with one of ours is listed in a warning, left
+//! follow-up): conversations carrying the migration tag, or identified as the bundle's tickets whatever their tag
+//! (ticket-id attribute; open time and contact external_id), are a trace of this migration and refuse the run
+//! (exit 2) before anything is created; a customer's collection or article that only shares a name with one of ours is listed in a warning, left
 //! alone, never claimed by a probe, and survives the rollback.
 
 mod common;
@@ -25,8 +26,11 @@ fn fresh_journal_against_loaded_workspace_is_refused() {
     assert_eq!(again.status.code(), Some(2), "{}", show(&again));
     let err = String::from_utf8_lossy(&again.stderr);
     assert!(
-        err.contains("already holds 6 conversation(s) from a Track-It! migration")
-            && err.contains(TAG),
+        err.contains("already holds conversations of an earlier run of this Track-It! migration")
+            && err.contains(&format!(
+                "6 conversation(s) carry the migration tag {TAG:?}"
+            ))
+            && err.contains("6 ticket(s) of this bundle already have a conversation"),
         "{}",
         show(&again)
     );
@@ -42,6 +46,144 @@ fn fresh_journal_against_loaded_workspace_is_refused() {
     // The original journal still resumes (nothing to do).
     let resume = ti_load(&cfg, &run_args(&bundle, &journal), &[]);
     assert!(resume.status.success(), "{}", show(&resume));
+}
+
+/// The simulator's state-changing requests after the first `from` (searches and reads are not logged).
+fn changes_since(state: &Value, from: usize) -> Vec<String> {
+    state["requests"].as_array().unwrap()[from..]
+        .iter()
+        .map(|r| format!("{} {} {}", r["method"], r["path"], r["status"]))
+        .filter(|r| !r.contains("/_sim/"))
+        .collect()
+}
+
+fn tag_names(state: &Value) -> Vec<String> {
+    let mut t: Vec<String> = state["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    t.sort();
+    t
+}
+
+#[test]
+fn another_migration_tag_does_not_bypass_the_check() {
+    let tmp = testkit_harness::TempDir::new();
+    let Loaded {
+        sim: _sim,
+        base,
+        bundle,
+        ..
+    } = loaded(tmp.path());
+    let before = sim_state(&base);
+    let logged = before["requests"].as_array().unwrap().len();
+    // Another tag, another journal, right away (within the search lag: the newest page finds them).
+    let pilot = tmp.path().join("pilot");
+    std::fs::create_dir_all(&pilot).unwrap();
+    let cfg2 = write_config(&pilot, &base, "migration_tag = \"TI pilot 2\"");
+    let j2 = tmp.path().join("out2/journal.sqlite");
+    let again = ti_load(&cfg2, &run_args(&bundle, j2.to_str().unwrap()), &[]);
+    assert_eq!(again.status.code(), Some(2), "{}", show(&again));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("already holds conversations of an earlier run of this Track-It! migration")
+            && err.contains("6 ticket(s) of this bundle already have a conversation")
+            && err.contains("ticket 0 → conversation ")
+            && err.contains("(custom attribute ti_ticket_id = \"0\")")
+            && err.contains("and 1 more")
+            && err.contains("roll that run back first (ti-load rollback --journal … --yes)")
+            && !err.contains("carry the migration tag"),
+        "{}",
+        show(&again)
+    );
+    let after = sim_state(&base);
+    assert_same(
+        &normalise(&after),
+        &normalise(&before),
+        "workspace after the refusal",
+    );
+    assert_eq!(live(&after, "conversations").len(), 6);
+    assert_eq!(
+        changes_since(&after, logged),
+        Vec::<String>::new(),
+        "the refused run changed something"
+    );
+    assert_eq!(
+        tag_names(&after),
+        vec![TAG.to_string()],
+        "the refused run created its tag"
+    );
+}
+
+#[test]
+fn a_run_older_than_the_search_lag_and_off_the_newest_page_is_found_by_search() {
+    let tmp = testkit_harness::TempDir::new();
+    let Loaded {
+        sim: _sim,
+        base,
+        bundle,
+        ..
+    } = loaded(tmp.path());
+    // 150 newer conversations of the customer push ours off the newest page of GET /conversations.
+    let customer = http(
+        &base,
+        "POST",
+        "/contacts",
+        Some(&json!({"role": "user", "email": "walk-in@customer.example"})),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for i in 0..150 {
+        let c = http(
+            &base,
+            "POST",
+            "/conversations",
+            Some(&json!({"from": {"type": "user", "id": customer}, "body": format!("Hello {i}")})),
+        );
+        assert!(
+            c["conversation_id"].is_string() || c["id"].is_string(),
+            "{c}"
+        );
+    }
+    // Wait until search sees all six of ours (the simulator's search lag is 1 s).
+    let times: Vec<Value> = (0..6)
+        .map(|t| json!({"field": "created_at", "operator": "=", "value": BASE_TIME + t * 1000}))
+        .collect();
+    let query = json!({"query": {"operator": "OR", "value": times}});
+    let mut polls = 0;
+    while http(&base, "POST", "/conversations/search", Some(&query))["total_count"] != json!(6) {
+        polls += 1;
+        assert!(
+            polls < 2_000,
+            "the simulator's search never showed the conversation"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let before = sim_state(&base);
+    let logged = before["requests"].as_array().unwrap().len();
+    let pilot = tmp.path().join("pilot");
+    std::fs::create_dir_all(&pilot).unwrap();
+    let cfg2 = write_config(&pilot, &base, "migration_tag = \"TI pilot 2\"");
+    let j2 = tmp.path().join("out2/journal.sqlite");
+    let again = ti_load(&cfg2, &run_args(&bundle, j2.to_str().unwrap()), &[]);
+    assert_eq!(again.status.code(), Some(2), "{}", show(&again));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("6 ticket(s) of this bundle already have a conversation (checked: 6 ticket(s) by search and the newest 150 conversations)"),
+        "{}",
+        show(&again)
+    );
+    let after = sim_state(&base);
+    assert_same(
+        &normalise(&after),
+        &normalise(&before),
+        "workspace after the refusal",
+    );
+    assert_eq!(live(&after, "conversations").len(), 156);
+    assert_eq!(changes_since(&after, logged), Vec::<String>::new());
 }
 
 /// Ids of the live (not deleted) objects of `kind` in the simulator state.
