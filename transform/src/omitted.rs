@@ -15,7 +15,8 @@ pub const EXTRACT_REPORT: &str = "report/extract.json";
 
 /// Why a listed cell has no value in Intercom.
 pub const REASON: &str = "not read by ti-extract: keyless table or view and the cell is over \
-keyless_cell_max_bytes (--keyless-cell-max-bytes); migrated as no value. Re-extract with a larger cap to keep it";
+keyless_cell_max_bytes (--keyless-cell-max-bytes): the extract and so the migration hold no value for it; \
+re-extract with a larger cap to keep it";
 
 #[derive(Deserialize)]
 struct Report {

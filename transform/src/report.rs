@@ -122,7 +122,43 @@ pub fn html_report(r: &Value) -> String {
         let g = g.as_str().unwrap_or("");
         let _ = write!(h, "<li><a href=\"../{0}\">{0}</a></li>", esc(g));
     }
-    h.push_str("</ul><h2>Unmapped tables</h2><ul>");
+    h.push_str("</ul>");
+    // Data loss the consultant decided or the extract caused: named above the unmapped tables (only when any).
+    let losses: [(&str, &str); 4] = [
+        (
+            "omitted_cells",
+            "cells the extractor did not read (too large in a keyless table): gaps/omitted_cells.csv",
+        ),
+        (
+            "unmapped_status_values",
+            "tickets whose status the mapping does not map (left open): gaps/unmapped_values.csv",
+        ),
+        (
+            "unmapped_note_type_values",
+            "notes whose type the mapping does not map (made internal notes): gaps/unmapped_values.csv",
+        ),
+        (
+            "unmapped_attribute_columns",
+            "ticket columns the [[attribute]] list leaves out (not migrated): gaps/unmapped_values.csv",
+        ),
+    ];
+    let shown: Vec<(u64, &str)> = losses
+        .iter()
+        .filter_map(|(k, what)| {
+            r["counters"][*k]
+                .as_u64()
+                .filter(|n| *n > 0)
+                .map(|n| (n, *what))
+        })
+        .collect();
+    if !shown.is_empty() {
+        h.push_str("<h2>Data not migrated</h2><ul>");
+        for (n, what) in shown {
+            let _ = write!(h, "<li class=bad>{n} {}</li>", esc(what));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("<h2>Unmapped tables</h2><ul>");
     for t in r["unmapped_tables"].as_array().into_iter().flatten() {
         let _ = write!(h, "<li>{}</li>", esc(t.as_str().unwrap_or("")));
     }

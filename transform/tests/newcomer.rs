@@ -361,3 +361,118 @@ fn a_proposal_confirmed_as_it_is_writes_no_unmapped_or_omitted_file() {
     assert!(!out.join("gaps/unmapped_values.csv").exists());
     assert!(!out.join("gaps/omitted_cells.csv").exists());
 }
+
+/// A keyless table `dbo.AuditLog` whose second row's `DATA` cell was not read by the extractor (NULL,
+/// `DATA__bytes` = 5000, `DATA__blake3` NULL), added to the classic bundle with `report/extract.json` counting it.
+fn with_omitted_cell(src: &Path, dst: &Path, report_count: u64) {
+    use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let folder = format!(
+        "tables/{}",
+        ti_shared::bundle::encode_object_name("dbo.AuditLog")
+    );
+    let b = Bundle::open_kind(src, BundleKind::Extract).unwrap();
+    let w = BundleWriter::create(
+        dst,
+        BundleKind::Extract,
+        Producer {
+            name: "test".into(),
+            version: "0".into(),
+        },
+    )
+    .unwrap();
+    for entry in &b.manifest().files {
+        let bytes = std::fs::read(b.path(&entry.path)).unwrap();
+        if entry.path.starts_with("blobs/") {
+            w.add_blob(&bytes).unwrap();
+        } else if entry.path == "inventory.json" {
+            let mut inv: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            inv["objects"].as_array_mut().unwrap().push(serde_json::json!({
+                "schema": "dbo", "name": "AuditLog", "type": "BASE TABLE", "folder": folder,
+                "columns": [
+                    {"name": "ID", "data_type": "int", "max_length": null, "precision": null, "scale": null, "nullable": true, "collation": null},
+                    {"name": "DATA", "data_type": "text", "max_length": null, "precision": null, "scale": null, "nullable": true, "collation": null}
+                ],
+                "primary_key": [], "row_count": 3, "extracted_rows": 3
+            }));
+            w.write_json("inventory.json", &inv).unwrap();
+        } else {
+            let mut sink = w.create_file(&entry.path).unwrap();
+            std::io::Write::write_all(&mut sink, &bytes).unwrap();
+            w.commit(sink, entry.rows).unwrap();
+        }
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("ID", DataType::Int32, true),
+        Field::new("DATA", DataType::Utf8, true),
+        Field::new("DATA__blake3", DataType::Utf8, true),
+        Field::new("DATA__bytes", DataType::Int64, true),
+    ]));
+    let arrays: Vec<ArrayRef> = vec![
+        Arc::new(Int32Array::from(vec![Some(1), Some(2), Some(3)])),
+        Arc::new(StringArray::from(vec![Some("short"), None, None])),
+        Arc::new(StringArray::from(vec![None::<&str>, None, None])),
+        Arc::new(Int64Array::from(vec![None, Some(5000), None])),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+    let rel = format!("{folder}/part-00000.parquet");
+    let mut sink = w.create_file(&rel).unwrap();
+    {
+        let mut pw = parquet::arrow::ArrowWriter::try_new(&mut sink, schema, None).unwrap();
+        pw.write(&batch).unwrap();
+        pw.close().unwrap();
+    }
+    w.commit(sink, Some(3)).unwrap();
+    w.write_json(
+        "report/extract.json",
+        &serde_json::json!({"tables": [
+            {"name": "dbo.TASKS", "omitted_cells": 0},
+            {"name": "dbo.AuditLog", "omitted_cells": report_count, "notes": []}
+        ], "attachments": null}),
+    )
+    .unwrap();
+    w.finish().unwrap();
+}
+
+#[test]
+fn cells_the_extractor_did_not_read_are_listed_counted_and_reported() {
+    let s = setup();
+    let extract = s.path("omitted");
+    with_omitted_cell(&s.extract, &extract, 2);
+    let mapping = s.path("m2.toml");
+    std::fs::write(&mapping, confirmed_mapping(&extract)).unwrap();
+    let out = s.path("load");
+    let (code, err) = code_and_stderr(&mut transform_run(&extract, &mapping, &out));
+    assert_eq!(code, 0, "{err}");
+    let csv = std::fs::read_to_string(out.join("gaps/omitted_cells.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "table,column,row,key,bytes,reason");
+    assert_eq!(lines.len(), 3, "{csv}");
+    let reason = ti_transform::omitted::REASON;
+    assert_eq!(lines[1], format!("dbo.AuditLog,DATA,2,,5000,{reason}"));
+    // The report counted 2, one was located: the other is named as not located.
+    assert_eq!(
+        lines[2],
+        format!(
+            "dbo.AuditLog,,,,,1 more cell(s) counted by report/extract.json but not located in the table's \
+             parts; {reason}"
+        )
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report/report.json")).unwrap()).unwrap();
+    assert_eq!(report["counters"]["omitted_cells"], 2);
+    assert!(
+        report["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g == "gaps/omitted_cells.csv")
+    );
+    let html = std::fs::read_to_string(out.join("report/migration-report.html")).unwrap();
+    assert!(html.contains("gaps/omitted_cells.csv"), "gap list");
+    assert!(
+        html.contains("<li class=bad>2 cells the extractor did not read"),
+        "data not migrated"
+    );
+}
