@@ -184,6 +184,15 @@ mod tests {
     use crate::source::Cell;
 
     #[test]
+    fn the_window_size_is_raised_to_keep_at_most_256_windows() {
+        assert_eq!(effective_size(1_000, 10_000), 10_000);
+        assert_eq!(effective_size(1_000, 1), 4);
+        assert_eq!(effective_size(256, 1), 1);
+        assert_eq!(effective_size(257, 1), 2);
+        assert_eq!(effective_size(0, 1), 1);
+    }
+
+    #[test]
     fn windows_never_split_equal_ids() {
         let w = Windows::new(&[1, 2, 3, 3, 3, 4, 5], 3);
         assert_eq!(w.len(), 2);
