@@ -2,8 +2,8 @@
 //! per change request, every field as text, approvals as a JSON array in `approvals`.
 
 use crate::error::{Result, TransformError};
-use arrow::array::{ArrayRef, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 

@@ -9,7 +9,7 @@ pub use batch::{Batch, decode_text_bytes, format_float};
 
 use crate::error::{Result, TransformError, content};
 use crate::profile::ObjectMap;
-use arrow::array::RecordBatch;
+use arrow_array::RecordBatch;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

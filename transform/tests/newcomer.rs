@@ -365,8 +365,8 @@ fn a_proposal_confirmed_as_it_is_writes_no_unmapped_or_omitted_file() {
 /// A keyless table `dbo.AuditLog` whose second row's `DATA` cell was not read by the extractor (NULL,
 /// `DATA__bytes` = 5000, `DATA__blake3` NULL), added to the classic bundle with `report/extract.json` counting it.
 fn with_omitted_cell(src: &Path, dst: &Path, report_count: u64) {
-    use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
-    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow_array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
     use std::sync::Arc;
     let folder = format!(
         "tables/{}",

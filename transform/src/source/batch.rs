@@ -3,12 +3,14 @@
 //! [`Cell`].
 
 use super::{Cell, InvObject, SourceTables};
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{
-    DataType, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
-    TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, NaiveDateTime};
 use std::collections::HashMap;
 
@@ -290,7 +292,7 @@ fn array_cell(array: &dyn Array, row: usize) -> Cell {
         }
         DataType::Date32 => {
             let days = array
-                .as_primitive::<arrow::datatypes::Date32Type>()
+                .as_primitive::<arrow_array::types::Date32Type>()
                 .value(row);
             chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163)
                 .and_then(|d| d.and_hms_opt(0, 0, 0))

@@ -6,12 +6,12 @@
 use super::{Batch, SourceTables};
 use crate::error::{Result, TransformError};
 use crate::profile::Join;
-use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
-use arrow::datatypes::{Field, FieldRef, Schema};
+use arrow_array::{ArrayRef, RecordBatch, UInt32Array};
+use arrow_schema::{Field, FieldRef, Schema};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-fn arrow_err(e: arrow::error::ArrowError) -> TransformError {
+fn arrow_err(e: arrow_schema::ArrowError) -> TransformError {
     TransformError::Parquet(format!("join: {e}"))
 }
 
@@ -63,9 +63,9 @@ impl JoinSide {
         })?;
         let batch = match parts.first() {
             None => None,
-            Some(first) => {
-                Some(arrow::compute::concat_batches(&first.schema(), &parts).map_err(arrow_err)?)
-            }
+            Some(first) => Some(
+                arrow_select::concat::concat_batches(&first.schema(), &parts).map_err(arrow_err)?,
+            ),
         };
         Ok(Self { batch, index, base })
     }
@@ -95,7 +95,9 @@ impl JoinSide {
             if batch.has(base) {
                 continue;
             }
-            columns.push(arrow::compute::take(column.as_ref(), &indices, None).map_err(arrow_err)?);
+            columns.push(
+                arrow_select::take::take(column.as_ref(), &indices, None).map_err(arrow_err)?,
+            );
             fields.push(Arc::new(Field::clone(field).with_nullable(true)));
         }
         RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(arrow_err)
@@ -106,7 +108,7 @@ impl JoinSide {
 mod tests {
     use crate::profile::{Join, ObjectMap};
     use crate::source::{InvObject, Inventory, SourceTables};
-    use arrow::array::{ArrayRef, Int32Array, RecordBatch, StringArray};
+    use arrow_array::{ArrayRef, Int32Array, RecordBatch, StringArray};
     use std::collections::HashMap;
     use std::sync::Arc;
 

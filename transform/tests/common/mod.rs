@@ -5,11 +5,11 @@
 pub mod cli;
 pub mod fixture;
 
-use arrow::array::{
+use arrow_array::{
     ArrayRef, BinaryArray, BooleanArray, Float32Array, Int32Array, Int64Array, RecordBatch,
     StringArray, TimestampMicrosecondArray,
 };
-use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
