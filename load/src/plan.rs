@@ -3,9 +3,11 @@
 //!
 //! Calls per record (the minimum the design needs; docs/load.md):
 //! - preflight: `GET /me`, `GET /admins`, one attribute list per attribute model in the bundle, `POST /tags` = 3 + m;
-//!   on a fresh journal, the look for an earlier run's traces: `POST /conversations/search`,
-//!   `GET /conversations`, and one page of `GET /help_center/collections` / `GET /articles` each when the bundle
-//!   has collections / articles (one page per 150 items the workspace already holds) = 2 + c + a;
+//!   on a fresh journal, the look for an earlier run's traces: `GET /tags`, one `POST /conversations/search` per
+//!   15 sampled tickets (at most 60 tickets: s ≤ 4), `GET /conversations`, and one page of
+//!   `GET /help_center/collections` / `GET /articles` each when the bundle has collections / articles (one page
+//!   per 150 items the workspace already holds) = 2 + s + c + a (+1 tag search when the workspace already has
+//!   the migration tag);
 //! - attribute: 1 list (match by name) + 1 create = 2;
 //! - company: 1 lookup by `company_id` + 1 upsert + 1 tag = 3;
 //! - contact: 1 create + 1 tag = 2 (+2 for a contact that already exists: read it for rollback, write attributes);
@@ -113,10 +115,14 @@ pub fn plan(bundle: &Bundle, requests_per_minute: u32) -> Result<Plan, String> {
             rows.push(row);
         }
     }
-    // A fresh journal's look for an earlier run (crate::traces): search + newest conversations, and one list
-    // page each of collections and articles when the bundle has any (an empty workspace: one page).
+    // A fresh journal's look for an earlier run (crate::traces): the tag list, the created_at searches of the
+    // ticket sample, the newest conversations, and one list page each of collections and articles when the bundle
+    // has any (a workspace without the migration tag and without help center content).
     let has = |k: &str| rows.iter().any(|r: &PlanRow| r.kind == k && r.records > 0);
-    let traces = 2 + u64::from(has("collection")) + u64::from(has("article"));
+    let traces = 2
+        + crate::traces::sample_searches(bundle)
+        + u64::from(has("collection"))
+        + u64::from(has("article"));
     let preflight = PlanRow {
         phase: "preflight".into(),
         kind: "-".into(),

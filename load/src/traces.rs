@@ -305,6 +305,15 @@ impl Identity {
     }
 }
 
+/// The `POST /conversations/search` requests [`find`] sends for the bundle's sample of open times (one per 15),
+/// not counting the tag search (sent only when the workspace already has the migration tag).
+pub fn sample_searches(bundle: &Bundle) -> u64 {
+    Identity::of_bundle(bundle)
+        .sample_times(SEARCH_SAMPLE)
+        .len()
+        .div_ceil(GROUP_MAX) as u64
+}
+
 fn for_each(bundle: &Bundle, kind: RecordKind, mut f: impl FnMut(&ti_shared::records::Record)) {
     let rel = kind.file_path();
     if bundle.entry(&rel).is_none() {
