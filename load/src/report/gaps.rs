@@ -68,6 +68,14 @@ fn meaning(name: &str) -> (u8, &'static str) {
             3,
             "Track-It! field values that could not be converted to the type chosen for their Intercom custom field (for example text in a number field); the field was left empty on those records and this file keeps each original value.",
         ),
+        "omitted_cells" => (
+            3,
+            "Track-It! values too large to read from tables that have no unique key (above the extract's keyless_cell_max_bytes limit); they are not in Intercom. Each line names the table, column, row and size: re-extract with a higher limit if they are needed.",
+        ),
+        "unmapped_values" => (
+            3,
+            "Track-It! statuses, note types and ticket fields the confirmed mapping deliberately left out, with how many tickets or notes carry each and how they were migrated instead (for example a status migrated as an open conversation).",
+        ),
         "merged_contacts" => (
             4,
             "People who shared one email address in Track-It! were merged into a single Intercom contact (Intercom needs unique email addresses); a note on the contact records each merge.",
