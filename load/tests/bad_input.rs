@@ -249,3 +249,49 @@ fn an_unreachable_api_leaves_no_journal_behind() {
     assert_eq!(dry.status.code(), Some(1), "{}", show(&dry));
     assert_eq!(journal_files(&out_dir), Vec::<String>::new());
 }
+
+#[test]
+fn with_four_workers_every_401_in_flight_is_stopped_not_failed() {
+    let tmp = testkit_harness::TempDir::new();
+    let sim = start_sim(tmp.path(), &[]);
+    let base = sim.addr.clone();
+    let bundle = build_bundle(&tmp.path().join("b1"), &Shape::default());
+    let b = bundle.to_str().unwrap();
+    let cfg = write_config(tmp.path(), &base, "");
+    let j = tmp.path().join("out/journal.sqlite");
+    let js = j.to_str().unwrap();
+    // Revoked in the middle of the conversations, which 4 workers load in parallel.
+    http(
+        &base,
+        "POST",
+        "/_sim/faults",
+        Some(&json!(["revoke-token-after=40"])),
+    );
+    let first = ti_load(&cfg, &run_args(b, js), &[]);
+    assert_eq!(first.status.code(), Some(2), "{}", show(&first));
+    assert!(
+        stderr(&first).contains("error: run stopped: Intercom refused the token ("),
+        "{}",
+        show(&first)
+    );
+    {
+        let journal = Journal::open(&j).unwrap();
+        assert_eq!(journal.steps_in_state("failed").unwrap().len(), 0);
+        assert_eq!(journal.steps_in_state("intent").unwrap().len(), 0);
+        let failed: Vec<(String, String, Option<String>)> = journal
+            .records()
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.status == "failed" || r.error.is_some())
+            .map(|r| (r.key, r.status, r.error))
+            .collect();
+        // Conversations the workers had started stay `pending` (their create is done), none is failed.
+        assert_eq!(failed, vec![], "{}", show(&first));
+    }
+    http(&base, "POST", "/_sim/faults", Some(&json!([])));
+    let second = ti_load(&cfg, &run_args(b, js), &[]);
+    assert!(second.status.success(), "{}", show(&second));
+    let audit = ti_load(&cfg, &["audit", b, "--journal", js], &[]);
+    assert!(audit.status.success(), "{}", show(&audit));
+    assert_eq!(live(&sim_state(&base), "conversations").len(), 6);
+}
