@@ -3,6 +3,7 @@
 # loopback, and peak resident memory (GNU time) of the whole run and of tables holding 50 MB image cells (integer,
 # composite and no key).
 # Usage: extract/benches/extract_bench.sh [WORKDIR]   (release build; figures go to docs/perf.md by hand)
+# Runs use RUST_LOG=warn rather than -q: -q also hides the summary table the figures are read from.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="${1:-$(mktemp -d)}"
@@ -23,7 +24,7 @@ conn() { echo "server=tcp:127.0.0.1,$port;database=TRACKIT_DATA;user=sa;encrypt=
 [ -f "$work/fx100k/trackit.sqlite" ] || "$bin/trackit-fixture" generate --profile classic --tickets 100000 --seed 1 --out "$work/fx100k" >&2
 serve "$work/fx100k/trackit.sqlite"
 rm -rf "$work/b100k"
-/usr/bin/time -v "$bin/ti-extract" run -q --connection-string "$(conn)" --tables 'dbo.TASKS' --tables 'dbo.TaskNote' \
+RUST_LOG=warn /usr/bin/time -v "$bin/ti-extract" run --connection-string "$(conn)" --tables 'dbo.TASKS' --tables 'dbo.TaskNote' \
   --out "$work/b100k" > "$work/run100k.txt" 2> "$work/time100k.txt"
 kill "$pid"
 echo "== 100,000-ticket classic fixture (TASKS, TaskNote)"
@@ -37,7 +38,7 @@ serve "$work/fx100k/trackit.sqlite"
 echo "== dbo.TASKS alone, 3 runs; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for i in 1 2 3; do
   rm -rf "$work/btasks"
-  "$bin/ti-extract" run -q --connection-string "$(conn)" --tables 'dbo.TASKS' --out "$work/btasks" > "$work/runtasks.txt" 2>/dev/null
+  RUST_LOG=warn "$bin/ti-extract" run --connection-string "$(conn)" --tables 'dbo.TASKS' --out "$work/btasks" > "$work/runtasks.txt" 2>/dev/null
   awk -v i="$i" '/^dbo\.TASKS/ { printf "run %d: %d rows in %.2f s = %.0f rows/s\n", i, $2, $7, $2 / $7 }' "$work/runtasks.txt"
 done
 grep '^OK' "$work/runtasks.txt"
@@ -79,7 +80,7 @@ PY
 fi
 serve "$work/big2.sqlite"
 rm -rf "$work/bbig"
-/usr/bin/time -v "$bin/ti-extract" run -q --connection-string "$(conn)" --out "$work/bbig" > "$work/runbig.txt" 2> "$work/timebig.txt"
+RUST_LOG=warn /usr/bin/time -v "$bin/ti-extract" run --connection-string "$(conn)" --out "$work/bbig" > "$work/runbig.txt" 2> "$work/timebig.txt"
 kill "$pid"
 echo "== 3 × 50 MB image cells (dbo.Files, int key), 50 MB in dbo.FileParts (composite key), 20 + 50 MB in dbo.FileDump (keyless)"
 cat "$work/runbig.txt"
