@@ -350,7 +350,15 @@ impl<'a> Dumper<'a> {
     }
 
     pub(crate) fn save(&mut self, obj: &ObjectInfo, st: &TableState) -> Result<(), ExtractError> {
-        self.state.tables.insert(obj.full_name(), st.clone());
+        let mut st = st.clone();
+        // The part records are added as parts are committed (crate::parts): keep them.
+        if let Some(old) = self.state.tables.get(&obj.full_name())
+            && old.part_files.len() > st.part_files.len()
+        {
+            st.part_files = old.part_files.clone();
+        }
+        st.part_files.truncate(st.part_rows.len());
+        self.state.tables.insert(obj.full_name(), st);
         self.state.save(self.writer.root())
     }
 

@@ -12,6 +12,7 @@ pub mod connect;
 pub mod discover;
 pub mod dump;
 pub mod error;
+pub mod guard;
 pub mod inventory;
 pub mod keyset;
 pub mod lob;
@@ -179,6 +180,7 @@ pub fn discover(
     conn: Option<&str>,
     out: &Path,
 ) -> Result<discover::Discovery, ExtractError> {
+    guard::check_discover_out(out)?;
     let rt = runtime()?;
     let source = source(cfg, conn)?;
     let nolock = cfg.extract.isolation == "nolock";
@@ -225,6 +227,10 @@ mod erased {
 /// left without a manifest (incomplete) and `--resume` continues it.
 pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, ExtractError> {
     check_attachments_dir(opts.attachments_dir.as_deref())?;
+    guard::check_out(&opts.out)?;
+    if opts.resume {
+        guard::check_resume_out(&opts.out)?;
+    }
     let rt = runtime()?;
     let source = source(cfg, opts.connection_string.as_deref())?;
     let nolock = cfg.extract.isolation == "nolock";
@@ -241,17 +247,46 @@ pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, Extrac
         name: "ti-extract".into(),
         version: env!("CARGO_PKG_VERSION").into(),
     };
-    let (writer, state) = if opts.resume {
-        (
-            BundleWriter::reopen(&opts.out, BundleKind::Extract, producer)?,
-            resume::ResumeState::load(&opts.out)?,
-        )
+    let keyless_cap = opts
+        .keyless_cell_max_bytes
+        .unwrap_or(cfg.extract.keyless_cell_max_bytes);
+    let origin = resume::Origin {
+        server: source.info.server.clone(),
+        database: inv.server.database.clone(),
+        schema_fingerprint: guard::inventory_fingerprint(&inv),
+        settings: guard::bundle_settings(
+            &cfg.extract,
+            keyless_cap,
+            cfg.extract.include_views && !opts.no_views,
+            &opts.tables,
+        ),
+    };
+    if !opts.resume
+        && opts.out.is_dir()
+        && std::fs::read_dir(&opts.out).is_ok_and(|mut d| d.next().is_some())
+    {
+        return Err(ti_shared::bundle::BundleError::NotEmpty {
+            bundle: opts.out.clone(),
+        }
+        .into());
+    }
+    // Held until the manifest is sealed: a second run on this folder is refused.
+    let _lock = guard::lock(&opts.out)?;
+    let (writer, mut state) = if opts.resume {
+        let mut state = resume::ResumeState::load(&opts.out)?;
+        guard::check_origin(&opts.out, state.origin.as_ref(), &origin)?;
+        let writer = BundleWriter::reopen(&opts.out, BundleKind::Extract, producer)?;
+        guard::verify_parts(writer.root(), &inv, &mut state);
+        (writer, state)
     } else {
         (
             BundleWriter::create(&opts.out, BundleKind::Extract, producer)?,
             resume::ResumeState::default(),
         )
     };
+    state.origin = Some(origin);
+    state.pid = std::process::id();
+    state.save(writer.root())?;
     let default_collation = inv.server.collation.clone();
     let mut dumper = dump::Dumper::new(
         &rt,
@@ -284,6 +319,7 @@ pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, Extrac
             .filter_map(|p| std::fs::metadata(writer.path(&dump::part_path(&obj, p))).ok())
             .map(|m| m.len())
             .sum();
+        guard::check_rows(writer.root(), &obj, st.rows())?;
         inv.objects[i].extracted_rows = Some(st.rows());
         if let Some(o) = report::OmittedCells::of(&obj.full_name(), &st, keyless_cap) {
             tracing::warn!("{}", o.warning());

@@ -134,7 +134,20 @@ impl InFlight {
         let entry = writer.commit(sink, Some(self.rows))?;
         progress.add_bytes(entry.bytes);
         let written = self.state.rows();
-        resume.tables.insert(self.table, self.state);
+        let mut state = self.state;
+        // The parts before this one were committed earlier: their records are in the saved state.
+        let mut files = resume
+            .tables
+            .get(&self.table)
+            .map(|t| t.part_files.clone())
+            .unwrap_or_default();
+        files.truncate(state.part_rows.len().saturating_sub(1));
+        files.push(crate::resume::PartFile {
+            blake3: entry.blake3.clone(),
+            bytes: entry.bytes,
+        });
+        state.part_files = files;
+        resume.tables.insert(self.table, state);
         resume.save(writer.root())?;
         progress.part_done(&self.rel, self.rows, written);
         Ok(())

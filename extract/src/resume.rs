@@ -38,6 +38,10 @@ pub struct TableState {
     /// and `--resume`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_keys: Option<Vec<KeyValue>>,
+    /// blake3 and size of each committed part, in part order, recorded when it was committed: `--resume` checks
+    /// every part on disk against them (a part deleted, emptied or changed after the kill restarts its table).
+    #[serde(default)]
+    pub part_files: Vec<PartFile>,
     /// Every row has been written.
     pub done: bool,
     /// Character cells kept raw.
@@ -62,6 +66,60 @@ pub struct TableState {
     /// `DATALENGTH` of the largest omitted cell: the keyless cap that would have read them all.
     #[serde(default)]
     pub omitted_max_bytes: u64,
+}
+
+/// What a committed part looked like when it was committed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartFile {
+    /// blake3 of the file, 64 lower-case hex characters.
+    pub blake3: String,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+/// Where and how a bundle was started: `--resume` refuses to continue it against another source or with other
+/// settings (exit 2), since the result would match neither run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// Server as written in the connection string.
+    pub server: String,
+    /// Database name (as the server reports it).
+    pub database: String,
+    /// blake3 of every object's name, type, columns and key (see [`crate::inventory_fingerprint`]).
+    pub schema_fingerprint: String,
+    /// The settings that shape the bundle (`name` → value), see [`crate::bundle_settings`].
+    pub settings: BTreeMap<String, String>,
+}
+
+impl Origin {
+    /// The differences between a bundle's origin (`self`) and this run's (`now`), one line each:
+    /// `server: A (bundle) vs B (this run)`. Empty when they match.
+    pub fn differences(&self, now: &Origin) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cmp = |what: &str, a: &str, b: &str| {
+            if a != b {
+                out.push(format!("{what}: {a} (bundle) vs {b} (this run)"));
+            }
+        };
+        cmp("server", &self.server, &now.server);
+        cmp("database", &self.database, &now.database);
+        cmp(
+            "schema fingerprint",
+            &self.schema_fingerprint,
+            &now.schema_fingerprint,
+        );
+        let keys: std::collections::BTreeSet<&String> =
+            self.settings.keys().chain(now.settings.keys()).collect();
+        for k in keys {
+            let none = "(unset)".to_string();
+            cmp(
+                k,
+                self.settings.get(k).unwrap_or(&none),
+                now.settings.get(k).unwrap_or(&none),
+            );
+        }
+        out
+    }
 }
 
 /// At most this many raw cells are listed per table (all are counted).
@@ -134,6 +192,12 @@ mod hex_bytes {
 /// The whole resume state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResumeState {
+    /// Source and settings of the run that started the bundle (absent in states of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Process id of the run writing the bundle (named when a second run finds the bundle locked).
+    #[serde(default)]
+    pub pid: u32,
     /// Per `schema.object`.
     pub tables: BTreeMap<String, TableState>,
 }
