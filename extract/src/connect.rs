@@ -35,6 +35,37 @@ pub struct Source {
     pub info: ConnInfo,
 }
 
+/// The connection-string keys ti-extract accepts (lower case): the ones tiberius 0.13's ADO.NET parser reads
+/// (`server`/`data source`, the user, database, encryption and certificate keys, application and workstation
+/// names, `applicationintent`, `multisubnetfailover`, integrated security) plus `trusted_connection`, which this
+/// crate reads itself. `password`/`pwd` are refused separately (the password comes from `password_env`). Any other
+/// key is refused: tiberius would ignore it silently.
+pub const ACCEPTED_KEYS: &[&str] = &[
+    "server",
+    "data source",
+    "database",
+    "initial catalog",
+    "databasename",
+    "user",
+    "uid",
+    "user id",
+    "username",
+    "integrated security",
+    "integratedsecurity",
+    "trusted_connection",
+    "encrypt",
+    "trustservercertificate",
+    "trustservercertificateca",
+    "hostnameincertificate",
+    "hostname in certificate",
+    "application name",
+    "applicationname",
+    "workstationid",
+    "workstation id",
+    "applicationintent",
+    "multisubnetfailover",
+];
+
 /// Splits an ADO.NET connection string into lower-cased keys and values (quotes and braces removed).
 fn pairs(conn: &str) -> Vec<(String, String)> {
     conn.split(';')
@@ -78,21 +109,40 @@ impl Source {
                 "the connection string holds a password; remove it and put the password in the environment variable {password_env}"
             )));
         }
-        let server = get(&[
-            "server",
-            "data source",
-            "address",
-            "addr",
-            "network address",
-        ]);
+        let unknown: Vec<&str> = kv
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !ACCEPTED_KEYS.contains(k))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(ExtractError::Usage(format!(
+                "the connection string has unknown key(s) {} (a typing mistake would silently connect to the \
+login's default database); accepted keys: {}",
+                unknown.join(", "),
+                ACCEPTED_KEYS.join(", ")
+            )));
+        }
+        let server = get(&["server", "data source"]);
+        if server.trim().is_empty() {
+            return Err(ExtractError::Usage(
+                "the connection string names no server: add server=<host>[,<port>] (or data source=…)".into(),
+            ));
+        }
         let info = ConnInfo {
             server: server.strip_prefix("tcp:").unwrap_or(&server).to_string(),
             database: get(&["database", "initial catalog"]),
             user: get(&["user", "uid", "user id", "username"]),
             plaintext: get(&["encrypt"]) == "DANGER_PLAINTEXT",
         };
-        let mut config = Config::from_ado_string(conn)
-            .map_err(|e| ExtractError::Usage(format!("connection string cannot be read: {e}")))?;
+        let mut config = Config::from_ado_string(conn).map_err(|e| {
+            // tiberius's own hint speaks of quoting passwords: ours never are in the string.
+            let text = e.to_string();
+            let detail = text.split(". hint:").next().unwrap_or(&text);
+            ExtractError::Usage(format!(
+                "connection string cannot be read: {detail}; a value holding `;` or `=` must be quoted ('…', \"…\" \
+or {{…}}). The password never goes in the string: it is read from the environment variable {password_env}"
+            ))
+        })?;
         let integrated = matches!(
             get(&["integrated security", "trusted_connection"])
                 .to_ascii_lowercase()
@@ -102,6 +152,13 @@ impl Source {
         let auth = match login_kind(&info.user, integrated) {
             LoginKind::Integrated => integrated_auth()?,
             kind => {
+                if password_env.trim().is_empty() {
+                    return Err(ExtractError::Usage(
+                        "[source] password_env is empty: set it to the name of the environment variable that holds \
+the password (e.g. password_env = \"TRACKIT_SQL_PASSWORD\")"
+                            .into(),
+                    ));
+                }
                 let Some(password) = password else {
                     return Err(ExtractError::Usage(format!(
                         "environment variable {password_env} (source.password_env) is not set; put the password \
@@ -355,6 +412,62 @@ DOMAIN\\user, e.g. user=CORP\\svc_trackit, not user@domain)"
                 "environment variable TRACKIT_SQL_PASSWORD (source.password_env) is not set"
             ),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_a_missing_server_and_unreadable_strings_are_refused() {
+        let prep = |s: &str, env: &str| {
+            Source::prepare(s, Some("pw".into()), env)
+                .err()
+                .map(|e| (matches!(e, ExtractError::Usage(_)), e.to_string()))
+        };
+        let (usage, e) = prep(
+            "server=tcp:db,1433;databse=TRACKIT;frobnicate=1;user=sa",
+            "TRACKIT_SQL_PASSWORD",
+        )
+        .unwrap();
+        assert!(usage);
+        assert!(
+            e.starts_with(
+                "the connection string has unknown key(s) databse, frobnicate (a typing mistake would silently \
+connect to the login's default database); accepted keys: server, data source, database, initial catalog,"
+            ),
+            "{e}"
+        );
+        let (usage, e) = prep("database=TRACKIT;user=sa", "TRACKIT_SQL_PASSWORD").unwrap();
+        assert!(usage);
+        assert_eq!(
+            e,
+            "the connection string names no server: add server=<host>[,<port>] (or data source=…)"
+        );
+        let (usage, e) = prep(
+            "server=db;user=sa;application name='ab",
+            "TRACKIT_SQL_PASSWORD",
+        )
+        .unwrap();
+        assert!(usage);
+        assert!(e.starts_with("connection string cannot be read: "), "{e}");
+        assert!(
+            e.ends_with(
+                "The password never goes in the string: it is read from the environment variable \
+TRACKIT_SQL_PASSWORD"
+            ),
+            "{e}"
+        );
+        assert!(!e.contains("such as a password"), "{e}");
+        let (usage, e) = prep("server=db;user=sa", "").unwrap();
+        assert!(usage);
+        assert!(e.starts_with("[source] password_env is empty: "), "{e}");
+        // Every accepted key passes the check.
+        assert!(
+            Source::prepare(
+                "Data Source=tcp:db,1433;Initial Catalog=T;User ID=sa;TrustServerCertificate=true;\
+Application Name=x;Encrypt=true",
+                Some("pw".into()),
+                "P"
+            )
+            .is_ok()
         );
     }
 }

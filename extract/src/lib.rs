@@ -227,6 +227,12 @@ mod erased {
 /// left without a manifest (incomplete) and `--resume` continues it.
 pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, ExtractError> {
     check_attachments_dir(opts.attachments_dir.as_deref())?;
+    if opts.keyless_cell_max_bytes == Some(0) {
+        return Err(ExtractError::Usage(
+            "--keyless-cell-max-bytes must be at least 1 (like [extract] keyless_cell_max_bytes)"
+                .into(),
+        ));
+    }
     guard::check_out(&opts.out)?;
     if opts.resume {
         guard::check_resume_out(&opts.out)?;
@@ -243,6 +249,23 @@ pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, Extrac
     })?;
     inventory::check_reserved(&inv)?;
     check_table_globs(&inv, opts)?;
+    if !opts.tables.is_empty()
+        && !inv
+            .objects
+            .iter()
+            .any(|o| selected(o, opts, cfg.extract.include_views))
+    {
+        return Err(ExtractError::Usage(format!(
+            "the selection is empty: --tables {} matches only views, and views are left out ({}); nothing to \
+extract",
+            opts.tables.join(" --tables "),
+            if opts.no_views {
+                "--no-views"
+            } else {
+                "[extract] include_views = false"
+            }
+        )));
+    }
     let producer = Producer {
         name: "ti-extract".into(),
         version: env!("CARGO_PKG_VERSION").into(),

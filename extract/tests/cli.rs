@@ -111,3 +111,91 @@ fn a_tables_pattern_that_matches_nothing_exits_2_before_writing() {
     );
     assert!(!out.exists(), "nothing may be written");
 }
+
+#[test]
+fn an_empty_selection_and_a_zero_keyless_cap_exit_2_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("views.sqlite");
+    let c = new_db(&db);
+    table(&c, "Tickets", &[col("WOID", "int").pk()]);
+    table(&c, "vTickets", &[col("WOID", "int")]);
+    c.execute(
+        "UPDATE _ti_objects SET object_type = 'VIEW' WHERE object_name = 'vTickets'",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    let server = Server::start(&db, &[]);
+    let out = dir.path().join("bundle");
+    let conn = server.conn();
+    let (code, _, stderr) = extract(&[
+        "run",
+        "--connection-string",
+        &conn,
+        "--tables",
+        "v*",
+        "--no-views",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: the selection is empty: --tables v* matches only views, and views are left out (--no-views); \
+nothing to extract"
+        ),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing may be written");
+    let (code, _, stderr) = extract(&[
+        "run",
+        "--connection-string",
+        &conn,
+        "--keyless-cell-max-bytes",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: --keyless-cell-max-bytes must be at least 1 (like [extract] keyless_cell_max_bytes)"
+        ),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing may be written");
+}
+
+#[test]
+fn unknown_connection_string_keys_and_a_missing_server_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bundle");
+    let (code, _, stderr) = extract(&[
+        "run",
+        "--connection-string",
+        "server=tcp:127.0.0.1,1;databse=TRACKIT_DATA;frobnicate=1;user=sa",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("error: the connection string has unknown key(s) databse, frobnicate (")
+            && stderr.contains("accepted keys: server, data source, database,"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = extract(&[
+        "discover",
+        "--connection-string",
+        "database=TRACKIT_DATA;user=sa",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: the connection string names no server: add server=<host>[,<port>] (or data source=…)"
+        ),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing may be written");
+}
