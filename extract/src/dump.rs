@@ -250,7 +250,8 @@ impl<'a> Dumper<'a> {
                 Err(e) if e.is_transient() && attempts < self.cfg.retries => {
                     attempts += 1;
                     tracing::warn!(
-                        "{name}: {e}; retry {attempts} of {} from the last complete part",
+                        "{}; retry {attempts} of {} from the last complete part",
+                        crate::error::retry_text(&name, &e),
                         self.cfg.retries
                     );
                     self.client = None;

@@ -24,7 +24,7 @@ pub enum ExtractError {
         reason: String,
     },
     /// A query failed (after the retries, for table dumps).
-    #[error("{what}: {source}")]
+    #[error("{what}: {}", clean_server_error(&source.to_string()))]
     Query {
         /// What was being read (`inventory: columns`, `dbo.TASKS`).
         what: String,
@@ -70,5 +70,41 @@ impl ExtractError {
             self,
             ExtractError::Query { .. } | ExtractError::Connect { .. } | ExtractError::Changed(_)
         )
+    }
+}
+
+/// tiberius's text of a server error without the empty procedure name: `… executing  on line 1 …` (two spaces,
+/// no procedure for a plain batch) becomes `… on line 1 …`.
+pub fn clean_server_error(text: &str) -> String {
+    text.replace(" executing  on line ", " on line ")
+}
+
+/// A retry warning's text: `<table>: <error>` without the table named twice when the error already starts with
+/// it (`dbo.TASKS: dbo.TASKS: …`).
+pub fn retry_text(table: &str, err: &ExtractError) -> String {
+    let text = err.to_string();
+    let prefix = format!("{table}: ");
+    match text.strip_prefix(&prefix) {
+        Some(rest) => format!("{table}: {rest}"),
+        None => format!("{table}: {text}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_warnings_name_the_table_once_without_the_empty_procedure() {
+        assert_eq!(
+            clean_server_error(
+                "Token error: 'boom' on server x executing  on line 1 (code: 50000)"
+            ),
+            "Token error: 'boom' on server x on line 1 (code: 50000)"
+        );
+        let e = ExtractError::Changed("dbo.TASKS: a cell grew".into());
+        assert_eq!(retry_text("dbo.TASKS", &e), "dbo.TASKS: a cell grew");
+        let e = ExtractError::Changed("connection reset".into());
+        assert_eq!(retry_text("dbo.TASKS", &e), "dbo.TASKS: connection reset");
     }
 }

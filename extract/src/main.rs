@@ -104,6 +104,24 @@ fn init_logging(common: &CommonArgs) {
     };
 }
 
+/// Ctrl-C (SIGINT) during `run`: says how to continue and exits 130 at once. Every committed part and the resume
+/// state are written with temp file + rename, so the bundle is left as after a kill, and `--resume` continues it.
+#[cfg(unix)]
+fn exit_on_interrupt() {
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            eprintln!("interrupted: run again with --resume to continue");
+            std::process::exit(130);
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn exit_on_interrupt() {}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.common);
@@ -152,6 +170,7 @@ fn main() -> ExitCode {
                 quiet: cli.common.quiet,
                 keyless_cell_max_bytes,
             };
+            exit_on_interrupt();
             ti_extract::run(&cfg, &opts).map(|s| {
                 // -q: errors and warnings only (on stderr); the exit code says the rest.
                 if cli.common.quiet {

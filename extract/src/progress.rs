@@ -6,6 +6,25 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+/// A rate as the bar shows it: whole rows with thousands separators, `19,538 rows/s` (indicatif's own
+/// `{per_sec}` printed `19,537.734996456111/s`).
+pub fn rate_text(per_sec: f64) -> String {
+    let n = if per_sec.is_finite() && per_sec > 0.0 {
+        per_sec.round() as u64
+    } else {
+        0
+    };
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{out} rows/s")
+}
+
 /// Progress display for a whole run.
 pub struct Progress {
     bars: Option<MultiProgress>,
@@ -24,8 +43,16 @@ impl Progress {
         let bar = self.bars.as_ref().map(|m| {
             let bar = m.add(ProgressBar::new(total));
             let style = ProgressStyle::with_template(
-                "{prefix:30!} {bar:30} {pos:>9}/{len:9} rows {msg} {per_sec:>12} {elapsed_precise}",
+                "{prefix:30!} {bar:30} {pos:>9}/{len:9} rows {msg} {rate:>14} {elapsed_precise}",
             )
+            .map(|s| {
+                s.with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = w.write_str(&rate_text(state.per_sec()));
+                    },
+                )
+            })
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar.set_prefix(name.to_string());
@@ -110,5 +137,18 @@ impl TableProgress {
                 self.rate()
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate_text;
+
+    #[test]
+    fn rates_are_whole_rows_with_separators() {
+        assert_eq!(rate_text(19_537.734_996_456_111), "19,538 rows/s");
+        assert_eq!(rate_text(999.4), "999 rows/s");
+        assert_eq!(rate_text(1_234_567.0), "1,234,567 rows/s");
+        assert_eq!(rate_text(f64::NAN), "0 rows/s");
     }
 }

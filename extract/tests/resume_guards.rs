@@ -3,7 +3,7 @@
 //! against another server or database, or with other settings, is refused naming each difference; rows_written
 //! is cross-checked against the Parquet footers before sealing; `--out` may not be a file, a folder inside a
 //! bundle, or (for `--resume`) a folder that is no interrupted bundle; `discover --out` will not overwrite a
-//! bundle; a second run on a bundle folder in use is refused.
+//! bundle; a second run on a bundle folder in use is refused; Ctrl-C exits 130 saying how to continue.
 
 mod common;
 
@@ -88,7 +88,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// One database, its uninterrupted bundle's id, and a bundle interrupted in `dbo.Tickets` after two committed
-/// parts (`dbo.Log` done), made by a server error with no retries left.
+/// parts (`dbo.Log` done), interrupted by Ctrl-C (SIGINT).
 struct Setup {
     dir: tempfile::TempDir,
     cfg: PathBuf,
@@ -125,7 +125,7 @@ fn setup() -> Setup {
         .arg(&interrupted)
         .env("TRACKIT_SQL_PASSWORD", "fixture")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let state_file = interrupted.join("extract-state.json");
@@ -146,8 +146,19 @@ fn setup() -> Setup {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // Ctrl-C: the run says how to continue and exits 130.
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.ends_with("interrupted: run again with --resume to continue\n"),
+        "{stderr}"
+    );
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
     assert!(parts(&state) >= 2 && parts(&state) < 10, "{state}");
