@@ -132,6 +132,17 @@ pub struct Snapshot {
     pub server_time: String,
 }
 
+/// `@@SERVERNAME` (Q14); empty when the server gives none.
+///
+/// # Errors
+/// [`ExtractError::Query`] when the query fails.
+pub async fn server_name(client: &mut SqlClient) -> Result<String, ExtractError> {
+    let r = rows(client, queries::Q14_SERVER_NAME, "inventory: server name").await?;
+    Ok(r.first()
+        .and_then(|r| cells::text(cell(r, 0)))
+        .unwrap_or_default())
+}
+
 async fn rows(client: &mut SqlClient, sql: &str, what: &str) -> Result<Vec<Row>, ExtractError> {
     let stream = client
         .query(sql, &[])

@@ -240,12 +240,11 @@ pub fn run(cfg: &PipelineConfig, opts: &RunOptions) -> Result<RunSummary, Extrac
     let rt = runtime()?;
     let source = source(cfg, opts.connection_string.as_deref())?;
     let nolock = cfg.extract.isolation == "nolock";
-    let (mut inv, snapshot, client) = rt.block_on(async {
+    let (mut inv, snapshot, client, server_name) = rt.block_on(async {
         let mut client = source.connect().await?;
         let (inv, snapshot) = inventory::read(&mut client, nolock).await?;
-        Ok::<(Inventory, inventory::Snapshot, connect::SqlClient), ExtractError>((
-            inv, snapshot, client,
-        ))
+        let name = inventory::server_name(&mut client).await?;
+        Ok::<_, ExtractError>((inv, snapshot, client, name))
     })?;
     inventory::check_reserved(&inv)?;
     check_table_globs(&inv, opts)?;
@@ -274,7 +273,12 @@ extract",
         .keyless_cell_max_bytes
         .unwrap_or(cfg.extract.keyless_cell_max_bytes);
     let origin = resume::Origin {
-        server: source.info.server.clone(),
+        // The server's own name: the same server reached through another address is the same source.
+        server: if server_name.is_empty() {
+            source.info.server.clone()
+        } else {
+            server_name
+        },
         database: inv.server.database.clone(),
         schema_fingerprint: guard::inventory_fingerprint(&inv),
         settings: guard::bundle_settings(

@@ -17,6 +17,10 @@ pub const Q2_SERVER: &str = "SELECT @@VERSION AS [version], DB_NAME() AS [databa
 CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS [product_version], \
 CAST(SERVERPROPERTY('Collation') AS nvarchar(128)) AS [collation], SYSDATETIMEOFFSET() AS [now]";
 
+/// Q14: the server's own name (`run` only): the identity of the source recorded in the resume state, so that a
+/// `--resume` against another server is refused whatever address reached it.
+pub const Q14_SERVER_NAME: &str = "SELECT @@SERVERNAME AS [server_name]";
+
 /// Q3: the server's time zone (SQL Server 2019+; error 195 on older servers, recorded as unknown).
 pub const Q3_TIME_ZONE: &str = "SELECT CURRENT_TIMEZONE() AS [time_zone]";
 

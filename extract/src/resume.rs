@@ -268,4 +268,29 @@ mod tests {
         assert_eq!(KeyValue::Bytes(b"AB-1".to_vec()).to_string(), "'AB-1'");
         assert_eq!(KeyValue::Bytes(vec![0, 255]).to_string(), "0x00ff");
     }
+
+    #[test]
+    fn origin_differences_name_both_values() {
+        let a = Origin {
+            server: "SQL01".into(),
+            database: "TRACKIT".into(),
+            schema_fingerprint: "f1".into(),
+            settings: [("[extract] page_rows".to_string(), "1000".to_string())].into(),
+        };
+        let b = Origin {
+            server: "SQL02".into(),
+            database: "TRACKIT2".into(),
+            schema_fingerprint: "f1".into(),
+            settings: [("[extract] page_rows".to_string(), "50".to_string())].into(),
+        };
+        assert_eq!(
+            a.differences(&b),
+            [
+                "server: SQL01 (bundle) vs SQL02 (this run)",
+                "database: TRACKIT (bundle) vs TRACKIT2 (this run)",
+                "[extract] page_rows: 1000 (bundle) vs 50 (this run)",
+            ]
+        );
+        assert!(a.differences(&a).is_empty());
+    }
 }
