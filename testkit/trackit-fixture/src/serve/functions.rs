@@ -51,6 +51,7 @@ fn user_err(msg: String) -> Error {
 /// # Errors
 /// SQLite refusing the registration.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_collation("ti_decimal", compare_decimal_text)?;
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("ti_bin", 2, flags, |ctx| {
         let f = form_of(ctx, 1)?;
@@ -123,4 +124,102 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
         Ok(Value::Text(format_decimal(x, scale.clamp(0, 38) as u8)))
     })?;
     Ok(())
+}
+
+/// Orders two decimal texts (`-12.50`, `7.5`, `+0003`) by value, exactly, whatever their scale (the
+/// `ti_decimal` collation). Text that is not a decimal sorts after every number, by its bytes.
+pub fn compare_decimal_text(a: &str, b: &str) -> std::cmp::Ordering {
+    match (DecimalText::parse(a), DecimalText::parse(b)) {
+        (Some(x), Some(y)) => x.cmp_value(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
+/// A decimal text split for comparison: sign, integer digits without leading zeros, fraction without trailing
+/// zeros.
+struct DecimalText<'a> {
+    negative: bool,
+    int: &'a str,
+    frac: &'a str,
+}
+
+impl<'a> DecimalText<'a> {
+    fn parse(t: &'a str) -> Option<Self> {
+        let t = t.trim();
+        let (negative, t) = match t.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, t.strip_prefix('+').unwrap_or(t)),
+        };
+        let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) {
+            return None;
+        }
+        let int = int.trim_start_matches('0');
+        let frac = frac.trim_end_matches('0');
+        // -0 and 0 are the same value.
+        let negative = negative && !(int.is_empty() && frac.is_empty());
+        Some(DecimalText {
+            negative,
+            int,
+            frac,
+        })
+    }
+
+    fn cmp_value(&self, other: &Self) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        let magnitude = self
+            .int
+            .len()
+            .cmp(&other.int.len())
+            .then_with(|| self.int.cmp(other.int))
+            .then_with(|| self.frac.cmp(other.frac));
+        match (self.negative, other.negative) {
+            (false, false) => magnitude,
+            (true, true) => magnitude.reverse(),
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
+        }
+    }
+}
+
+#[cfg(test)]
+mod decimal_order_tests {
+    use super::compare_decimal_text;
+
+    #[test]
+    fn decimal_texts_sort_by_value() {
+        let mut v = vec![
+            "12.25",
+            "7.50",
+            "-3",
+            "0",
+            "-0.00",
+            "-12.5",
+            "7.5000001",
+            "+7.5",
+            "0.001",
+            "100",
+            "x",
+        ];
+        v.sort_by(|a, b| compare_decimal_text(a, b));
+        assert_eq!(
+            v,
+            [
+                "-12.5",
+                "-3",
+                "0",
+                "-0.00",
+                "0.001",
+                "7.50",
+                "+7.5",
+                "7.5000001",
+                "12.25",
+                "100",
+                "x"
+            ]
+        );
+    }
 }

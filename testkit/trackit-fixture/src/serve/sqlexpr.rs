@@ -592,10 +592,19 @@ impl Translator<'_> {
     }
 }
 
-/// `COLLATE NOCASE` for character types of case-insensitive collations (SQLite's stand-in for `_CI_`).
+/// The collation an ORDER BY item needs to sort as SQL Server does: `COLLATE NOCASE` for character types of
+/// case-insensitive collations (SQLite's stand-in for `_CI_`), and `COLLATE ti_decimal` for decimal, numeric and
+/// money columns, which FORMAT.md stores as TEXT and SQLite would otherwise sort as text ('12.25' < '7.50').
 pub fn nocase(ty: &SqlType) -> &'static str {
     match ty.collation() {
         Some(c) if c.info & 0x0010_0000 != 0 && is_char(ty) => " COLLATE NOCASE",
+        _ if matches!(
+            ty,
+            SqlType::Decimal(..) | SqlType::Money | SqlType::SmallMoney
+        ) =>
+        {
+            " COLLATE ti_decimal"
+        }
         _ => "",
     }
 }
