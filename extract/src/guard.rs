@@ -94,11 +94,43 @@ pub fn check_resume_out(out: &Path) -> Result<(), ExtractError> {
     )))
 }
 
-/// The exclusive lock of one run on its bundle folder: an advisory lock (`flock`) on the folder itself, so no
-/// lock file ever lands in the bundle. Released when dropped (or when the process ends, however it ends).
+/// The exclusive lock of one run on its bundle folder, so no lock file ever lands in the bundle: on Unix an
+/// advisory lock (`flock`) on the folder itself; on Windows, which cannot open a folder as a file, a lock on the
+/// sibling file `<folder>.ti-extract.lock`, removed when the lock is dropped. Released when dropped (or when the
+/// process ends, however it ends).
 #[derive(Debug)]
 pub struct BundleLock {
-    _dir: File,
+    _handle: File,
+    /// The sibling lock file to remove on drop (Windows only).
+    sibling: Option<std::path::PathBuf>,
+}
+
+impl Drop for BundleLock {
+    fn drop(&mut self) {
+        if let Some(path) = &self.sibling {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// What is locked for `out`: the folder itself (Unix).
+#[cfg(unix)]
+fn lock_handle(out: &Path) -> std::io::Result<(File, Option<std::path::PathBuf>)> {
+    Ok((File::open(out)?, None))
+}
+
+/// What is locked for `out`: the sibling file `<out>.ti-extract.lock` (Windows cannot open a folder as a file).
+#[cfg(not(unix))]
+fn lock_handle(out: &Path) -> std::io::Result<(File, Option<std::path::PathBuf>)> {
+    let mut name = out.as_os_str().to_owned();
+    name.push(".ti-extract.lock");
+    let path = std::path::PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    Ok((file, Some(path)))
 }
 
 /// Creates `out` if needed and locks it for this run.
@@ -112,9 +144,12 @@ pub fn lock(out: &Path) -> Result<BundleLock, ExtractError> {
         source,
     };
     std::fs::create_dir_all(out).map_err(io)?;
-    let dir = File::open(out).map_err(io)?;
-    match dir.try_lock() {
-        Ok(()) => Ok(BundleLock { _dir: dir }),
+    let (handle, sibling) = lock_handle(out).map_err(io)?;
+    match handle.try_lock() {
+        Ok(()) => Ok(BundleLock {
+            _handle: handle,
+            sibling,
+        }),
         Err(std::fs::TryLockError::WouldBlock) => {
             let pid = ResumeState::load(out)
                 .ok()
