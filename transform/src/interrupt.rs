@@ -46,6 +46,7 @@ pub(crate) fn remove_output(root: &Path, created: bool) {
 ///
 /// # Errors
 /// When the signal handlers cannot be registered or the thread cannot be started.
+#[cfg(unix)]
 pub fn install() -> std::io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
@@ -98,4 +99,14 @@ pub(crate) fn test_hold() {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
+}
+
+/// On Windows (no SIGTERM; signal-hook's iterator is Unix-only) nothing is installed: Ctrl-C ends the process and
+/// the next run names the leftover folder ([`crate::output::leftover_message`]).
+///
+/// # Errors
+/// Never.
+#[cfg(not(unix))]
+pub fn install() -> std::io::Result<()> {
+    Ok(())
 }

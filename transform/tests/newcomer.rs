@@ -144,6 +144,7 @@ fn a_leftover_staging_folder_is_named_as_such() {
 }
 
 #[test]
+#[cfg(unix)]
 fn sigterm_removes_what_the_run_wrote_and_exits_143() {
     let s = setup();
     let out = s.path("load");
