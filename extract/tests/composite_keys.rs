@@ -46,31 +46,6 @@ fn make_db(dir: &Path) -> PathBuf {
     db
 }
 
-fn config(dir: &Path) -> PathBuf {
-    let cfg = dir.join("pipeline.toml");
-    std::fs::write(
-        &cfg,
-        "[extract]\npage_rows = 50\nrow_group_rows = 200\nretries = 3\n",
-    )
-    .unwrap();
-    cfg
-}
-
-fn run(server: &Server, cfg: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
-    let conn = server.conn();
-    let mut args = vec![
-        "run",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--connection-string",
-        &conn,
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend(extra);
-    extract(&args)
-}
-
 /// Every (WOID, Note) of the bundle's Links parts, in part order; checks each key appears exactly once.
 fn rows(out: &Path) -> Vec<(i32, String)> {
     let mut all = Vec::new();
@@ -137,7 +112,7 @@ fn reference(dir: &Path, db: &Path, cfg: &Path) -> String {
 fn composite_key_faults_are_retried_with_every_row_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = make_db(dir.path());
-    let cfg = config(dir.path());
+    let cfg = small_pages_config(dir.path());
     let expected = reference(dir.path(), &db, &cfg);
     for fault in [
         "drop-after-rows=30:Links",
@@ -159,7 +134,7 @@ fn composite_key_faults_are_retried_with_every_row_once() {
 fn composite_key_kill_then_resume_continues_after_the_last_key_tuple() {
     let dir = tempfile::tempdir().unwrap();
     let db = make_db(dir.path());
-    let cfg = config(dir.path());
+    let cfg = small_pages_config(dir.path());
     let expected = reference(dir.path(), &db, &cfg);
 
     // A slow server, so the kill lands mid-table: wait (no timing assertion) until two parts are committed.

@@ -54,30 +54,6 @@ fn make_db(dir: &Path) -> PathBuf {
     db
 }
 
-fn config(dir: &Path) -> PathBuf {
-    let cfg = dir.join("pipeline.toml");
-    std::fs::write(
-        &cfg,
-        "[extract]\npage_rows = 50\nrow_group_rows = 200\nretries = 3\n",
-    )
-    .unwrap();
-    cfg
-}
-
-fn run(server: &Server, cfg: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
-    let mut args = vec![
-        "run",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--connection-string",
-    ];
-    let conn = server.conn();
-    args.push(&conn);
-    args.extend(["--out", out.to_str().unwrap()]);
-    args.extend(extra);
-    extract(&args)
-}
-
 fn reference(dir: &Path, db: &Path, cfg: &Path) -> String {
     let server = Server::start(db, &[]);
     let out = dir.join("reference");
@@ -99,7 +75,7 @@ fn reference(dir: &Path, db: &Path, cfg: &Path) -> String {
 fn dropped_connection_and_server_error_are_retried_to_the_same_bundle() {
     let dir = tempfile::tempdir().unwrap();
     let db = make_db(dir.path());
-    let cfg = config(dir.path());
+    let cfg = small_pages_config(dir.path());
     let expected = reference(dir.path(), &db, &cfg);
 
     for fault in [
@@ -144,7 +120,7 @@ fn dropped_connection_and_server_error_are_retried_to_the_same_bundle() {
 fn a_fault_that_outlasts_the_retries_fails_naming_the_table() {
     let dir = tempfile::tempdir().unwrap();
     let db = make_db(dir.path());
-    let cfg = config(dir.path());
+    let cfg = small_pages_config(dir.path());
     let server = Server::start(&db, &["--fault", "error-after-rows=10:Tickets@100"]);
     let out = dir.path().join("failed");
     let (code, _, stderr) = run(&server, &cfg, &out, &[]);
@@ -162,7 +138,7 @@ fn a_fault_that_outlasts_the_retries_fails_naming_the_table() {
 fn kill_mid_table_then_resume_gives_the_same_bundle_id() {
     let dir = tempfile::tempdir().unwrap();
     let db = make_db(dir.path());
-    let cfg = config(dir.path());
+    let cfg = small_pages_config(dir.path());
     let expected = reference(dir.path(), &db, &cfg);
 
     // A slow server, so the kill lands mid-table: wait (no timing assertion) until two parts are committed.

@@ -60,21 +60,6 @@ fn config(dir: &Path, name: &str, page_rows: u64) -> PathBuf {
     cfg
 }
 
-fn run(server: &Server, cfg: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
-    let conn = server.conn();
-    let mut args = vec![
-        "run",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--connection-string",
-        &conn,
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend(extra);
-    extract(&args)
-}
-
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for item in std::fs::read_dir(from).unwrap().flatten() {

@@ -282,3 +282,31 @@ pub fn bundle_id(bundle: &Path) -> String {
             .expect("json");
     m["bundle_id"].as_str().expect("id").to_string()
 }
+
+/// `ti-extract run --config CFG --connection-string <server's> --out OUT EXTRA…`: exit code, stdout, stderr.
+pub fn run(server: &Server, cfg: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
+    let conn = server.conn();
+    let mut args = vec![
+        "run",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--connection-string",
+        &conn,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    extract(&args)
+}
+
+/// Writes `dir/pipeline.toml` with small keyset pages (50 rows), row groups of 200 rows and 3 retries, so a
+/// table of a few hundred rows spans several parts and a fault in the middle of it is retried.
+pub fn small_pages_config(dir: &Path) -> PathBuf {
+    let cfg = dir.join("pipeline.toml");
+    std::fs::write(
+        &cfg,
+        "[extract]\npage_rows = 50\nrow_group_rows = 200\nretries = 3\n",
+    )
+    .unwrap();
+    cfg
+}
