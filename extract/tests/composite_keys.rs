@@ -118,11 +118,7 @@ fn composite_key_faults_are_retried_with_every_row_once() {
         "drop-after-rows=30:Links",
         "error-after-rows=30:dbo.Links@2",
     ] {
-        let server = Server::start(&db, &["--fault", fault]);
-        let out = dir.path().join(fault.replace([':', '=', '@', '.'], "_"));
-        let (code, stdout, stderr) = run(&server, &cfg, &out, &[]);
-        assert_eq!(code, 0, "{fault}: {stdout}\n{stderr}");
-        assert!(server.log_text().contains("fault:"), "{fault} did not fire");
+        let (_server, out, _) = run_with_fault(dir.path(), &db, &cfg, fault);
         rows(&out);
         assert_eq!(bundle_id(&out), expected, "{fault}");
         let (code, _, _) = extract(&["verify", out.to_str().unwrap()]);

@@ -84,11 +84,7 @@ fn dropped_connection_and_server_error_are_retried_to_the_same_bundle() {
         "drop-after-rows=120:Log",
         "error-after-rows=10:dbo.Log@2",
     ] {
-        let server = Server::start(&db, &["--fault", fault]);
-        let out = dir.path().join(fault.replace([':', '=', '@', '.'], "_"));
-        let (code, stdout, stderr) = run(&server, &cfg, &out, &[]);
-        assert_eq!(code, 0, "{fault}: {stdout}\n{stderr}");
-        assert!(server.log_text().contains("fault:"), "{fault} did not fire");
+        let (server, out, stderr) = run_with_fault(dir.path(), &db, &cfg, fault);
         // The retry warning names the table once, without tiberius's empty procedure name.
         assert!(
             stderr.contains("; retry 1 of 3 from the last complete part"),

@@ -310,3 +310,15 @@ pub fn small_pages_config(dir: &Path) -> PathBuf {
     .unwrap();
     cfg
 }
+
+/// Runs `ti-extract run` with `cfg` against a fixture server of `db` started with `--fault FAULT`, into
+/// `dir/<FAULT with : = @ . as _>`; asserts exit 0 and that the fault fired (the server's `fault:` log line).
+/// Returns the server (for its statement log), the bundle folder and stderr.
+pub fn run_with_fault(dir: &Path, db: &Path, cfg: &Path, fault: &str) -> (Server, PathBuf, String) {
+    let server = Server::start(db, &["--fault", fault]);
+    let out = dir.join(fault.replace([':', '=', '@', '.'], "_"));
+    let (code, stdout, stderr) = run(&server, cfg, &out, &[]);
+    assert_eq!(code, 0, "{fault}: {stdout}\n{stderr}");
+    assert!(server.log_text().contains("fault:"), "{fault} did not fire");
+    (server, out, stderr)
+}
